@@ -1,0 +1,3 @@
+using CompleteP.Parameterization.Cli;
+
+return CompletepCli.Run(args, Console.Out, Console.Error);

@@ -1,0 +1,130 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using CompleteP.Parameterization.Rules;
+
+namespace CompleteP.Parameterization.Plans;
+
+using Parameterization = CompleteP.Parameterization.Parameterizations.Parameterization;
+
+/// <summary>
+/// JSON forms: the whole <see cref="ParameterizationPlan"/> (lossless round trip), and the
+/// role-level summary of <see cref="ParameterizationRules"/> that <c>completep plan --format json</c>
+/// prints (the schema documented in <c>docs/plan-json.md</c>).
+/// </summary>
+public static class PlanJson
+{
+    /// <summary>The serializer options used for plans: camelCase names, enums as strings, indented.</summary>
+    public static JsonSerializerOptions Options { get; } = CreateOptions();
+
+    /// <summary>Serializes a plan.</summary>
+    /// <param name="plan">The plan.</param>
+    /// <returns>Its JSON text.</returns>
+    public static string Serialize(ParameterizationPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        return JsonSerializer.Serialize(plan, Options);
+    }
+
+    /// <summary>Reads a plan written by <see cref="Serialize"/>.</summary>
+    /// <param name="json">The JSON text.</param>
+    /// <returns>The plan.</returns>
+    /// <exception cref="JsonException">The text is not a plan.</exception>
+    public static ParameterizationPlan Deserialize(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        return JsonSerializer.Deserialize<ParameterizationPlan>(json, Options)
+            ?? throw new JsonException("The JSON text holds null, not a plan.");
+    }
+
+    /// <summary>
+    /// The role-level summary: one JSON object with <c>parameterization</c>, <c>alpha</c>,
+    /// <c>widthMultiplier</c>, <c>depthMultiplier</c>, <c>residualMultiplier</c>,
+    /// <c>outputMultiplier</c>, <c>embeddingMultiplier</c>, <c>attentionScale</c> and <c>roles</c>:
+    /// for each of <c>embedding</c>, <c>hiddenNorm</c>, <c>hiddenWeight</c>, <c>hiddenBias</c>,
+    /// <c>finalNorm</c>, <c>unembedding</c> the numbers <c>learningRate</c>, <c>weightDecay</c>,
+    /// <c>adamEpsilon</c> and <c>initStd</c> (normal init) or <c>initValue</c> (constant init).
+    /// </summary>
+    /// <param name="rules">The rules.</param>
+    /// <param name="indented">Whether to indent.</param>
+    /// <returns>The JSON text.</returns>
+    public static string SerializeRoleSummary(ParameterizationRules rules, bool indented = true)
+    {
+        ArgumentNullException.ThrowIfNull(rules);
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = indented }))
+        {
+            var setup = rules.Setup;
+            w.WriteStartObject();
+            w.WriteString("parameterization", setup.Parameterization.Name);
+            if (setup.Parameterization.DepthExponent is { } alpha)
+            {
+                w.WriteNumber("alpha", alpha);
+            }
+            else
+            {
+                w.WriteNull("alpha");
+            }
+
+            w.WriteNumber("baseWidth", setup.BaseShape.Width);
+            w.WriteNumber("width", setup.Target.Width);
+            w.WriteNumber("baseDepth", setup.BaseShape.Depth);
+            w.WriteNumber("depth", setup.Target.Depth);
+            w.WriteNumber("headDim", setup.HeadDim);
+            w.WriteNumber("widthMultiplier", rules.WidthMultiplier);
+            w.WriteNumber("depthMultiplier", rules.DepthMultiplier);
+            w.WriteNumber("residualMultiplier", rules.ResidualMultiplier.Value);
+            w.WriteNumber("outputMultiplier", rules.OutputMultiplier.Value);
+            w.WriteNumber("embeddingMultiplier", rules.EmbeddingMultiplier.Value);
+            w.WriteNumber("attentionScale", rules.AttentionScale.Value);
+            w.WriteStartObject("roles");
+            foreach (var (role, rule) in rules.Roles)
+            {
+                w.WriteStartObject(JsonNamingPolicy.CamelCase.ConvertName(role.ToString()));
+                w.WriteNumber("learningRate", rule.LearningRate.Value);
+                w.WriteNumber("weightDecay", rule.WeightDecay.Value);
+                w.WriteNumber("adamEpsilon", rule.AdamEpsilon.Value);
+                w.WriteNumber(rule.Init.Kind == InitKind.Normal ? "initStd" : "initValue", rule.Init.Value.Value);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    private static JsonSerializerOptions CreateOptions()
+    {
+        var options = new JsonSerializerOptions
+        {
+            PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+            WriteIndented = true,
+            DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        };
+        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+        options.Converters.Add(new ParameterizationConverter());
+        options.MakeReadOnly();
+        return options;
+    }
+
+    /// <summary>Writes a parameterization as its name (<c>completep</c>, <c>alpha=0.75</c>, ...) and reads it back.</summary>
+    private sealed class ParameterizationConverter : JsonConverter<Parameterization>
+    {
+        public override Parameterization Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        {
+            var name = reader.GetString() ?? throw new JsonException("A parameterization name is null.");
+            try
+            {
+                return Parameterization.Parse(name);
+            }
+            catch (ArgumentException e)
+            {
+                throw new JsonException(e.Message, e);
+            }
+        }
+
+        public override void Write(Utf8JsonWriter writer, Parameterization value, JsonSerializerOptions options) =>
+            writer.WriteStringValue(value.Name);
+    }
+}

@@ -1,0 +1,199 @@
+using CompleteP.Parameterization.Parameterizations;
+using CompleteP.Parameterization.Roles;
+
+namespace CompleteP.Parameterization.Rules;
+
+/// <summary>
+/// The rules: role + shapes + base hyperparameters -> <see cref="TensorRule"/>, and the model-level
+/// forward multipliers. Pure and deterministic.
+/// </summary>
+/// <remarks>
+/// Every rule restates Table 1 of Dey et al. (2025), "Don't be lazy: CompleteP enables
+/// compute-efficient deep transformers" (arXiv 2505.01618), for AdamW on a pre-LN transformer;
+/// SP and muP are columns of the same table (see <c>docs/rules.md</c>).
+/// With <c>m_N</c> the width multiplier, <c>m_L</c> the depth multiplier and <c>alpha</c> the depth
+/// exponent: muP drops every <c>m_L</c> factor, SP drops every factor.
+/// </remarks>
+public static class RulesEngine
+{
+    private const string Table1 = "Dey et al. 2025, Table 1";
+
+    /// <summary>Computes the rules of a setup.</summary>
+    /// <param name="setup">The setup.</param>
+    /// <returns>The model-level multipliers and a rule for every role.</returns>
+    public static ParameterizationRules Compute(ParameterizationSetup setup)
+    {
+        ArgumentNullException.ThrowIfNull(setup);
+        return new ParameterizationRules(setup);
+    }
+
+    /// <summary>The residual-branch multiplier: <c>x + m_L^-alpha * branch(LN(x))</c>; 1 for SP and muP.</summary>
+    /// <param name="setup">The setup.</param>
+    /// <returns>The multiplier with its formula.</returns>
+    public static ScaledValue ResidualMultiplier(ParameterizationSetup setup)
+    {
+        ArgumentNullException.ThrowIfNull(setup);
+        var one = ScaledValue.Constant(1.0);
+        return setup.Parameterization.DepthExponent is { } alpha
+            ? one.Times("m_L", setup.Scaling.DepthMultiplier, -alpha, "-alpha")
+            : one;
+    }
+
+    /// <summary>The unembedding (logit) multiplier: <c>alpha_out * m_N^-1</c>; <c>alpha_out</c> for SP.</summary>
+    /// <param name="setup">The setup.</param>
+    /// <returns>The multiplier with its formula.</returns>
+    public static ScaledValue OutputMultiplier(ParameterizationSetup setup)
+    {
+        ArgumentNullException.ThrowIfNull(setup);
+        var value = ScaledValue.Base("alpha_out", setup.Options.OutputMultiplier);
+        return UsesWidth(setup) ? value.Times("m_N", setup.Scaling.WidthMultiplier, -1, "-1") : value;
+    }
+
+    /// <summary>The embedding-output multiplier <c>alpha_in</c> (the same in every parameterization).</summary>
+    /// <param name="setup">The setup.</param>
+    /// <returns>The multiplier with its formula.</returns>
+    public static ScaledValue EmbeddingMultiplier(ParameterizationSetup setup)
+    {
+        ArgumentNullException.ThrowIfNull(setup);
+        return ScaledValue.Base("alpha_in", setup.Options.InputMultiplier);
+    }
+
+    /// <summary>The attention-logit scale: <c>alpha_attn / d_head</c> for muP and depth-scaled, <c>alpha_attn / sqrt(d_head)</c> for SP.</summary>
+    /// <param name="setup">The setup.</param>
+    /// <returns>The scale with its formula.</returns>
+    public static ScaledValue AttentionScale(ParameterizationSetup setup)
+    {
+        ArgumentNullException.ThrowIfNull(setup);
+        var value = ScaledValue.Base("alpha_attn", setup.Options.AttentionMultiplier);
+        return UsesWidth(setup)
+            ? value.DividedBy("d_head", setup.HeadDim)
+            : value.DividedBy("sqrt(d_head)", Math.Sqrt(setup.HeadDim));
+    }
+
+    /// <summary>The rule for one tensor.</summary>
+    /// <param name="setup">The setup.</param>
+    /// <param name="tensor">What the tensor is: role, bias or not, fan-ins.</param>
+    /// <returns>The tensor's rule with the formula of each number.</returns>
+    public static TensorRule RuleFor(ParameterizationSetup setup, TensorDescriptor tensor)
+    {
+        ArgumentNullException.ThrowIfNull(setup);
+        ArgumentNullException.ThrowIfNull(tensor);
+        var hp = setup.Hyperparameters;
+        var scaling = setup.Scaling;
+        double modelWidth = scaling.WidthMultiplier;
+        double tensorWidth = tensor.FanIn is { } fanIn && tensor.BaseFanIn is { } baseFanIn
+            ? Shapes.ShapeScaling.TensorWidthMultiplier(fanIn, baseFanIn)
+            : modelWidth;
+        bool inBlock = tensor.Role is TensorRole.HiddenNorm or TensorRole.HiddenWeight or TensorRole.HiddenBias;
+        bool widthRules = UsesWidth(setup);
+        double? alpha = setup.Parameterization.DepthExponent;
+        double mL = scaling.DepthMultiplier;
+
+        var eta = ScaledValue.Base("eta", hp.LearningRate);
+        var sigma = ScaledValue.Base("sigma", hp.InitStd);
+        var lambda = ScaledValue.Base("lambda", hp.WeightDecay);
+        var noDecay = ScaledValue.Constant(0.0);
+
+        // The depth factor of learning rates inside blocks: m_L^(alpha-1).
+        ScaledValue BlockDepthLr(ScaledValue v) => alpha is { } a ? v.Times("m_L", mL, a - 1, "(alpha-1)") : v;
+
+        // Adam epsilon: eps * m_N^-1 * m_L^-alpha inside blocks (or everywhere, with the global scope).
+        ScaledValue Epsilon(double width)
+        {
+            var eps = ScaledValue.Base("eps", hp.AdamEpsilon);
+            if (!widthRules || (!inBlock && setup.Options.EpsilonScope == EpsilonScope.ResidualBlocks))
+            {
+                return eps;
+            }
+
+            eps = eps.Times("m_N", width, -1, "-1");
+            return alpha is { } a ? eps.Times("m_L", mL, -a, "-alpha") : eps;
+        }
+
+        var residual = ResidualMultiplier(setup);
+        TensorRule Make(InitRule init, ScaledValue lr, ScaledValue wd, ScaledValue eps, ScaledValue forward, double width, string row) =>
+            new(tensor.Role, tensor.IsBias, width, init, lr, wd, eps, forward, $"{Table1}, {row} ({setup.Parameterization})");
+
+        switch (tensor.Role)
+        {
+            case TensorRole.Embedding:
+                return Make(
+                    tensor.IsBias ? InitRule.Constant(0) : InitRule.Normal(sigma),
+                    eta,
+                    tensor.IsBias ? noDecay : lambda,
+                    Epsilon(modelWidth),
+                    EmbeddingMultiplier(setup),
+                    modelWidth,
+                    "embedding");
+
+            case TensorRole.HiddenNorm:
+                return Make(
+                    InitRule.Constant(tensor.IsBias ? 0 : 1),
+                    widthRules ? BlockDepthLr(eta) : eta,
+                    noDecay,
+                    Epsilon(modelWidth),
+                    residual,
+                    modelWidth,
+                    "hidden norm (LayerNorm/RMSNorm in a residual block)");
+
+            case TensorRole.HiddenBias:
+                return Make(
+                    InitRule.Constant(0),
+                    widthRules ? BlockDepthLr(eta) : eta,
+                    noDecay,
+                    Epsilon(modelWidth),
+                    residual,
+                    modelWidth,
+                    "hidden bias");
+
+            case TensorRole.HiddenWeight when tensor.IsBias:
+                throw new ArgumentException("A hidden weight cannot be a bias: describe a Linear's bias with TensorRole.HiddenBias.", nameof(tensor));
+
+            case TensorRole.HiddenWeight:
+            {
+                ScaledValue std = sigma;
+                ScaledValue lr = eta;
+                ScaledValue wd = lambda;
+                if (widthRules)
+                {
+                    std = sigma.Times("m_N", tensorWidth, -0.5, "-1/2");
+                    lr = BlockDepthLr(eta.Times("m_N", tensorWidth, -1, "-1"));
+                    wd = setup.Options.WeightDecayConvention == WeightDecayConvention.Coupled
+                        ? lambda.Times("m_N", tensorWidth, 1, "1")
+                        : BlockDepthLr(lambda);
+                }
+                else if (setup.Options.Gpt2OutputProjectionInit && tensor.IsResidualOutputProjection)
+                {
+                    std = sigma.DividedBy("sqrt(2L)", Math.Sqrt(2.0 * setup.Target.Depth));
+                }
+
+                return Make(InitRule.Normal(std), lr, wd, Epsilon(tensorWidth), residual, tensorWidth, "hidden weight");
+            }
+
+            case TensorRole.FinalNorm:
+                return Make(
+                    InitRule.Constant(tensor.IsBias ? 0 : 1),
+                    eta,
+                    noDecay,
+                    Epsilon(modelWidth),
+                    ScaledValue.Constant(1.0),
+                    modelWidth,
+                    "final norm");
+
+            case TensorRole.Unembedding:
+                return Make(
+                    tensor.IsBias ? InitRule.Constant(0) : InitRule.Normal(sigma),
+                    eta,
+                    tensor.IsBias ? noDecay : lambda,
+                    Epsilon(modelWidth),
+                    OutputMultiplier(setup),
+                    modelWidth,
+                    "unembedding (readout)");
+
+            default:
+                throw new ArgumentOutOfRangeException(nameof(tensor), tensor.Role, $"Unknown role {tensor.Role}.");
+        }
+    }
+
+    private static bool UsesWidth(ParameterizationSetup setup) => setup.Parameterization.Kind != ParameterizationKind.Standard;
+}
