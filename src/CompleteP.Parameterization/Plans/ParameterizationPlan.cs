@@ -98,7 +98,7 @@ public sealed record ParameterizationPlan
             var r = row.Rule;
             string init = r.Init.Kind == InitKind.Normal ? $"N(0,{F(r.Init.Value.Value)})" : $"={F(r.Init.Value.Value)}";
             lines.Add([
-                row.Name + (row.SharedWith.Count > 0 ? $" (= {string.Join(", ", row.SharedWith)})" : string.Empty),
+                row.Name + (row.SharedWith.Count > 0 ? $" (= {string.Join(", ", row.SharedWith)})" : string.Empty) + (row.Trainable ? string.Empty : " [frozen]"),
                 "[" + string.Join("x", row.Shape) + "]",
                 r.Role.ToString() + (r.IsBias ? " bias" : string.Empty),
                 init, F(r.LearningRate.Value), F(r.WeightDecay.Value), F(r.AdamEpsilon.Value), F(r.ForwardMultiplier.Value),

@@ -38,7 +38,7 @@ public static class PlanJson
 
     /// <summary>
     /// The role-level summary: one JSON object with <c>parameterization</c>, <c>alpha</c>,
-    /// <c>widthMultiplier</c>, <c>depthMultiplier</c>, <c>residualMultiplier</c>,
+    /// <c>baseWidth</c>, <c>width</c>, <c>baseDepth</c>, <c>depth</c>, <c>headDim</c>, <c>widthMultiplier</c>, <c>depthMultiplier</c>, <c>residualMultiplier</c>,
     /// <c>outputMultiplier</c>, <c>embeddingMultiplier</c>, <c>attentionScale</c> and <c>roles</c>:
     /// for each of <c>embedding</c>, <c>hiddenNorm</c>, <c>hiddenWeight</c>, <c>hiddenBias</c>,
     /// <c>finalNorm</c>, <c>unembedding</c> the numbers <c>learningRate</c>, <c>weightDecay</c>,
@@ -104,7 +104,7 @@ public static class PlanJson
         };
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
         options.Converters.Add(new ParameterizationConverter());
-        options.MakeReadOnly();
+        options.MakeReadOnly(populateMissingResolver: true);
         return options;
     }
 

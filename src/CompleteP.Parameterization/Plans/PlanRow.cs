@@ -12,9 +12,10 @@ public sealed record PlanRow
     /// <param name="rule">The rule it follows.</param>
     /// <param name="sharedWith">Other names of the same tensor (tied weights); empty if none.</param>
     /// <param name="residualBranch">The name of the residual branch that holds it, or null outside blocks.</param>
+    /// <param name="trainable">False for a frozen tensor (no gradient): it keeps its values and joins no optimizer group.</param>
     /// <exception cref="ArgumentException">The name is empty or a dimension is negative.</exception>
     [JsonConstructor]
-    public PlanRow(string name, IReadOnlyList<long> shape, TensorRule rule, IReadOnlyList<string>? sharedWith = null, string? residualBranch = null)
+    public PlanRow(string name, IReadOnlyList<long> shape, TensorRule rule, IReadOnlyList<string>? sharedWith = null, string? residualBranch = null, bool trainable = true)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(shape);
@@ -29,6 +30,7 @@ public sealed record PlanRow
         Rule = rule;
         SharedWith = sharedWith?.ToArray() ?? [];
         ResidualBranch = residualBranch;
+        Trainable = trainable;
     }
 
     /// <summary>The parameter's name in the model.</summary>
@@ -45,6 +47,9 @@ public sealed record PlanRow
 
     /// <summary>The residual branch (module name) whose output is scaled by the residual multiplier, or null outside blocks.</summary>
     public string? ResidualBranch { get; }
+
+    /// <summary>False for a frozen tensor: it keeps its values and joins no optimizer group.</summary>
+    public bool Trainable { get; }
 
     /// <summary>The number of elements of the tensor.</summary>
     [JsonIgnore]

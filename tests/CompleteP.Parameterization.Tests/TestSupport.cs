@@ -1,0 +1,57 @@
+using CompleteP.Parameterization.Parameterizations;
+using CompleteP.Parameterization.Rules;
+using CompleteP.Parameterization.Shapes;
+using FluentAssertions;
+
+namespace CompleteP.Parameterization.Tests;
+
+using Parameterization = CompleteP.Parameterization.Parameterizations.Parameterization;
+
+// Helpers shared by the tests.
+internal static class TestSupport
+{
+    public static ParameterizationSetup Setup(
+        Parameterization parameterization,
+        int baseWidth, int baseDepth, int width, int depth, int headDim,
+        double lr = 0.01, double initStd = 0.02, double weightDecay = 0.1, double eps = 1e-8,
+        ParameterizationOptions? options = null) =>
+        new(parameterization, new ModelShape(baseWidth, baseDepth), new ModelShape(width, depth), headDim,
+            new BaseHyperparameters(lr, initStd, weightDecay, eps), options);
+
+    public static ParameterizationRules Rules(
+        Parameterization parameterization,
+        int baseWidth, int baseDepth, int width, int depth, int headDim,
+        double lr = 0.01, double initStd = 0.02, double weightDecay = 0.1, double eps = 1e-8,
+        ParameterizationOptions? options = null) =>
+        RulesEngine.Compute(Setup(parameterization, baseWidth, baseDepth, width, depth, headDim, lr, initStd, weightDecay, eps, options));
+
+    // Asserts |actual - expected| <= rel * |expected| (exact equality when expected is 0).
+    public static void ShouldBeRelative(this double actual, double expected, double rel = 1e-9, string what = "")
+    {
+        if (expected == 0)
+        {
+            actual.Should().Be(0, "{0} should be exactly 0", what);
+            return;
+        }
+
+        double.IsFinite(actual).Should().BeTrue("{0} = {1} should be finite", what, actual);
+        Math.Abs(actual - expected).Should().BeLessThanOrEqualTo(rel * Math.Abs(expected),
+            "{0} = {1:R} should equal {2:R} to relative {3}", what, actual, expected, rel);
+    }
+
+    // Checks every number of one rule.
+    public static void ShouldHave(this TensorRule rule, InitKind initKind, double init, double lr, double wd, double eps,
+        double? forward = null, double rel = 1e-12)
+    {
+        string name = rule.Role + (rule.IsBias ? " bias" : string.Empty);
+        rule.Init.Kind.Should().Be(initKind, "{0} init kind", name);
+        rule.Init.Value.Value.ShouldBeRelative(init, rel, name + " init");
+        rule.LearningRate.Value.ShouldBeRelative(lr, rel, name + " learning rate");
+        rule.WeightDecay.Value.ShouldBeRelative(wd, rel, name + " weight decay");
+        rule.AdamEpsilon.Value.ShouldBeRelative(eps, rel, name + " adam epsilon");
+        if (forward is { } f)
+        {
+            rule.ForwardMultiplier.Value.ShouldBeRelative(f, rel, name + " forward multiplier");
+        }
+    }
+}
