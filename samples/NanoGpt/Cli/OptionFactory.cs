@@ -1,0 +1,79 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+
+namespace NanoGpt.Cli;
+
+/// <summary>Options whose parsers reject bad values with one line naming the option, the value and the valid range.</summary>
+internal static class OptionFactory
+{
+    /// <summary>An integer of at least <paramref name="min"/>.</summary>
+    public static Option<int> Int(string name, string description, int defaultValue, int min = 1) => new(name)
+    {
+        Description = description,
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = r =>
+        {
+            string text = Token(r);
+            if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value >= min)
+            {
+                return value;
+            }
+
+            r.AddError($"{name} must be an integer of at least {min}, but was '{text}'.");
+            return default;
+        },
+    };
+
+    /// <summary>A number in [min, max], or (min, max] when <paramref name="minExclusive"/>.</summary>
+    public static Option<double> Double(string name, string description, double defaultValue, double min, bool minExclusive = false,
+        double max = double.PositiveInfinity) => new(name)
+    {
+        Description = description,
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = r => ParseDouble(r, name, min, minExclusive, max),
+    };
+
+    /// <summary>An optional number in [min, max]; null when the option is absent.</summary>
+    public static Option<double?> OptionalDouble(string name, string description, double min, double max) => new(name)
+    {
+        Description = description,
+        CustomParser = r => ParseDouble(r, name, min, false, max),
+    };
+
+    /// <summary>One of a few words (case-insensitive).</summary>
+    public static Option<string> OneOf(string name, string description, string defaultValue, params string[] allowed) => new(name)
+    {
+        Description = $"{description}: {string.Join(", ", allowed)}",
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = r =>
+        {
+            string text = Token(r);
+            if (allowed.Contains(text, StringComparer.OrdinalIgnoreCase))
+            {
+                return text.ToLowerInvariant();
+            }
+
+            r.AddError($"{name} must be one of {string.Join(", ", allowed)}, but was '{text}'.");
+            return null;
+        },
+    };
+
+    public static string F(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+    private static double ParseDouble(ArgumentResult r, string name, double min, bool minExclusive, double max)
+    {
+        string text = Token(r);
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && double.IsFinite(value)
+            && (minExclusive ? value > min : value >= min) && value <= max)
+        {
+            return value;
+        }
+
+        string range = $"{(minExclusive ? "(" : "[")}{F(min)}, {(double.IsPositiveInfinity(max) ? "inf)" : F(max) + "]")}";
+        r.AddError($"{name} must be a number in {range}, but was '{text}'.");
+        return default;
+    }
+
+    private static string Token(ArgumentResult r) => r.Tokens.Count > 0 ? r.Tokens[^1].Value : string.Empty;
+}

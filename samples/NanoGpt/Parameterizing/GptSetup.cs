@@ -1,0 +1,39 @@
+namespace NanoGpt;
+
+/// <summary>
+/// What <see cref="ParameterizedGpt"/> needs: the parameterization, the model's shape, the base
+/// shape the hyperparameters were tuned at, and those base hyperparameters.
+/// </summary>
+/// <param name="Parameterization">sp, mup, completep, depth-mup or alpha=A.</param>
+/// <param name="Alpha">Depth exponent for completep / depth-mup; null for the default.</param>
+/// <param name="Width">Width N (d_model).</param>
+/// <param name="Depth">Depth L (number of blocks).</param>
+/// <param name="BaseWidth">Width the base hyperparameters were tuned at.</param>
+/// <param name="BaseDepth">Depth the base hyperparameters were tuned at.</param>
+/// <param name="HeadDim">Attention head dimension.</param>
+/// <param name="VocabSize">Number of tokens.</param>
+/// <param name="BlockSize">Context length.</param>
+/// <param name="LearningRate">Base learning rate eta.</param>
+/// <param name="InitStd">Base init std sigma.</param>
+/// <param name="WeightDecay">Base AdamW weight decay lambda.</param>
+/// <param name="Eps">Base Adam epsilon.</param>
+/// <param name="Seed">Seed of torch's default generator (the init draws from it).</param>
+public sealed record GptSetup(
+    string Parameterization,
+    double? Alpha,
+    int Width,
+    int Depth,
+    int BaseWidth,
+    int BaseDepth,
+    int HeadDim,
+    int VocabSize,
+    int BlockSize,
+    double LearningRate,
+    double InitStd,
+    double WeightDecay,
+    double Eps,
+    long Seed)
+{
+    /// <summary>The model configuration (biases on, lm_head tied to wte, no dropout).</summary>
+    public GptConfig ModelConfig => new(VocabSize, BlockSize, Depth, Width, HeadDim);
+}

@@ -1,0 +1,3 @@
+using NanoGpt.Cli;
+
+return NanoGptCli.Run(args, Console.Out, Console.Error);

@@ -1,0 +1,66 @@
+using CompleteP.Parameterization.Parameterizations;
+using CompleteP.Parameterization.Shapes;
+using Microsoft.Extensions.Logging;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CompleteP.Parameterization.TorchSharp;
+
+using Parameterization = CompleteP.Parameterization.Parameterizations.Parameterization;
+
+/// <summary>
+/// What <see cref="Parameterize.Apply"/> needs beyond the model and the optimizer: the
+/// parameterization, the base shape and base hyperparameters, and optional declarations,
+/// base model, generator and logger.
+/// </summary>
+/// <example>
+/// <code>
+/// var plan = Parameterize.Apply(model, optimizer, new ParameterizeOptions
+/// {
+///     Parameterization = Parameterization.CompleteP,
+///     BaseShape = new ModelShape(width: 256, depth: 2),
+///     HeadDim = 64,
+///     Hyperparameters = new BaseHyperparameters(learningRate: 6e-3, initStd: 0.02, weightDecay: 0.1),
+/// });
+/// </code>
+/// </example>
+public sealed record ParameterizeOptions
+{
+    /// <summary>SP, muP, CompleteP (the default), depth-muP or any alpha.</summary>
+    public Parameterization Parameterization { get; init; } = Parameterization.CompleteP;
+
+    /// <summary>The shape the base hyperparameters were tuned at. Required unless <see cref="BaseModel"/> is given (then it is read from the base model).</summary>
+    public ModelShape? BaseShape { get; init; }
+
+    /// <summary>The shape of the model; null reads it from the model (width from the hidden norms or the embedding, depth from the number of blocks). When given, it must agree with the model.</summary>
+    public ModelShape? TargetShape { get; init; }
+
+    /// <summary>The attention head dimension <c>d_head</c>; required (it sets the attention scale).</summary>
+    public int HeadDim { get; init; }
+
+    /// <summary>The hyperparameters tuned at the base shape. Required.</summary>
+    public BaseHyperparameters? Hyperparameters { get; init; }
+
+    /// <summary>Epsilon scope, weight-decay convention, GPT-2 init and the tunable multipliers.</summary>
+    public ParameterizationOptions Rules { get; init; } = ParameterizationOptions.Default;
+
+    /// <summary>Explicit declarations (blocks, residual branches, readout, roles by name) that win over inference.</summary>
+    public ModelDeclarations Declarations { get; init; } = ModelDeclarations.None;
+
+    /// <summary>
+    /// Optional factory for the same model at the base shape, as microsoft/mup's base shapes: each
+    /// hidden weight's width multiplier becomes <c>fan_in / base_fan_in</c>, so tensors whose
+    /// fan-in does not scale with the model width get the right rule. The base model is built on
+    /// the CPU and disposed at once.
+    /// </summary>
+    public Func<nn.Module>? BaseModel { get; init; }
+
+    /// <summary>The generator for the re-initialization; null uses the default generator (seeded by <c>torch.manual_seed</c>).</summary>
+    public Generator? Generator { get; init; }
+
+    /// <summary>Whether to re-initialize parameters (true, the default). <see cref="Parameterize.Attach"/> never does.</summary>
+    public bool Initialize { get; init; } = true;
+
+    /// <summary>Where the plan and warnings are written; null writes nothing.</summary>
+    public ILogger? Logger { get; init; }
+}

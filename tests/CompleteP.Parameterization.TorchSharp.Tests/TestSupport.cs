@@ -1,0 +1,61 @@
+using System.Text.Json;
+using CompleteP.Parameterization.Parameterizations;
+using CompleteP.Parameterization.Shapes;
+using NanoGpt;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace CompleteP.Parameterization.TorchSharp.Tests;
+
+using Parameterization = CompleteP.Parameterization.Parameterizations.Parameterization;
+
+internal static class TestSupport
+{
+    public static JsonElement Golden(string caseName)
+    {
+        var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Data", "reference-nanogpt-completep.json")));
+        return doc.RootElement.GetProperty("cases").EnumerateArray().Single(c => c.GetProperty("name").GetString() == caseName);
+    }
+
+    public static IEnumerable<string> GoldenNames()
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Data", "reference-nanogpt-completep.json")));
+        return doc.RootElement.GetProperty("cases").EnumerateArray().Select(c => c.GetProperty("name").GetString()!).ToList();
+    }
+
+    public static ParameterizeOptions Options(Parameterization p, int baseWidth, int baseDepth, int headDim,
+        double lr = 0.01, double std = 0.02, double wd = 0.1, double eps = 1e-8) => new()
+    {
+        Parameterization = p,
+        BaseShape = new ModelShape(baseWidth, baseDepth),
+        HeadDim = headDim,
+        Hyperparameters = new BaseHyperparameters(lr, std, wd, eps),
+    };
+
+    public static Gpt BuildGpt(int width, int depth, int headDim = 16, int vocab = 65, int blockSize = 64, bool tie = true, bool bias = true) =>
+        new(new GptConfig(vocab, blockSize, depth, width, headDim, Bias: bias, TieWeights: tie));
+
+    /// <summary>The optimizer group (its options) that holds a parameter.</summary>
+    public static ParamGroup GroupOf(optim.Optimizer optimizer, Parameter p) =>
+        optimizer.ParamGroups.OfType<ParamGroup>().Single(g => g.Parameters.Any(q => q.Handle == p.Handle));
+
+    public static (double Lr, double Wd, double Eps) HyperparametersOf(optim.Optimizer optimizer, Parameter p)
+    {
+        var g = GroupOf(optimizer, p);
+        return g.Options switch
+        {
+            AdamW.Options o => (g.LearningRate, o.weight_decay!.Value, o.eps!.Value),
+            Adam.Options o => (g.LearningRate, o.weight_decay!.Value, o.eps!.Value),
+            SGD.Options o => (g.LearningRate, o.weight_decay!.Value, double.NaN),
+            _ => throw new InvalidOperationException(),
+        };
+    }
+
+    public static Tensor Tokens(int batch, int length, int vocab, int seed)
+    {
+        var g = new Generator((ulong)seed);
+        return randint(0, vocab, [batch, length], generator: g, dtype: ScalarType.Int64);
+    }
+
+    public static double Std(Tensor t) => t.numel() > 1 ? t.std().item<float>() : 0.0;
+}
