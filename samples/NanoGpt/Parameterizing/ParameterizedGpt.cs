@@ -35,10 +35,6 @@ public static class ParameterizedGpt
             BaseShape = new ModelShape(setup.BaseWidth, setup.BaseDepth),
             HeadDim = setup.HeadDim,
             Hyperparameters = new BaseHyperparameters(setup.LearningRate, setup.InitStd, setup.WeightDecay, setup.Eps),
-            // lm_head is nanoGPT's readout. The library infers the readout as the Linear registered after
-            // the blocks, but TorchSharp's named_modules() lists every child before any grandchild, so
-            // here lm_head comes before transformer.h.*: say it explicitly.
-            Declarations = ModelDeclarations.None.Readout("lm_head"),
         });
         return (model, optimizer, plan);
     }

@@ -1,0 +1,185 @@
+using System.Globalization;
+using System.Text;
+
+namespace CompleteP.Parameterization.TorchSharp.CoordinateChecks;
+
+using Parameterization = CompleteP.Parameterization.Parameterizations.Parameterization;
+
+/// <summary>
+/// Verdicts of a coordinate check: for every parameterization, module and step, the slope of
+/// log2(output size) against log2(width) and against log2(depth), compared with the exponent the
+/// parameterization predicts; and the laziness slope against <c>alpha - 1</c>.
+/// </summary>
+/// <remarks>
+/// Predicted exponents: 0 (flat) for every recorded module across width under muP and CompleteP; across
+/// depth, 0 for the final residual stream (the last block's output) and the modules outside the blocks
+/// under CompleteP and any alpha (rules.md's depth check). Residual branches are recorded but not judged
+/// across depth (their output mixes an O(1) initial part and an <c>L^(alpha-1)</c> update). Known exception: the readout
+/// (logits) shrinks with width at initialization under muP-style rules (<c>alpha_out / m_N</c> with a
+/// fixed init std gives logits of size <c>m_N^-1/2</c>), so its verdict fails only on growth.
+/// SP has the same expectations and fails them: that is the point of the check.
+/// </remarks>
+public sealed class CoordinateCheckReport
+{
+    /// <summary>The default tolerance on a slope.</summary>
+    public const double DefaultTolerance = 0.25;
+
+    private CoordinateCheckReport(CoordinateMetric metric, IReadOnlyList<SlopeVerdict> width, IReadOnlyList<SlopeVerdict> depth, IReadOnlyList<LazinessVerdict> laziness)
+    {
+        Metric = metric;
+        WidthVerdicts = width;
+        DepthVerdicts = depth;
+        LazinessVerdicts = laziness;
+    }
+
+    /// <summary>The metric the slopes were fitted on.</summary>
+    public CoordinateMetric Metric { get; }
+
+    /// <summary>Verdicts across width.</summary>
+    public IReadOnlyList<SlopeVerdict> WidthVerdicts { get; }
+
+    /// <summary>Verdicts across depth.</summary>
+    public IReadOnlyList<SlopeVerdict> DepthVerdicts { get; }
+
+    /// <summary>Laziness verdicts, one per parameterization (empty when no laziness check ran).</summary>
+    public IReadOnlyList<LazinessVerdict> LazinessVerdicts { get; }
+
+    /// <summary>Fits every slope.</summary>
+    /// <param name="measurements">Coordinate measurements.</param>
+    /// <param name="laziness">Laziness measurements (may be empty).</param>
+    /// <param name="metric">The metric to fit.</param>
+    /// <param name="tolerance">How far a slope may stray from its prediction; greater than 0.</param>
+    /// <returns>The report.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The tolerance is not greater than 0.</exception>
+    public static CoordinateCheckReport Analyze(IEnumerable<CoordinateMeasurement> measurements, IEnumerable<LazinessMeasurement> laziness,
+        CoordinateMetric metric = CoordinateMetric.Rms, double tolerance = DefaultTolerance)
+    {
+        ArgumentNullException.ThrowIfNull(measurements);
+        ArgumentNullException.ThrowIfNull(laziness);
+        if (!(tolerance > 0) || double.IsInfinity(tolerance))
+        {
+            throw new ArgumentOutOfRangeException(nameof(tolerance), tolerance, "tolerance must be a finite number greater than 0.");
+        }
+
+        var rows = measurements.ToList();
+        var width = new List<SlopeVerdict>();
+        var depth = new List<SlopeVerdict>();
+        foreach (var byParameterization in rows.GroupBy(r => r.Parameterization))
+        {
+
+            // Width sweeps: rows at one depth across several widths.
+            foreach (var atDepth in byParameterization.GroupBy(r => r.Depth).Where(g => g.Select(r => r.Width).Distinct().Count() > 1))
+            {
+                width.AddRange(Fit(atDepth, r => r.Width, r => r.Module, metric, byParameterization.Key, SweepAxis.Width, tolerance, _ => 0.0));
+            }
+
+            // Depth sweeps: rows at one width across several depths; the last block is compared as "last".
+            foreach (var atWidth in byParameterization.GroupBy(r => r.Width).Where(g => g.Select(r => r.Depth).Distinct().Count() > 1))
+            {
+                // Compared across depth: the modules outside the blocks and the final residual stream (the last
+                // block's output). Residual branches are not judged: their output m_L^-alpha * (F_0 + dF) mixes
+                // the O(1) initial F_0 with the update dF ~ L^(alpha-1), so no single exponent is predicted.
+                var comparable = atWidth.Where(r => r.Kind != "branch" && (r.BlockIndex == -1 || r.BlockIndex == r.Depth - 1));
+                depth.AddRange(Fit(comparable, r => r.Depth, DepthKey, metric, byParameterization.Key, SweepAxis.Depth, tolerance, _ => 0.0));
+            }
+        }
+
+        var lazy = laziness.GroupBy(l => l.Parameterization).Select(g =>
+        {
+            var points = g.GroupBy(l => l.Depth).Select(d => (X: Math.Log2(d.Key), Y: Math.Log2(d.Average(l => l.RelativeNonlinearity)))).ToList();
+            double alpha = DepthExponent(g.Key);
+            return new LazinessVerdict(g.Key, SlopeOf(points), alpha == 0 ? 0 : alpha - 1, tolerance, points.Count);
+        }).Where(v => v.Points > 1).ToList();
+
+        return new CoordinateCheckReport(metric, width, depth, lazy);
+    }
+
+    /// <summary>The verdicts that failed.</summary>
+    /// <param name="axis">The axis.</param>
+    /// <returns>The failures.</returns>
+    public IEnumerable<SlopeVerdict> Failures(SweepAxis axis) => (axis == SweepAxis.Width ? WidthVerdicts : DepthVerdicts).Where(v => !v.Passed);
+
+    /// <summary>A human-readable summary: per parameterization and axis, pass or fail with the worst slopes.</summary>
+    /// <returns>The summary, in Markdown.</returns>
+    public string Summary()
+    {
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"| parameterization | axis | verdict | modules x steps checked | worst slope (module, step) |\n|---|---|---|---:|---|\n");
+        foreach (var (axis, verdicts) in new[] { (SweepAxis.Width, WidthVerdicts), (SweepAxis.Depth, DepthVerdicts) })
+        {
+            foreach (var g in verdicts.GroupBy(v => v.Parameterization))
+            {
+                var worst = g.OrderByDescending(v => Math.Abs(v.Slope - v.Expected)).First();
+                sb.Append(CultureInfo.InvariantCulture,
+                    $"| {g.Key} | {axis.ToString().ToLowerInvariant()} | {(g.All(v => v.Passed) ? "stable" : $"UNSTABLE ({g.Count(v => !v.Passed)} fail)")} | {g.Count()} | {worst.Slope:F2} (expected {worst.Expected:F2}; {worst.Module}, step {worst.Step}) |\n");
+            }
+        }
+
+        foreach (var v in LazinessVerdicts)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"| {v.Parameterization} | laziness | {(v.Passed ? "as predicted" : "NOT as predicted")} | {v.Points} depths | {v.Slope:F2} (expected {v.Expected:F2}) |\n");
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>The depth exponent implied by a parameterization's name (0 for SP and muP).</summary>
+    private static double DepthExponent(string name)
+    {
+        try
+        {
+            return Parameterization.Parse(name).DepthExponent ?? 0;
+        }
+        catch (ArgumentException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>A module name with the last block's index written <c>last</c>, so the same module is compared across depths.</summary>
+    internal static string DepthKey(CoordinateMeasurement m)
+    {
+        if (m.BlockIndex < 0 || m.BlockIndex != m.Depth - 1)
+        {
+            return m.Module;
+        }
+
+        var parts = m.Module.Split('.');
+        int i = Array.IndexOf(parts, m.BlockIndex.ToString(CultureInfo.InvariantCulture));
+        if (i >= 0)
+        {
+            parts[i] = "last";
+        }
+
+        return string.Join('.', parts);
+    }
+
+    private static IEnumerable<SlopeVerdict> Fit(IEnumerable<CoordinateMeasurement> rows, Func<CoordinateMeasurement, int> x,
+        Func<CoordinateMeasurement, string> key, CoordinateMetric metric, string parameterization, SweepAxis axis, double tolerance,
+        Func<string, double> expected)
+    {
+        foreach (var g in rows.GroupBy(r => (Module: key(r), r.Step)))
+        {
+            var points = g.GroupBy(x)
+                .Select(p => (X: Math.Log2(p.Key), Mean: p.Average(r => r.Value(metric))))
+                .Where(p => p.Mean > 0 && double.IsFinite(p.Mean))
+                .Select(p => (p.X, Y: Math.Log2(p.Mean)))
+                .ToList();
+            if (points.Count < 2)
+            {
+                continue;
+            }
+
+            string kind = g.First().Kind;
+            yield return new SlopeVerdict(parameterization, axis, g.Key.Module, kind, g.Key.Step, SlopeOf(points), expected(kind), tolerance,
+                OneSided: kind == "readout", points.Count);
+        }
+    }
+
+    private static double SlopeOf(IReadOnlyList<(double X, double Y)> points)
+    {
+        double mx = points.Average(p => p.X), my = points.Average(p => p.Y);
+        double sxx = points.Sum(p => (p.X - mx) * (p.X - mx));
+        return sxx == 0 ? 0 : points.Sum(p => (p.X - mx) * (p.Y - my)) / sxx;
+    }
+}

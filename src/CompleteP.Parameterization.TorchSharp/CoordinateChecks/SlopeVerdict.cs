@@ -1,0 +1,28 @@
+using System.Globalization;
+
+namespace CompleteP.Parameterization.TorchSharp.CoordinateChecks;
+
+/// <summary>
+/// The fitted exponent of one module's output size along one axis at one step, against the exponent
+/// the parameterization predicts.
+/// </summary>
+/// <param name="Parameterization">The parameterization.</param>
+/// <param name="Axis">Width or depth.</param>
+/// <param name="Module">The module (for depth sweeps, the last block's index is written <c>last</c>).</param>
+/// <param name="Kind">The module's kind.</param>
+/// <param name="Step">The step.</param>
+/// <param name="Slope">The least-squares slope of log2(size) against log2(width or depth).</param>
+/// <param name="Expected">The predicted exponent.</param>
+/// <param name="Tolerance">How far the slope may stray from it.</param>
+/// <param name="OneSided">True where only growth beyond the tolerance fails (the readout, whose logits may shrink with width at initialization).</param>
+/// <param name="Points">How many sizes the slope was fitted on.</param>
+public sealed record SlopeVerdict(string Parameterization, SweepAxis Axis, string Module, string Kind, int Step, double Slope,
+    double Expected, double Tolerance, bool OneSided, int Points)
+{
+    /// <summary>Whether the slope is within the tolerance of the predicted exponent.</summary>
+    public bool Passed => OneSided ? Slope <= Expected + Tolerance : Math.Abs(Slope - Expected) <= Tolerance;
+
+    /// <inheritdoc />
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+        $"{Parameterization}: module '{Module}' at step {Step}: slope of log2(size) vs log2({Axis.ToString().ToLowerInvariant()}) = {Slope:F3}, expected {Expected:F2} {(OneSided ? "or less, + " : "± ")}{Tolerance:F2} ({(Passed ? "pass" : "FAIL")}, {Points} points)");
+}
