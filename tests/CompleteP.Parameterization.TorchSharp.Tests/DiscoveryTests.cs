@@ -98,4 +98,27 @@ public class DiscoveryTests
         var act = () => Parameterize.Apply(model, optimizer, Options(Parameterization.MuP, 32, 2, 16) with { TargetShape = new Shapes.ModelShape(64, 4) });
         act.Should().Throw<ArgumentException>().WithMessage("*TargetShape*width 64, depth 4*width 64, depth 2*");
     }
+
+    [Fact]
+    public void A_head_tied_through_a_second_wrapper_is_found_and_an_optimizer_holding_both_wrappers_is_refused()
+    {
+        using var model = new TiedHeadModel(vocab: 30, width: 32, depth: 2);
+        model.parameters().Should().HaveCount(1 + 2 * 6 + 2 + 1, "TorchSharp lists both wrappers of the tied tensor");
+        using var both = optim.AdamW(model.parameters());
+        var act = () => Parameterize.Apply(model, both, Options(Parameterization.CompleteP, 32, 1, 16) with
+        {
+            Declarations = ModelDeclarations.None.ResidualBranches("ff"),
+        });
+        act.Should().Throw<ArgumentException>().WithMessage("*twice*updated twice*");
+
+        var distinct = model.named_parameters().Where(p => p.name != "head.weight").Select(p => p.parameter).ToList();
+        using var optimizer = optim.AdamW(distinct);
+        var plan = Parameterize.Apply(model, optimizer, Options(Parameterization.CompleteP, 32, 1, 16) with
+        {
+            Declarations = ModelDeclarations.None.ResidualBranches("ff"),
+        });
+        plan["embed.weight"].SharedWith.Should().Equal("head.weight");
+        plan.Rows.Should().NotContain(r => r.Name == "head.weight");
+        plan["layers.1.ff.down.weight"].ResidualBranch.Should().Be("layers.1.ff");
+    }
 }

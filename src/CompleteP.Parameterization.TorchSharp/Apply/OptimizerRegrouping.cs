@@ -36,20 +36,21 @@ internal static class OptimizerRegrouping
         }
 
         _ = Groups(optimizer);
+        var identity = new TensorIdentity();
         var inOptimizer = new List<Parameter>();
         foreach (var p in optimizer.parameters())
         {
-            if (inOptimizer.Any(q => ReferenceEquals(q, p) || q.Handle == p.Handle))
+            if (inOptimizer.Any(q => identity.Same(q, p)))
             {
                 throw new ArgumentException(
-                    $"the optimizer holds the parameter [{string.Join("x", p.shape)}] twice (two groups, or a tied weight listed twice): it would be updated twice per step. Build the optimizer from model.parameters().",
+                    $"the optimizer holds the parameter [{string.Join("x", p.shape)}] twice (two groups, or a tied weight listed under two wrappers): it would be updated twice per step. Build the optimizer from distinct parameters (for a tied LM head, tie it as wte.weight = lm_head.weight, which TorchSharp lists once).",
                     nameof(optimizer));
             }
 
             inOptimizer.Add(p);
         }
 
-        bool Known(Parameter p) => structure.Parameters.Any(d => ReferenceEquals(d.Tensor, p) || d.Tensor.Handle == p.Handle);
+        bool Known(Parameter p) => structure.Parameters.Any(d => identity.Same(d.Tensor, p));
         var foreign = inOptimizer.Where(p => !Known(p)).ToList();
         if (foreign.Count > 0)
         {
@@ -58,7 +59,7 @@ internal static class OptimizerRegrouping
                 nameof(optimizer));
         }
 
-        var missing = structure.Parameters.Where(d => d.Trainable && !inOptimizer.Any(p => ReferenceEquals(p, d.Tensor) || p.Handle == d.Tensor.Handle)).ToList();
+        var missing = structure.Parameters.Where(d => d.Trainable && !inOptimizer.Any(p => identity.Same(p, d.Tensor))).ToList();
         if (missing.Count > 0)
         {
             throw new ArgumentException(
@@ -71,7 +72,8 @@ internal static class OptimizerRegrouping
     {
         var groups = Groups(optimizer);
         var original = groups.ToList();
-        int OriginalGroup(Parameter p) => original.FindIndex(g => g.Parameters.Any(q => ReferenceEquals(q, p) || q.Handle == p.Handle));
+        var identity = new TensorIdentity();
+        int OriginalGroup(Parameter p) => original.FindIndex(g => g.Parameters.Any(q => identity.Same(q, p)));
 
         var regrouped = new List<(int Source, double Lr, double Wd, double Eps, List<Parameter> Parameters)>();
         foreach (var p in structure.Parameters)

@@ -130,12 +130,13 @@ internal static class StructureDiscovery
         // Parameters, each tensor once, in registration order: tied weights keep their first name and
         // list the others (a module's own parameters show a tie even where named_parameters() hides it).
         var unique = new List<(string Name, Parameter Tensor, List<string> Aliases)>();
+        var identity = new TensorIdentity();
         foreach (var (moduleName, module) in modules)
         {
             foreach (var (local, p) in module.named_parameters(recurse: false))
             {
                 string name = Join(moduleName, local);
-                var existing = unique.FirstOrDefault(u => ReferenceEquals(u.Tensor, p) || u.Tensor.Handle == p.Handle);
+                var existing = unique.FirstOrDefault(u => identity.Same(u.Tensor, p));
                 if (existing.Tensor is not null)
                 {
                     existing.Aliases.Add(name);
