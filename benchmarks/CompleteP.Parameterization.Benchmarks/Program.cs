@@ -1,7 +1,7 @@
 using CompleteP.Parameterization.Benchmarks;
 using static TorchSharp.torch;
 
-// dotnet run -c Release --project benchmarks/CompleteP.Parameterization.Benchmarks -- [apply|hooks|all] [--small]
+// dotnet run -c Release --project benchmarks/CompleteP.Parameterization.Benchmarks -- [apply|hooks|record|all] [--small] [--cuda]
 // Prints ratios against a baseline measured in the same run.
 string what = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 bool small = args.Contains("--small");
@@ -15,4 +15,9 @@ if (what is "apply" or "all")
 if (what is "hooks" or "all")
 {
     HookBenchmark.Run(width: 256, depth: 8, batch: 16, length: 64, repeats: small ? 10 : 30, device);
+}
+
+if (what is "record" or "all")
+{
+    RecordingBenchmark.Run(width: 256, depth: 8, batch: 16, length: 64, repeats: small ? 10 : 30);
 }

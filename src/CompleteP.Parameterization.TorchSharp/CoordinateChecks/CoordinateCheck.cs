@@ -161,53 +161,31 @@ public static class CoordinateCheck
         var (model, optimizer, structure) = Build(modelFactory, settings, parameterization, width, depth, seed);
         using var disposeModel = model;
         using var disposeOptimizer = optimizer;
-        var recorded = RecordedModules(model, structure, settings.ModulePatterns);
-        var rows = new List<CoordinateMeasurement>();
-        var first = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        int step = 0;
-        var removers = new List<Action>();
-        foreach (var (name, module, kind, blockIndex) in recorded)
+        using var recorder = new ActivationRecorder(RecordedModules(model, structure, settings.ModulePatterns), parameterization.Name, width, depth, seed);
+        model.train();
+        for (int step = 1; step <= settings.Steps; step++)
         {
-            var handle = module.register_forward_hook((_, _, output) =>
-            {
-                using var noGrad = no_grad();
-                var o = output.detach();
-                double meanAbs = o.abs().mean().item<float>();
-                double rms = o.square().mean().sqrt().item<float>();
-                double delta = 0;
-                if (step == 1)
-                {
-                    first[name] = o.clone().DetachFromDisposeScope();
-                }
-                else if (first.TryGetValue(name, out var initial) && initial.shape.SequenceEqual(o.shape))
-                {
-                    delta = (o - initial).square().mean().sqrt().item<float>();
-                }
-
-                rows.Add(new CoordinateMeasurement(parameterization.Name, width, depth, seed, step, name, meanAbs, rms, delta, kind, blockIndex));
-                return output;
-            });
-            removers.Add(handle.remove);
+            recorder.Step = step;
+            TrainStep(model, optimizer, loss, batches(step - 1, seed), settings.GradientClip);
         }
 
-        try
-        {
-            model.train();
-            for (step = 1; step <= settings.Steps; step++)
-            {
-                TrainStep(model, optimizer, loss, batches(step - 1, seed), settings.GradientClip);
-            }
-        }
-        finally
-        {
-            removers.ForEach(r => r());
-            foreach (var t in first.Values)
-            {
-                t.Dispose();
-            }
-        }
+        return recorder.Measurements.ToList();
+    }
 
-        return rows;
+    /// <summary>
+    /// The modules a coordinate check records on a model: those matching <paramref name="patterns"/>, or by
+    /// default the inputs, every block, every residual branch, the final norm and the readout; with
+    /// their kind and block index, ready for <see cref="ActivationRecorder"/>.
+    /// </summary>
+    /// <param name="model">The model.</param>
+    /// <param name="declarations">Declarations for a model inference cannot read; null for none.</param>
+    /// <param name="patterns">Glob patterns of module names; null or empty for the default set.</param>
+    /// <returns>(name, module, kind, block index) of each module.</returns>
+    public static IReadOnlyList<(string Name, nn.Module<Tensor, Tensor> Module, string Kind, int BlockIndex)> RecordableModules(
+        nn.Module model, ModelDeclarations? declarations = null, IReadOnlyList<string>? patterns = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return RecordedModules(model, StructureDiscovery.Discover(model, declarations ?? ModelDeclarations.None), patterns ?? []);
     }
 
     /// <summary>The modules to record, with their kind and block index.</summary>
