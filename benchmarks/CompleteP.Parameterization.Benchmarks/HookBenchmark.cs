@@ -92,6 +92,7 @@ internal static class HookBenchmark
     /// <summary>The GPT forward with the residual and readout multipliers written in (same module calls as Gpt.forward).</summary>
     private static Tensor HandScaledForward(Gpt model, Tensor idx, double residual, double output)
     {
+        using var scope = NewDisposeScope(); // as Gpt.forward
         var t = model.Transformer;
         var pos = arange(0, idx.shape[1], dtype: ScalarType.Int64, device: idx.device);
         var x = t.Wte.call(idx) + t.Wpe.call(pos);
@@ -101,6 +102,6 @@ internal static class HookBenchmark
             x = x + block.Mlp.call(block.Ln2.call(x)) * residual;
         }
 
-        return model.LmHead.call(t.LnF.call(x)) * output;
+        return (model.LmHead.call(t.LnF.call(x)) * output).MoveToOuterDisposeScope();
     }
 }

@@ -14,9 +14,10 @@ using Parameterization = CompleteP.Parameterization.Parameterizations.Parameteri
 /// </summary>
 /// <remarks>
 /// TorchSharp 0.107.0 has no API to remove a parameter group, but its optimizers keep their groups
-/// in a <c>List&lt;ParamGroup&gt;</c> that <c>ParamGroups</c> returns: the list is cleared and the new
-/// groups are added with <c>add_param_group</c>, which also gives each parameter fresh optimizer
-/// state (Apply before the first step). Supported: AdamW and Adam (every parameterization) and SGD
+/// in a <c>List&lt;ParamGroup&gt;</c> that <c>ParamGroups</c> returns: its content is replaced by the new
+/// groups, which hold the same parameter objects, so each parameter keeps the optimizer state the
+/// optimizer already made for it (keyed by handle). Apply before the first step all the same: the
+/// moments of a step taken under other learning rates would carry over. Supported: AdamW and Adam (every parameterization) and SGD
 /// (SP only: Table 1 of Dey et al. 2025 gives rules for Adam-type optimizers only).
 /// </remarks>
 internal static class OptimizerRegrouping
@@ -36,22 +37,22 @@ internal static class OptimizerRegrouping
         }
 
         _ = Groups(optimizer);
-        var identity = new TensorIdentity();
-        var inOptimizer = new List<Parameter>();
-        foreach (var p in optimizer.parameters())
+        var held = optimizer.parameters().ToList();
+        var canonical = TensorIdentity.Canonical(structure.Parameters.Select(d => (Tensor)d.Tensor).Concat(held).ToList());
+        int n = structure.Parameters.Count;
+        var seen = new Dictionary<int, int>();
+        for (int i = 0; i < held.Count; i++)
         {
-            if (inOptimizer.Any(q => identity.Same(q, p)))
+            int id = canonical[n + i];
+            if (!seen.TryAdd(id, i))
             {
                 throw new ArgumentException(
-                    $"the optimizer holds the parameter [{string.Join("x", p.shape)}] twice (two groups, or a tied weight listed under two wrappers): it would be updated twice per step. Build the optimizer from distinct parameters (for a tied LM head, tie it as wte.weight = lm_head.weight, which TorchSharp lists once).",
+                    $"the optimizer holds the parameter [{string.Join("x", held[i].shape)}] twice (two groups, or a tied weight listed under two wrappers): it would be updated twice per step. Build the optimizer from distinct parameters (for a tied LM head, tie it as wte.weight = lm_head.weight, which TorchSharp lists once).",
                     nameof(optimizer));
             }
-
-            inOptimizer.Add(p);
         }
 
-        bool Known(Parameter p) => structure.Parameters.Any(d => identity.Same(d.Tensor, p));
-        var foreign = inOptimizer.Where(p => !Known(p)).ToList();
+        var foreign = Enumerable.Range(0, held.Count).Where(i => canonical[n + i] >= n).Select(i => held[i]).ToList();
         if (foreign.Count > 0)
         {
             throw new ArgumentException(
@@ -59,7 +60,7 @@ internal static class OptimizerRegrouping
                 nameof(optimizer));
         }
 
-        var missing = structure.Parameters.Where(d => d.Trainable && !inOptimizer.Any(p => identity.Same(p, d.Tensor))).ToList();
+        var missing = structure.Parameters.Where((d, i) => d.Trainable && !seen.ContainsKey(canonical[i])).ToList();
         if (missing.Count > 0)
         {
             throw new ArgumentException(
@@ -72,19 +73,22 @@ internal static class OptimizerRegrouping
     {
         var groups = Groups(optimizer);
         var original = groups.ToList();
-        var identity = new TensorIdentity();
-        int OriginalGroup(Parameter p) => original.FindIndex(g => g.Parameters.Any(q => identity.Same(q, p)));
-
-        var regrouped = new List<(int Source, double Lr, double Wd, double Eps, List<Parameter> Parameters)>();
-        foreach (var p in structure.Parameters)
+        var held = original.SelectMany((g, gi) => g.Parameters.Select(p => (Tensor: p, Group: gi))).ToList();
+        int n = structure.Parameters.Count;
+        var canonical = TensorIdentity.Canonical(structure.Parameters.Select(d => (Tensor)d.Tensor).Concat(held.Select(h => (Tensor)h.Tensor)).ToList());
+        var rowOf = new Dictionary<int, DiscoveredParameter>();
+        for (int i = 0; i < n; i++)
         {
-            int source = OriginalGroup(p.Tensor);
-            if (source < 0)
-            {
-                continue; // a frozen parameter the optimizer does not hold
-            }
+            rowOf.TryAdd(canonical[i], structure.Parameters[i]);
+        }
 
-            var rule = plan[p.Name].Rule;
+        // One new group per (original group, lr, wd, eps), in the plan's order; each holds the optimizer's own
+        // parameter objects, whose state (keyed by handle) stays as it is.
+        var regrouped = new List<(int Source, double Lr, double Wd, double Eps, List<Parameter> Parameters, int Order)>();
+        var order = structure.Parameters.Select((d, i) => (d.Name, i)).ToDictionary(x => x.Name, x => x.i, StringComparer.Ordinal);
+        foreach (var (tensor, source, row) in held.Select((h, i) => (h.Tensor, h.Group, rowOf[canonical[n + i]])).OrderBy(h => order[h.Item3.Name]))
+        {
+            var rule = plan[row.Name].Rule;
             double lr = rule.LearningRate.Value;
             double wd = plan.Setup.Options.WeightDecayConvention == WeightDecayConvention.Independent
                 ? rule.WeightDecay.Value / lr // the group's per-step decay lr * wd then equals the independent value
@@ -93,19 +97,21 @@ internal static class OptimizerRegrouping
             int index = regrouped.FindIndex(g => g.Source == source && g.Lr == lr && g.Wd == wd && g.Eps == eps);
             if (index < 0)
             {
-                regrouped.Add((source, lr, wd, eps, [p.Tensor]));
+                regrouped.Add((source, lr, wd, eps, [tensor], regrouped.Count));
             }
             else
             {
-                regrouped[index].Parameters.Add(p.Tensor);
+                regrouped[index].Parameters.Add(tensor);
             }
         }
 
+        // Replace the groups in place. add_param_group is not used: it would allocate fresh state for every
+        // parameter and leave the optimizer's existing (zero, before the first step) state to the finalizer.
         groups.Clear();
         foreach (var g in regrouped)
         {
             var from = original[g.Source].Options;
-            optimizer.add_param_group(optimizer switch
+            groups.Add(optimizer switch
             {
                 AdamW => new AdamW.ParamGroup(g.Parameters, CopyAdamW((AdamW.Options)from, g.Lr, g.Wd, g.Eps)),
                 Adam => new Adam.ParamGroup(g.Parameters, CopyAdam((Adam.Options)from, g.Lr, g.Wd, g.Eps)),

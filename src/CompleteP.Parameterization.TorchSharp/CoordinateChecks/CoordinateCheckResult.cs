@@ -38,7 +38,7 @@ public sealed record CoordinateCheckResult(IReadOnlyList<CoordinateMeasurement> 
         foreach (var m in Laziness)
         {
             sb.Append(CultureInfo.InvariantCulture,
-                $"{m.Parameterization},{m.Width},{m.Depth},{m.Seed},{m.Block},{m.BlockIndex},{R(m.NonlinearChange)},{R(m.LinearChange)},{R(m.RelativeNonlinearity)}\n");
+                $"{m.Parameterization},{m.Width},{m.Depth},{m.Seed},{m.Branch},{m.BlockIndex},{R(m.NonlinearChange)},{R(m.LinearChange)},{R(m.RelativeNonlinearity)}\n");
         }
 
         return sb.ToString();

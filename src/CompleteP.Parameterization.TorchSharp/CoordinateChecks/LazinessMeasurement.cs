@@ -10,7 +10,7 @@ namespace CompleteP.Parameterization.TorchSharp.CoordinateChecks;
 /// <param name="Width">The model width.</param>
 /// <param name="Depth">The model depth.</param>
 /// <param name="Seed">The seed of the run.</param>
-/// <param name="Block">The residual branch's name (e.g. <c>transformer.h.3.mlp</c>).</param>
+/// <param name="Branch">The residual branch's name (e.g. <c>transformer.h.3.mlp</c>).</param>
 /// <param name="BlockIndex">The index of the block that holds it, from 0.</param>
 /// <param name="NonlinearChange">The norm of the change's nonlinear part, <c>|h(theta + dtheta) - h(theta) - J dtheta|</c>.</param>
 /// <param name="LinearChange">The norm of the linearized change, <c>|J dtheta|</c>.</param>
@@ -19,13 +19,13 @@ public sealed record LazinessMeasurement(
     int Width,
     int Depth,
     int Seed,
-    string Block,
+    string Branch,
     int BlockIndex,
     double NonlinearChange,
     double LinearChange)
 {
     /// <summary>The CSV header.</summary>
-    public const string CsvHeader = "parameterization,width,depth,seed,block,blockIndex,nonlinearChange,linearChange,relativeNonlinearity";
+    public const string CsvHeader = "parameterization,width,depth,seed,branch,blockIndex,nonlinearChange,linearChange,relativeNonlinearity";
 
     /// <summary>The relative distance from the linearization: <see cref="NonlinearChange"/> / <see cref="LinearChange"/>.</summary>
     public double RelativeNonlinearity => NonlinearChange / LinearChange;

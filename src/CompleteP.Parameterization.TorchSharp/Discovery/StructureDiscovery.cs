@@ -129,22 +129,25 @@ internal static class StructureDiscovery
 
         // Parameters, each tensor once, in registration order: tied weights keep their first name and
         // list the others (a module's own parameters show a tie even where named_parameters() hides it).
-        var unique = new List<(string Name, Parameter Tensor, List<string> Aliases)>();
-        var identity = new TensorIdentity();
+        var all = new List<(string Name, Parameter Tensor)>();
         foreach (var (moduleName, module) in modules)
         {
-            foreach (var (local, p) in module.named_parameters(recurse: false))
+            all.AddRange(module.named_parameters(recurse: false).Select(p => (Join(moduleName, p.name), p.parameter)));
+        }
+
+        var canonical = TensorIdentity.Canonical(all.Select(p => (Tensor)p.Tensor).ToList());
+        var unique = new List<(string Name, Parameter Tensor, List<string> Aliases)>();
+        var uniqueIndex = new Dictionary<int, int>();
+        for (int i = 0; i < all.Count; i++)
+        {
+            if (uniqueIndex.TryGetValue(canonical[i], out int u))
             {
-                string name = Join(moduleName, local);
-                var existing = unique.FirstOrDefault(u => identity.Same(u.Tensor, p));
-                if (existing.Tensor is not null)
-                {
-                    existing.Aliases.Add(name);
-                }
-                else
-                {
-                    unique.Add((name, p, []));
-                }
+                unique[u].Aliases.Add(all[i].Name);
+            }
+            else
+            {
+                uniqueIndex[canonical[i]] = unique.Count;
+                unique.Add((all[i].Name, all[i].Tensor, []));
             }
         }
 

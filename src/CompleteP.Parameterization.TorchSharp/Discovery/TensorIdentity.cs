@@ -1,49 +1,90 @@
-using System.Runtime.CompilerServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace CompleteP.Parameterization.TorchSharp;
 
 /// <summary>
-/// Decides whether two parameter objects are the same tensor. TorchSharp can hand out two wrappers
-/// (different objects, different handles) for one storage: tying <c>lm_head.weight = wte.weight</c>
-/// does, while the other direction gives one object. Same object or handle is the same tensor; else,
-/// for tensors of equal shape, dtype and device whose first elements agree, a probe adds 1 to the
-/// first element of one and looks whether the other changed (then undoes it). Meta tensors hold no
-/// values and are compared by object and handle only.
+/// Finds which parameter objects are the same tensor. TorchSharp can hand out two wrappers (different
+/// objects, different handles) of one storage: tying <c>lm_head.weight = wte.weight</c> does, while the
+/// other direction gives one object. Objects with the same handle are the same tensor. Among the rest,
+/// tensors of equal shape, dtype and device are probed in one pass: each gets a distinct marker written
+/// into its first element, then every first element is read back (a tensor that reads another's
+/// marker shares its storage), then the original values are restored. Meta tensors hold no values
+/// and are told apart by handle only.
 /// </summary>
-internal sealed class TensorIdentity
+internal static class TensorIdentity
 {
-    private readonly ConditionalWeakTable<Tensor, object> _first = [];
-
-    public bool Same(Tensor a, Tensor b)
+    /// <summary>For each tensor, the index of the first tensor in the list that is the same tensor (itself if none).</summary>
+    public static int[] Canonical(IReadOnlyList<Tensor> tensors)
     {
-        if (ReferenceEquals(a, b) || a.Handle == b.Handle)
+        var canonical = new int[tensors.Count];
+        var byHandle = new Dictionary<IntPtr, int>();
+        var distinct = new List<int>();
+        for (int i = 0; i < tensors.Count; i++)
         {
-            return true;
+            if (byHandle.TryGetValue(tensors[i].Handle, out int first))
+            {
+                canonical[i] = first;
+            }
+            else
+            {
+                byHandle[tensors[i].Handle] = i;
+                canonical[i] = i;
+                distinct.Add(i);
+            }
         }
 
-        if (a.device_type == DeviceType.META || b.device_type == DeviceType.META || a.numel() == 0
-            || a.dtype != b.dtype || a.device_type != b.device_type || a.device_index != b.device_index || !a.shape.SequenceEqual(b.shape)
-            || !First(a).Equals(First(b)))
-        {
-            return false;
-        }
-
+        var groups = distinct
+            .Where(i => tensors[i].device_type != DeviceType.META && tensors[i].numel() > 0)
+            .GroupBy(i => (Shape: string.Join("x", tensors[i].shape), tensors[i].dtype, tensors[i].device_type, tensors[i].device_index))
+            .Where(g => g.Count() > 1);
         using var noGrad = no_grad();
-        using var flatA = a.view(-1);
-        using var flatB = b.view(-1);
-        double before = flatB[0].to(ScalarType.Float64).item<double>();
-        flatA[0].add_(1.0);
-        double after = flatB[0].to(ScalarType.Float64).item<double>();
-        flatA[0].sub_(1.0);
-        return after != before;
+        foreach (var group in groups)
+        {
+            // Markers 1..n are exact in every floating type for n <= 256 (bfloat16 has 8 significant bits).
+            foreach (var chunk in group.Chunk(256))
+            {
+                Probe(tensors, chunk, canonical);
+            }
+        }
+
+        // Resolve chains so that every entry points at the first of its class.
+        for (int i = 0; i < canonical.Length; i++)
+        {
+            canonical[i] = canonical[canonical[i]];
+        }
+
+        return canonical;
     }
 
-    private object First(Tensor t) => _first.GetValue(t, x =>
+    private static void Probe(IReadOnlyList<Tensor> tensors, int[] chunk, int[] canonical)
     {
-        using var noGrad = no_grad();
-        using var flat = x.view(-1);
-        return flat[0].to(ScalarType.Float64).item<double>();
-    });
+        var firsts = chunk.Select(i => tensors[i].view(-1)[0]).ToList();
+        var originals = firsts.Select(f => f.clone()).ToList();
+        for (int k = 0; k < chunk.Length; k++)
+        {
+            firsts[k].fill_(k + 1.0);
+        }
+
+        var read = firsts.Select(f => (int)Math.Round(f.to(ScalarType.Float64).item<double>()) - 1).ToList();
+        for (int k = chunk.Length - 1; k >= 0; k--)
+        {
+            firsts[k].copy_(originals[k]);
+        }
+
+        // Tensors that read back the same marker share one storage: the last marker written into it.
+        foreach (var shared in Enumerable.Range(0, chunk.Length).GroupBy(k => read[k]).Where(g => g.Count() > 1))
+        {
+            int first = shared.Min(k => chunk[k]);
+            foreach (int k in shared)
+            {
+                canonical[chunk[k]] = first;
+            }
+        }
+
+        foreach (var t in firsts.Concat(originals))
+        {
+            t.Dispose();
+        }
+    }
 }
