@@ -29,7 +29,10 @@ public static class CompletepCli
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
-            error.WriteLine($"completep: {OneLine(parsed.Errors[0].Message)} (see 'completep {string.Join(' ', args.Take(1))} --help')");
+            var first = parsed.Errors[0];
+            string? option = OptionOf(first.SymbolResult);
+            string message = OneLine(first.Message);
+            error.WriteLine($"completep: {(option is not null && !message.Contains(option, StringComparison.Ordinal) ? option + ": " : string.Empty)}{message} (see 'completep {string.Join(' ', args.Take(1))} --help')");
             return BadInput;
         }
 
@@ -42,6 +45,20 @@ public static class CompletepCli
             error.WriteLine($"completep: {OneLine(e.Message)}");
             return BadInput;
         }
+    }
+
+    /// <summary>The name of the option a parse error belongs to, if any.</summary>
+    private static string? OptionOf(System.CommandLine.Parsing.SymbolResult? result)
+    {
+        for (var r = result; r is not null; r = r.Parent)
+        {
+            if (r is System.CommandLine.Parsing.OptionResult o)
+            {
+                return o.Option.Name;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>A message on one line, without .NET's " (Parameter 'x')" suffix and "Actual value" line.</summary>

@@ -57,7 +57,7 @@ internal static class CoordCheckCommand
             var settings = new CoordinateCheckSettings
             {
                 Parameterizations = r.GetValue(parameterizations)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                    .Select(name => Parameterization.Parse(name)).ToList(),
+                    .Select(name => ParseParameterization(name)).ToList(),
                 BaseShape = new ModelShape(Positive(r.GetValue(baseWidth), "--base-width"), Positive(r.GetValue(baseDepth), "--base-depth")),
                 HeadDim = Positive(r.GetValue(headDim), "--head-dim"),
                 Widths = Integers(r.GetValue(widths)!, "--widths"),
@@ -118,6 +118,18 @@ internal static class CoordCheckCommand
             return 0;
         });
         return command;
+    }
+
+    private static Parameterization ParseParameterization(string name)
+    {
+        try
+        {
+            return Parameterization.Parse(name);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"--parameterizations: {e.Message}", "--parameterizations", e);
+        }
     }
 
     private static int Positive(int value, string option) => value > 0
