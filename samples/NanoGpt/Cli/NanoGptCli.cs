@@ -22,6 +22,7 @@ public static class NanoGptCli
         var root = new RootCommand("nanoGPT in TorchSharp, parameterized by CompleteP.Parameterization (sp, mup, completep, depth-mup).");
         root.Subcommands.Add(TrainCommand.Create(output));
         root.Subcommands.Add(PlanCommand.Create(output));
+        root.Subcommands.Add(SweepCommand.Create(output));
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
