@@ -25,6 +25,7 @@ public static class CompletepCli
         var root = new RootCommand("completep: CompleteP / muP / SP parameterization rules for transformers whose hyperparameters transfer across width and depth.");
         root.Subcommands.Add(PlanCommand.Create(output));
         root.Subcommands.Add(CoordCheckCommand.Create(output, error));
+        root.Subcommands.Add(PlotSweepCommand.Create(output));
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

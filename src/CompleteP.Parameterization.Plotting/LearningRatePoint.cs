@@ -1,0 +1,9 @@
+namespace CompleteP.Parameterization.Plotting;
+
+/// <summary>One run of a learning-rate sweep: its final loss at one base learning rate.</summary>
+/// <param name="Parameterization">The parameterization's name.</param>
+/// <param name="Width">The model width.</param>
+/// <param name="Depth">The model depth.</param>
+/// <param name="LearningRate">The base learning rate.</param>
+/// <param name="Loss">The final loss (validation, typically).</param>
+public sealed record LearningRatePoint(string Parameterization, int Width, int Depth, double LearningRate, double Loss);

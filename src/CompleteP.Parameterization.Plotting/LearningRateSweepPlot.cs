@@ -1,0 +1,103 @@
+using System.Globalization;
+using CompleteP.Parameterization.Plotting.Internal;
+using ScottPlot;
+using ScottPlot.TickGenerators;
+using SkiaSharp;
+
+namespace CompleteP.Parameterization.Plotting;
+
+/// <summary>
+/// Draws a learning-rate sweep as in Dey et al. (2025), Figure 1: one panel per parameterization, the
+/// final loss against the base learning rate (log2 axis), one line per model size, the best rate of
+/// each line ringed. Where the parameterization transfers, the rings line up.
+/// </summary>
+public static class LearningRateSweepPlot
+{
+    /// <summary>Pixels across one panel.</summary>
+    public const int PanelWidth = 460;
+
+    /// <summary>Pixels down one panel.</summary>
+    public const int PanelHeight = 380;
+
+    /// <summary>Renders the sweep to a PNG.</summary>
+    /// <param name="points">The runs.</param>
+    /// <param name="pngPath">Where to write the PNG (its folder is created).</param>
+    /// <param name="lossLabel">The y axis label.</param>
+    /// <exception cref="ArgumentException">No runs, or a run with a non-positive learning rate.</exception>
+    public static void Save(IEnumerable<LearningRatePoint> points, string pngPath, string lossLabel = "validation loss")
+    {
+        ArgumentNullException.ThrowIfNull(points);
+        ArgumentException.ThrowIfNullOrWhiteSpace(pngPath);
+        var runs = points.ToList();
+        if (runs.Count == 0)
+        {
+            throw new ArgumentException("points holds no runs to draw.", nameof(points));
+        }
+
+        if (runs.Any(r => !(r.LearningRate > 0) || !double.IsFinite(r.Loss)))
+        {
+            throw new ArgumentException("points must have learning rates greater than 0 and finite losses.", nameof(points));
+        }
+
+        var panels = runs.GroupBy(r => r.Parameterization).ToList();
+        var sizes = runs.Select(r => (r.Width, r.Depth)).Distinct().OrderBy(s => s.Width).ThenBy(s => s.Depth).ToList();
+        var rates = runs.Select(r => r.LearningRate).Distinct().Order().ToList();
+        double lo = runs.Min(r => r.Loss), hi = runs.Max(r => r.Loss), pad = Math.Max(0.02, (hi - lo) * 0.06);
+        string font = Theme.FontName();
+        int width = panels.Count * PanelWidth, height = PanelHeight;
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(pngPath))!);
+        using var surface = SKSurface.Create(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul))
+            ?? throw new InvalidOperationException("SkiaSharp could not create a drawing surface.");
+        surface.Canvas.Clear(SKColors.White);
+        for (int p = 0; p < panels.Count; p++)
+        {
+            using var plot = new Plot();
+            plot.FigureBackground.Color = Theme.Background;
+            plot.DataBackground.Color = Theme.Background;
+            plot.Font.Set(font);
+            plot.Layout.Fixed(new PixelPadding(66, 14, 46, 38));
+            plot.Axes.Title.Label.Text = panels[p].Key;
+            plot.Axes.Title.Label.FontSize = 14;
+            plot.Axes.Title.Label.Bold = true;
+            plot.Axes.Bottom.Label.Text = "base learning rate (log2)";
+            plot.Axes.Left.Label.Text = p == 0 ? lossLabel : string.Empty;
+            foreach (var axis in new IAxis[] { plot.Axes.Bottom, plot.Axes.Left })
+            {
+                axis.Label.FontSize = 13;
+                axis.TickLabelStyle.FontSize = 12;
+            }
+
+            plot.Axes.Bottom.TickGenerator = new NumericManual(rates.Select(r => new Tick(Math.Log2(r), r.ToString("G3", CultureInfo.InvariantCulture))).ToArray());
+            plot.Grid.MajorLineColor = Colors.Black.WithAlpha(0.13);
+            foreach (var group in panels[p].GroupBy(r => (r.Width, r.Depth)).OrderBy(g => g.Key.Width).ThenBy(g => g.Key.Depth))
+            {
+                var line = group.OrderBy(r => r.LearningRate).ToList();
+                int style = sizes.IndexOf(group.Key);
+                var scatter = plot.Add.Scatter(line.Select(r => Math.Log2(r.LearningRate)).ToArray(), line.Select(r => r.Loss).ToArray(), Theme.ColorOf(style));
+                scatter.LegendText = sizes.Select(s => s.Width).Distinct().Count() > 1 ? $"width {group.Key.Width}, depth {group.Key.Depth}" : $"depth {group.Key.Depth}";
+                scatter.LineWidth = 2;
+                scatter.MarkerSize = 7;
+                scatter.MarkerShape = Theme.MarkerOf(style);
+                var best = line.MinBy(r => r.Loss)!;
+                var ring = plot.Add.Marker(Math.Log2(best.LearningRate), best.Loss, MarkerShape.OpenCircle, 18, Theme.ColorOf(style));
+                ring.LegendText = string.Empty;
+            }
+
+            plot.Axes.SetLimits(Math.Log2(rates[0]) - 0.4, Math.Log2(rates[^1]) + 0.4, lo - pad, hi + pad);
+            plot.Legend.IsVisible = true;
+            plot.Legend.FontName = font;
+            plot.Legend.FontSize = 12;
+            plot.Legend.Alignment = Alignment.UpperLeft;
+            using var cell = SKSurface.Create(new SKImageInfo(PanelWidth, PanelHeight, SKColorType.Rgba8888, SKAlphaType.Premul))
+                ?? throw new InvalidOperationException("SkiaSharp could not create a drawing surface.");
+            plot.Render(cell.Canvas, PanelWidth, PanelHeight);
+            using var image = cell.Snapshot();
+            surface.Canvas.DrawImage(image, p * PanelWidth, 0);
+        }
+
+        using var snapshot = surface.Snapshot();
+        using var data = snapshot.Encode(SKEncodedImageFormat.Png, 100);
+        using var file = File.Create(pngPath);
+        data.SaveTo(file);
+    }
+}
