@@ -42,22 +42,8 @@ public static class CoordinateCheck
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
 
-        var shapes = settings.Shapes();
-        int runs = settings.Parameterizations.Count * shapes.Count * settings.Seeds.Count, done = 0;
-        var clock = Stopwatch.StartNew();
-        var measurements = new List<CoordinateMeasurement>();
-        foreach (var parameterization in settings.Parameterizations)
-        {
-            foreach (var (width, depth) in shapes)
-            {
-                foreach (int seed in settings.Seeds)
-                {
-                    measurements.AddRange(OneRun(modelFactory, batches, loss, settings, parameterization, width, depth, seed));
-                    progress?.Report(new CoordinateCheckProgress(++done, runs, parameterization.Name, width, depth, seed, clock.Elapsed));
-                }
-            }
-        }
-
+        var measurements = EveryRun(settings, settings.Shapes(), progress,
+            (parameterization, width, depth, seed) => OneRun(modelFactory, batches, loss, settings, parameterization, width, depth, seed));
         return new CoordinateCheckResult(measurements, []);
     }
 
@@ -96,22 +82,31 @@ public static class CoordinateCheck
         }
 
         int width = settings.SweepWidth ?? settings.BaseShape.Width;
-        int runs = settings.Parameterizations.Count * settings.Depths.Count * settings.Seeds.Count, done = 0;
+        var result = EveryRun(settings, settings.Depths.Select(depth => (width, depth)).ToList(), progress,
+            (parameterization, w, depth, seed) => OneLazinessRun(modelFactory, batches, loss, settings, parameterization, w, depth, seed));
+        return result;
+    }
+
+    /// <summary>Runs <paramref name="one"/> for every parameterization, shape and seed, telling <paramref name="progress"/> after each.</summary>
+    private static List<T> EveryRun<T>(CoordinateCheckSettings settings, IReadOnlyList<(int Width, int Depth)> shapes,
+        IProgress<CoordinateCheckProgress>? progress, Func<Parameterization, int, int, int, IEnumerable<T>> one)
+    {
+        int runs = settings.Parameterizations.Count * shapes.Count * settings.Seeds.Count, done = 0;
         var clock = Stopwatch.StartNew();
-        var result = new List<LazinessMeasurement>();
+        var rows = new List<T>();
         foreach (var parameterization in settings.Parameterizations)
         {
-            foreach (int depth in settings.Depths)
+            foreach (var (width, depth) in shapes)
             {
                 foreach (int seed in settings.Seeds)
                 {
-                    result.AddRange(OneLazinessRun(modelFactory, batches, loss, settings, parameterization, width, depth, seed));
+                    rows.AddRange(one(parameterization, width, depth, seed));
                     progress?.Report(new CoordinateCheckProgress(++done, runs, parameterization.Name, width, depth, seed, clock.Elapsed));
                 }
             }
         }
 
-        return result;
+        return rows;
     }
 
     private static (nn.Module<Tensor, Tensor> Model, optim.Optimizer Optimizer, ModelStructure Structure) Build(
