@@ -227,11 +227,11 @@ public static class CoordinateCheck
         using var disposeModel = model;
         using var disposeOptimizer = optimizer;
         // The residual branches F_l (attention, MLP) are what the paper linearizes: each with its own input held fixed.
-        var blocks = structure.ResidualBranches.Select(b => (name: b.Name, (nn.Module<Tensor, Tensor>)b.Module)).ToList();
+        var branches = structure.ResidualBranches.Select(b => (name: b.Name, (nn.Module<Tensor, Tensor>)b.Module)).ToList();
 
         // The branch inputs before the step.
         var inputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        var removers = blocks.Select(b =>
+        var removers = branches.Select(b =>
         {
             var handle = b.Item2.register_forward_hook((_, input, output) =>
             {
@@ -261,10 +261,10 @@ public static class CoordinateCheck
 
             model.eval();
             var blockNames = structure.BlockNames.ToList();
-            for (int b = 0; b < blocks.Count; b++)
+            for (int b = 0; b < branches.Count; b++)
             {
-                var (name, block) = blocks[b];
-                var own = block.parameters().Select(p => parameters.FindIndex(q => q.Handle == p.Handle)).Where(i => i >= 0).ToList();
+                var (name, branch) = branches[b];
+                var own = branch.parameters().Select(p => parameters.FindIndex(q => q.Handle == p.Handle)).Where(i => i >= 0).ToList();
                 Tensor At(double scale)
                 {
                     foreach (int i in own)
@@ -272,7 +272,7 @@ public static class CoordinateCheck
                         parameters[i].copy_(before[i] + step[i] * scale);
                     }
 
-                    return block.call(inputs[name]).detach().clone();
+                    return branch.call(inputs[name]).detach().clone();
                 }
 
                 var h0 = At(0);
@@ -292,16 +292,5 @@ public static class CoordinateCheck
         }
 
         return rows;
-    }
-
-    private static nn.Module FindModule(nn.Module model, string name)
-    {
-        nn.Module current = model;
-        foreach (var part in name.Split('.'))
-        {
-            current = current.named_children().First(c => c.Item1 == part).Item2;
-        }
-
-        return current;
     }
 }
