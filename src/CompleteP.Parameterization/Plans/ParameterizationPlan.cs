@@ -90,7 +90,7 @@ public sealed record ParameterizationPlan
     /// <returns>The table.</returns>
     public string ToTable(bool withFormulas = false)
     {
-        static string F(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
+        static string F(double v) => ScaledValue.Format(v);
         var header = new[] { "parameter", "shape", "role", "init", "lr", "weight decay", "adam eps", "multiplier" };
         var lines = new List<string[]> { header };
         foreach (var row in Rows)
