@@ -1,0 +1,107 @@
+using System.Globalization;
+using System.Text.Json;
+using FluentAssertions;
+using NanoGpt.Cli;
+using Xunit;
+using static CompleteP.Parameterization.TorchSharp.Tests.TestSupport;
+
+namespace CompleteP.Parameterization.TorchSharp.Tests;
+
+/// <summary>The nanoGPT sample's commands, as a user runs them.</summary>
+public class NanoGptSampleCliTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = NanoGptCli.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    public static TheoryData<string> Cases() => new(GoldenNames());
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Plan_json_reproduces_the_reference_per_parameter_values(string caseName)
+    {
+        var c = Golden(caseName);
+        string F(string name) => c.GetProperty("base").GetProperty(name).GetDouble().ToString("R", CultureInfo.InvariantCulture);
+        string kind = c.GetProperty("parameterization").GetString()!;
+        var args = new List<string> { "plan", "--parameterization", kind == "mup" ? "mup" : "completep" };
+        if (kind != "mup")
+        {
+            args.AddRange(["--alpha", c.GetProperty("alpha").GetDouble().ToString("R", CultureInfo.InvariantCulture)]);
+        }
+
+        args.AddRange([
+            "--width", c.GetProperty("width").ToString(), "--depth", c.GetProperty("depth").ToString(),
+            "--base-width", c.GetProperty("baseWidth").ToString(), "--base-depth", c.GetProperty("baseDepth").ToString(),
+            "--head-dim", c.GetProperty("headDim").ToString(), "--vocab", "65", "--block-size", "64",
+            "--lr", F("learningRate"), "--init-std", F("initStd"), "--weight-decay", F("weightDecay"), "--eps", F("adamEpsilon"),
+            "--seed", "0", "--format", "json",
+        ]);
+
+        var (code, output, error) = Run([.. args]);
+
+        code.Should().Be(0, error);
+        using var doc = JsonDocument.Parse(output);
+        var root = doc.RootElement;
+        foreach (var key in new[] { "residualMultiplier", "outputMultiplier", "attentionScale" })
+        {
+            root.GetProperty(key).GetDouble().Should().BeApproximately(c.GetProperty(key).GetDouble(), 1e-12, key);
+        }
+
+        var ours = root.GetProperty("parameters").EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!);
+        var golden = c.GetProperty("parameters").EnumerateArray().ToList();
+        ours.Keys.Should().BeEquivalentTo(golden.Select(g => g.GetProperty("name").GetString()));
+        foreach (var g in golden)
+        {
+            var p = ours[g.GetProperty("name").GetString()!];
+            p.GetProperty("role").GetString().Should().Be(g.GetProperty("role").GetString());
+            p.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).Should().Equal(g.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()));
+            foreach (var key in new[] { "learningRate", "weightDecay", "adamEpsilon" })
+            {
+                double expected = g.GetProperty(key).GetDouble();
+                p.GetProperty(key).GetDouble().Should().BeApproximately(expected, 1e-9 * Math.Max(Math.Abs(expected), 1e-300), $"{g.GetProperty("name")} {key}");
+            }
+
+            double std = g.GetProperty("measuredInitStd").GetDouble();
+            p.GetProperty("measuredInitStd").GetDouble().Should().BeApproximately(std, Math.Max(1e-12, 0.05 * std), $"{g.GetProperty("name")} init std");
+        }
+    }
+
+    [Fact]
+    public void Sweep_writes_one_csv_row_per_run()
+    {
+        string csv = Path.Combine(Path.GetTempPath(), $"nanogpt-sweep-{Guid.NewGuid():N}.csv");
+        try
+        {
+            var (code, output, error) = Run("sweep", "--parameterizations", "mup,completep", "--widths", "32", "--base-width", "32",
+                "--depths", "1,2", "--base-depth", "1", "--head-dim", "16", "--lrs", "0.001,0.01", "--steps", "3", "--batch-size", "2",
+                "--block-size", "8", "--eval-batches", "1", "--device", "cpu", "--out", csv);
+
+            code.Should().Be(0, error);
+            output.Should().Contain("[8/8]");
+            var lines = File.ReadAllLines(csv);
+            lines[0].Should().Be("parameterization,width,depth,baseWidth,baseDepth,lr,seed,steps,trainLoss,valLoss,seconds,device");
+            lines.Skip(1).Select(l => l.Split(',')).Select(c => (c[0], c[2], c[5])).Should().BeEquivalentTo(
+                from p in new[] { "mup", "completep" } from d in new[] { "1", "2" } from lr in new[] { "0.001", "0.01" } select (p, d, lr));
+            lines.Skip(1).Select(l => double.Parse(l.Split(',')[9], CultureInfo.InvariantCulture)).Should().OnlyContain(v => v > 0 && v < 10);
+        }
+        finally
+        {
+            File.Delete(csv);
+        }
+    }
+
+    [Theory]
+    [InlineData("sweep", "--lrs", "0.01,x", "--lrs")]
+    [InlineData("sweep", "--depths", "2,0", "--depths")]
+    [InlineData("plan", "--width", "0", "--width")]
+    public void Bad_input_exits_2_with_one_line_naming_the_option(string command, string option, string value, string named)
+    {
+        var (code, _, error) = command == "sweep" ? Run(command, option, value, "--out", "/tmp/never.csv") : Run(command, option, value);
+        code.Should().Be(NanoGptCli.BadInput);
+        error.TrimEnd().Split('\n').Should().ContainSingle().Which.Should().Contain(named).And.Contain(value.Split(',').Last());
+    }
+}
