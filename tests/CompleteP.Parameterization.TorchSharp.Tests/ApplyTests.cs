@@ -203,4 +203,24 @@ public class ApplyTests
         logger.Collector.GetSnapshot().Should().Contain(r => r.Level == LogLevel.Information
             && r.Message.Contains("transformer.h.1.mlp.c_fc.weight") && r.Message.Contains("completep"));
     }
+
+    [Fact]
+    public void Rule_options_reach_the_optimizer_groups()
+    {
+        using var model = BuildGpt(128, 8);
+        using var optimizer = optim.AdamW(model.parameters());
+        var options = Options(Parameterization.CompleteP, 64, 2, 16, lr: 0.01, wd: 0.1, eps: 1e-8) with
+        {
+            Rules = new ParameterizationOptions { EpsilonScope = EpsilonScope.Global, WeightDecayConvention = WeightDecayConvention.Independent },
+        };
+        var plan = Parameterize.Apply(model, optimizer, options);
+
+        // Independent decay: the group's coupled per-step decay lr * wd equals the plan's value, lambda * m_L^(alpha-1) = 0.1.
+        var (lr, wd, eps) = HyperparametersOf(optimizer, model.get_parameter("transformer.h.3.mlp.c_fc.weight")!);
+        (lr * wd).Should().BeApproximately(plan["transformer.h.3.mlp.c_fc.weight"].Rule.WeightDecay.Value, 1e-15);
+        (lr * wd).Should().BeApproximately(0.1, 1e-15);
+        // Global epsilon scope: the embedding gets eps * m_N^-1 * m_L^-alpha too (m_N = 2, m_L = 4).
+        HyperparametersOf(optimizer, model.get_parameter("transformer.wte.weight")!).Eps.Should().BeApproximately(1e-8 / 8, 1e-20);
+        eps.Should().BeApproximately(1e-8 / 8, 1e-20);
+    }
 }
