@@ -58,12 +58,12 @@ internal static class CoordCheckCommand
             {
                 Parameterizations = r.GetValue(parameterizations)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                     .Select(name => ParseParameterization(name)).ToList(),
-                BaseShape = new ModelShape(Positive(r.GetValue(baseWidth), "--base-width"), Positive(r.GetValue(baseDepth), "--base-depth")),
-                HeadDim = Positive(r.GetValue(headDim), "--head-dim"),
+                BaseShape = new ModelShape(OptionValues.Positive(r.GetValue(baseWidth), "--base-width"), OptionValues.Positive(r.GetValue(baseDepth), "--base-depth")),
+                HeadDim = OptionValues.Positive(r.GetValue(headDim), "--head-dim"),
                 Widths = Integers(r.GetValue(widths)!, "--widths"),
                 Depths = Integers(r.GetValue(depths)!, "--depths"),
-                Steps = Positive(r.GetValue(steps), "--steps"),
-                Seeds = Enumerable.Range(0, Positive(r.GetValue(seeds), "--seeds")).ToList(),
+                Steps = OptionValues.Positive(r.GetValue(steps), "--steps"),
+                Seeds = Enumerable.Range(0, OptionValues.Positive(r.GetValue(seeds), "--seeds")).ToList(),
                 Hyperparameters = new BaseHyperparameters(r.GetValue(lr), r.GetValue(initStd), r.GetValue(weightDecay), r.GetValue(eps)),
                 Beta1 = r.GetValue(beta1),
                 Beta2 = r.GetValue(beta2),
@@ -79,7 +79,7 @@ internal static class CoordCheckCommand
                 }
             }
 
-            int batch = Positive(r.GetValue(batchSize), "--batch-size"), block = Positive(r.GetValue(blockSize), "--block-size");
+            int batch = OptionValues.Positive(r.GetValue(batchSize), "--batch-size"), block = OptionValues.Positive(r.GetValue(blockSize), "--block-size");
             var chosenMetric = r.GetValue(metric) switch { "mean-abs" => CoordinateMetric.MeanAbs, "delta-rms" => CoordinateMetric.DeltaRms, _ => CoordinateMetric.Rms };
             string folder = r.GetValue(outDir)!;
             Directory.CreateDirectory(folder);
@@ -131,10 +131,6 @@ internal static class CoordCheckCommand
             throw new ArgumentException($"--parameterizations: {e.Message}", "--parameterizations", e);
         }
     }
-
-    private static int Positive(int value, string option) => value > 0
-        ? value
-        : throw new ArgumentOutOfRangeException(option, value, $"{option} must be at least 1 (valid range: 1 and above), but was {value}.");
 
     private static List<int> Integers(string text, string option) =>
         text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(t =>

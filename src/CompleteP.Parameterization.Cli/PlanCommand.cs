@@ -46,9 +46,9 @@ internal static class PlanCommand
         {
             var rules = RulesEngine.Compute(NamingOptions(() => new ParameterizationSetup(
                 Parameterization.Parse(r.GetValue(parameterization)!, r.GetValue(alpha)),
-                new ModelShape(Named(r.GetValue(baseWidth), "--base-width"), Named(r.GetValue(baseDepth), "--base-depth")),
-                new ModelShape(Named(r.GetValue(width), "--width"), Named(r.GetValue(depth), "--depth")),
-                Named(r.GetValue(headDim), "--head-dim"),
+                new ModelShape(OptionValues.Positive(r.GetValue(baseWidth), "--base-width"), OptionValues.Positive(r.GetValue(baseDepth), "--base-depth")),
+                new ModelShape(OptionValues.Positive(r.GetValue(width), "--width"), OptionValues.Positive(r.GetValue(depth), "--depth")),
+                OptionValues.Positive(r.GetValue(headDim), "--head-dim"),
                 new BaseHyperparameters(r.GetValue(lr), r.GetValue(initStd), r.GetValue(weightDecay), r.GetValue(eps)),
                 new ParameterizationOptions
                 {
@@ -97,11 +97,6 @@ internal static class PlanCommand
             throw new ArgumentException($"{option}: {e.Message}", option, e);
         }
     }
-
-    /// <summary>Engine errors name the engine's parameter (<c>width</c>); the tool names its option.</summary>
-    private static int Named(int value, string option) => value > 0
-        ? value
-        : throw new ArgumentOutOfRangeException(option, value, $"{option} must be at least 1 (valid range: 1 and above), but was {value}.");
 
     private static T ParseEnum<T>(System.CommandLine.Parsing.ArgumentResult result, string option) where T : struct, Enum
     {

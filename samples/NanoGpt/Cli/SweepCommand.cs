@@ -46,13 +46,7 @@ internal static class SweepCommand
             var widthList = Numbers(r.GetValue(widths)!, "--widths", s => int.TryParse(s, CultureInfo.InvariantCulture, out int v) && v > 0 ? v : (int?)null);
             var depthList = Numbers(r.GetValue(depths)!, "--depths", s => int.TryParse(s, CultureInfo.InvariantCulture, out int v) && v > 0 ? v : (int?)null);
             var lrList = Numbers(r.GetValue(lrs)!, "--lrs", s => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 && double.IsFinite(v) ? v : (double?)null);
-            var target = r.GetValue(device) switch
-            {
-                "cpu" => CPU,
-                "cuda" when cuda.is_available() => CUDA,
-                "cuda" => throw new UsageException("--device cuda: CUDA is not available here; use cpu or auto."),
-                _ => cuda.is_available() ? CUDA : CPU,
-            };
+            var target = TrainCommand.PickDevice(r.GetValue(device)!);
             string path = r.GetValue(csv)!;
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
             var settings = new TrainSettings(r.GetValue(steps), r.GetValue(batchSize), r.GetValue(blockSize), LogInterval: int.MaxValue,

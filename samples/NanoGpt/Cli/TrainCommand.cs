@@ -91,7 +91,8 @@ internal static class TrainCommand
         output.WriteLine(Invariant($"total time {total.Elapsed.TotalSeconds:F1} s"));
     }
 
-    private static Device PickDevice(string choice) => choice.ToLowerInvariant() switch
+    /// <summary>The device an --device choice (cpu, cuda, auto) names; cuda without CUDA is a usage error.</summary>
+    internal static Device PickDevice(string choice) => choice.ToLowerInvariant() switch
     {
         "cpu" => torch.CPU,
         "cuda" when torch.cuda.is_available() => torch.CUDA,
