@@ -1,13 +1,9 @@
-using CompleteP.Parameterization.Parameterizations;
-using CompleteP.Parameterization.Shapes;
-using CompleteP.Parameterization.TorchSharp;
 using NanoGpt;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace CompleteP.Parameterization.Benchmarks;
+namespace CompleteP.Benchmarks;
 
-using Parameterization = CompleteP.Parameterization.Parameterizations.Parameterization;
 
 /// <summary>
 /// Parameterize.Apply on a GPT (48 blocks, width 1024 by default) against constructing that model

@@ -1,13 +1,9 @@
-using CompleteP.Parameterization.Parameterizations;
-using CompleteP.Parameterization.Shapes;
-using CompleteP.Parameterization.TorchSharp;
 using NanoGpt;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace CompleteP.Parameterization.Benchmarks;
+namespace CompleteP.Benchmarks;
 
-using Parameterization = CompleteP.Parameterization.Parameterizations.Parameterization;
 
 /// <summary>
 /// A training step (forward, backward, AdamW) of a CompleteP GPT whose multipliers come from the
@@ -43,9 +39,9 @@ internal static class HookBenchmark
 
         byHand.to(device);
         var groups = plan.Rows.GroupBy(r => (r.Rule.LearningRate.Value, r.Rule.WeightDecay.Value, r.Rule.AdamEpsilon.Value))
-            .Select(g => new global::TorchSharp.Modules.AdamW.ParamGroup(
+            .Select(g => new TorchSharp.Modules.AdamW.ParamGroup(
                 g.Select(r => byHand.get_parameter(r.Name)!).ToList(),
-                new global::TorchSharp.Modules.AdamW.Options { LearningRate = g.Key.Item1, weight_decay = g.Key.Item2, eps = g.Key.Item3 }))
+                new TorchSharp.Modules.AdamW.Options { LearningRate = g.Key.Item1, weight_decay = g.Key.Item2, eps = g.Key.Item3 }))
             .ToList();
         var byHandOptimizer = optim.AdamW(groups);
         double residual = plan.ResidualMultiplier.Value, output = plan.OutputMultiplier.Value;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace CompleteP.Parameterization.Benchmarks;
+namespace CompleteP.Benchmarks;
 
 /// <summary>Median wall time of repeated runs, after warm-up.</summary>
 internal static class Measure

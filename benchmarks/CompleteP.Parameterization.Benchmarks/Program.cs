@@ -1,7 +1,7 @@
-using CompleteP.Parameterization.Benchmarks;
+using CompleteP.Benchmarks;
 using static TorchSharp.torch;
 
-// dotnet run -c Release --project benchmarks/CompleteP.Parameterization.Benchmarks -- [apply|hooks|record|all] [--small] [--cuda]
+// dotnet run -c Release --project benchmarks/CompleteP.Benchmarks -- [apply|hooks|record|all] [--small] [--cuda]
 // Prints ratios against a baseline measured in the same run.
 string what = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 bool small = args.Contains("--small");

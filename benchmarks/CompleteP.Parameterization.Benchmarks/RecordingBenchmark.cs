@@ -1,14 +1,10 @@
-using CompleteP.Parameterization.Parameterizations;
-using CompleteP.Parameterization.Shapes;
-using CompleteP.Parameterization.TorchSharp;
-using CompleteP.Parameterization.TorchSharp.CoordinateChecks;
+using CompleteP.CoordinateChecks;
 using NanoGpt;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace CompleteP.Parameterization.Benchmarks;
+namespace CompleteP.Benchmarks;
 
-using Parameterization = CompleteP.Parameterization.Parameterizations.Parameterization;
 
 /// <summary>
 /// A training step of a CompleteP GPT with the coordinate check's recording hooks on, against the same

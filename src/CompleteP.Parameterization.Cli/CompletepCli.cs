@@ -1,6 +1,6 @@
 using System.CommandLine;
 
-namespace CompleteP.Parameterization.Cli;
+namespace CompleteP.Cli;
 
 /// <summary>
 /// The <c>completep</c> command line. Exit codes: 0 success, 1 failure while running,

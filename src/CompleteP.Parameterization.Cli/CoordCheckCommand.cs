@@ -1,16 +1,13 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using CompleteP.Parameterization.Parameterizations;
-using CompleteP.Parameterization.Plotting;
-using CompleteP.Parameterization.Shapes;
-using CompleteP.Parameterization.TorchSharp.CoordinateChecks;
+using CompleteP.Plotting;
+using CompleteP.CoordinateChecks;
 using NanoGpt;
 using static TorchSharp.torch;
 
-namespace CompleteP.Parameterization.Cli;
+namespace CompleteP.Cli;
 
-using Parameterization = CompleteP.Parameterization.Parameterizations.Parameterization;
 
 /// <summary>
 /// <c>completep coord-check</c>: coordinate checks (width sweep at the base depth, depth sweep at the

@@ -1,4 +1,4 @@
-namespace CompleteP.Parameterization.Cli;
+namespace CompleteP.Cli;
 
 /// <summary>Checks on option values shared by the commands; errors name the option, the value and the valid range.</summary>
 internal static class OptionValues

@@ -1,15 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
-using CompleteP.Parameterization.Parameterizations;
-using CompleteP.Parameterization.Plans;
-using CompleteP.Parameterization.Roles;
-using CompleteP.Parameterization.Rules;
-using CompleteP.Parameterization.Shapes;
+using CompleteP.Rules;
 using Spectre.Console;
 
-namespace CompleteP.Parameterization.Cli;
+namespace CompleteP.Cli;
 
-using Parameterization = CompleteP.Parameterization.Parameterizations.Parameterization;
 
 /// <summary><c>completep plan</c>: prints the rules of one configuration as a table, markdown or JSON.</summary>
 internal static class PlanCommand
@@ -44,13 +39,13 @@ internal static class PlanCommand
 
         command.SetAction(r =>
         {
-            var rules = RulesEngine.Compute(NamingOptions(() => new ParameterizationSetup(
+            var rules = RulesEngine.Compute(NamingOptions(() => new RuleSetup(
                 Parameterization.Parse(r.GetValue(parameterization)!, r.GetValue(alpha)),
                 new ModelShape(OptionValues.Positive(r.GetValue(baseWidth), "--base-width"), OptionValues.Positive(r.GetValue(baseDepth), "--base-depth")),
                 new ModelShape(OptionValues.Positive(r.GetValue(width), "--width"), OptionValues.Positive(r.GetValue(depth), "--depth")),
                 OptionValues.Positive(r.GetValue(headDim), "--head-dim"),
                 new BaseHyperparameters(r.GetValue(lr), r.GetValue(initStd), r.GetValue(weightDecay), r.GetValue(eps)),
-                new ParameterizationOptions
+                new RuleOptions
                 {
                     EpsilonScope = r.GetValue(epsilonScope),
                     WeightDecayConvention = r.GetValue(decay),
@@ -114,7 +109,7 @@ internal static class PlanCommand
     private static string Kebab(string name) => string.Concat(name.Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 
     /// <summary>Rows of (quantity, value, formula, numbers) for every multiplier and every role's four numbers.</summary>
-    private static IEnumerable<(string Group, string Quantity, ScaledValue Value)> Rows(ParameterizationRules rules)
+    private static IEnumerable<(string Group, string Quantity, ScaledValue Value)> Rows(RuleSet rules)
     {
         yield return ("model", "residual multiplier", rules.ResidualMultiplier);
         yield return ("model", "output multiplier", rules.OutputMultiplier);
@@ -135,10 +130,10 @@ internal static class PlanCommand
         }
     }
 
-    private static string Title(ParameterizationRules rules) =>
+    private static string Title(RuleSet rules) =>
         string.Create(CultureInfo.InvariantCulture, $"{rules.Setup.Parameterization}: {rules.Setup.Scaling}, d_head {rules.Setup.HeadDim}");
 
-    private static void WriteTable(ParameterizationRules rules, TextWriter output)
+    private static void WriteTable(RuleSet rules, TextWriter output)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
@@ -170,7 +165,7 @@ internal static class PlanCommand
         console.Write(table);
     }
 
-    private static void WriteMarkdown(ParameterizationRules rules, TextWriter output)
+    private static void WriteMarkdown(RuleSet rules, TextWriter output)
     {
         output.WriteLine($"**{Title(rules)}**");
         output.WriteLine();

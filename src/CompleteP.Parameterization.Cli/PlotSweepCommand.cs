@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
-using CompleteP.Parameterization.Plotting;
+using CompleteP.Plotting;
 
-namespace CompleteP.Parameterization.Cli;
+namespace CompleteP.Cli;
 
 /// <summary>
 /// <c>completep plot-sweep</c>: draws a learning-rate sweep CSV (as written by the NanoGpt sample's

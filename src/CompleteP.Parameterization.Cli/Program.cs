@@ -1,3 +1,3 @@
-using CompleteP.Parameterization.Cli;
+using CompleteP.Cli;
 
 return CompletepCli.Run(args, Console.Out, Console.Error);

@@ -1,9 +1,9 @@
 using System.Globalization;
-using CompleteP.Parameterization.Plotting.Internal;
-using CompleteP.Parameterization.TorchSharp.CoordinateChecks;
-using ParameterizationName = CompleteP.Parameterization.Parameterizations.Parameterization;
+using CompleteP.Plotting.Internal;
+using CompleteP.CoordinateChecks;
+using ParameterizationName = CompleteP.Parameterization;
 
-namespace CompleteP.Parameterization.Plotting;
+namespace CompleteP.Plotting;
 
 /// <summary>
 /// Draws coordinate checks (microsoft/mup's picture, extended to depth) and the laziness check of

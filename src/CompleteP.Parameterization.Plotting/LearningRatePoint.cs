@@ -1,4 +1,4 @@
-namespace CompleteP.Parameterization.Plotting;
+namespace CompleteP.Plotting;
 
 /// <summary>One run of a learning-rate sweep: its final loss at one base learning rate.</summary>
 /// <param name="Parameterization">The parameterization's name.</param>

@@ -1,10 +1,10 @@
 using System.Globalization;
-using CompleteP.Parameterization.Plotting.Internal;
+using CompleteP.Plotting.Internal;
 using ScottPlot;
 using ScottPlot.TickGenerators;
 using SkiaSharp;
 
-namespace CompleteP.Parameterization.Plotting;
+namespace CompleteP.Plotting;
 
 /// <summary>
 /// Draws a learning-rate sweep as in Dey et al. (2025), Figure 1: one panel per parameterization, the

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace CompleteP.Parameterization;
+namespace CompleteP;
 
 /// <summary>Argument checks whose messages name the parameter, the value and the valid range.</summary>
 internal static class Guard

@@ -1,9 +1,9 @@
-using CompleteP.Parameterization.Cli;
-using CompleteP.Parameterization.TorchSharp.CoordinateChecks;
+using CompleteP.Cli;
+using CompleteP.CoordinateChecks;
 using FluentAssertions;
 using Xunit;
 
-namespace CompleteP.Parameterization.Cli.Tests;
+namespace CompleteP.Tests.Cli;
 
 public class CoordCheckCommandTests
 {

@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
-using CompleteP.Parameterization.Cli;
+using CompleteP.Cli;
 using FluentAssertions;
 using Xunit;
 
-namespace CompleteP.Parameterization.Cli.Tests;
+namespace CompleteP.Tests.Cli;
 
 public class PlanCommandTests
 {

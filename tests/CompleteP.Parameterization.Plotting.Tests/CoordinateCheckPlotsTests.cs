@@ -1,7 +1,8 @@
-using CompleteP.Parameterization.TorchSharp.CoordinateChecks;
+using CompleteP.Plotting;
+using CompleteP.CoordinateChecks;
 using FluentAssertions;
 
-namespace CompleteP.Parameterization.Plotting.Tests;
+namespace CompleteP.Tests.Plotting;
 
 public sealed class CoordinateCheckPlotsTests : IDisposable
 {

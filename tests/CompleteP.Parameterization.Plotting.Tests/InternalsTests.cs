@@ -1,8 +1,9 @@
-using CompleteP.Parameterization.Plotting.Internal;
-using CompleteP.Parameterization.TorchSharp.CoordinateChecks;
+using CompleteP.Plotting;
+using CompleteP.Plotting.Internal;
+using CompleteP.CoordinateChecks;
 using FluentAssertions;
 
-namespace CompleteP.Parameterization.Plotting.Tests;
+namespace CompleteP.Tests.Plotting;
 
 public sealed class InternalsTests
 {

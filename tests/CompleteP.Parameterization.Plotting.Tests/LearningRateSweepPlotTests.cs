@@ -1,8 +1,8 @@
-using CompleteP.Parameterization.Plotting;
+using CompleteP.Plotting;
 using FluentAssertions;
 using Xunit;
 
-namespace CompleteP.Parameterization.Plotting.Tests;
+namespace CompleteP.Tests.Plotting;
 
 public class LearningRateSweepPlotTests
 {

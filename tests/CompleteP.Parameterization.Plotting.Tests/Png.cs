@@ -1,7 +1,8 @@
+using CompleteP.Plotting;
 using System.Buffers.Binary;
 using SkiaSharp;
 
-namespace CompleteP.Parameterization.Plotting.Tests;
+namespace CompleteP.Tests.Plotting;
 
 /// <summary>Reads back what a plot wrote.</summary>
 public static class Png

@@ -1,6 +1,7 @@
-using CompleteP.Parameterization.TorchSharp.CoordinateChecks;
+using CompleteP.Plotting;
+using CompleteP.CoordinateChecks;
 
-namespace CompleteP.Parameterization.Plotting.Tests;
+namespace CompleteP.Tests.Plotting;
 
 /// <summary>
 /// Coordinate checks as they would look on a GPT: under SP the hidden and output activations grow with

@@ -1,4 +1,5 @@
-namespace CompleteP.Parameterization.Plotting.Tests;
+using CompleteP.Plotting;
+namespace CompleteP.Tests.Plotting;
 
 /// <summary>A fresh folder under the system temp folder, deleted on dispose.</summary>
 public sealed class TempFolder : IDisposable

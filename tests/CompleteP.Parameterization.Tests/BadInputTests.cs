@@ -1,14 +1,9 @@
-using CompleteP.Parameterization.Parameterizations;
-using CompleteP.Parameterization.Plans;
-using CompleteP.Parameterization.Roles;
-using CompleteP.Parameterization.Rules;
-using CompleteP.Parameterization.Shapes;
+using CompleteP.Rules;
 using FluentAssertions;
 
-namespace CompleteP.Parameterization.Tests;
+namespace CompleteP.Tests.Engine;
 
 using static TestSupport;
-using Parameterization = CompleteP.Parameterization.Parameterizations.Parameterization;
 
 // Bad input: the exception type, the parameter it names, and a message that states the value and the valid range.
 public sealed class BadInputTests
@@ -137,7 +132,7 @@ public sealed class BadInputTests
     [Fact]
     public void HeadDim_not_dividing_the_width_is_rejected()
     {
-        var act = () => new ParameterizationSetup(Parameterization.CompleteP, new ModelShape(96, 2), new ModelShape(128, 8), 48, Hp);
+        var act = () => new RuleSetup(Parameterization.CompleteP, new ModelShape(96, 2), new ModelShape(128, 8), 48, Hp);
         act.Should().ThrowExactly<ArgumentException>()
             .Which.Should().Match<ArgumentException>(e => e.ParamName == "headDim" && e.Message.Contains("48") && e.Message.Contains("128"));
     }
@@ -145,7 +140,7 @@ public sealed class BadInputTests
     [Fact]
     public void HeadDim_not_dividing_the_base_width_is_rejected()
     {
-        var act = () => new ParameterizationSetup(Parameterization.CompleteP, new ModelShape(96, 2), new ModelShape(192, 8), 64, Hp);
+        var act = () => new RuleSetup(Parameterization.CompleteP, new ModelShape(96, 2), new ModelShape(192, 8), 64, Hp);
         act.Should().ThrowExactly<ArgumentException>()
             .Which.Should().Match<ArgumentException>(e => e.ParamName == "headDim" && e.Message.Contains("64") && e.Message.Contains("96"));
     }
@@ -155,7 +150,7 @@ public sealed class BadInputTests
     [InlineData(-16)]
     public void HeadDim_not_positive_is_rejected(int headDim)
     {
-        var act = () => new ParameterizationSetup(Parameterization.CompleteP, new ModelShape(64, 2), new ModelShape(128, 8), headDim, Hp);
+        var act = () => new RuleSetup(Parameterization.CompleteP, new ModelShape(64, 2), new ModelShape(128, 8), headDim, Hp);
         act.Should().ThrowExactly<ArgumentOutOfRangeException>()
             .Which.Should().Match<ArgumentOutOfRangeException>(e =>
                 e.ParamName == "headDim" && e.Message.Contains("but was " + headDim) && e.Message.Contains("valid range: 1 and above"));
@@ -164,7 +159,7 @@ public sealed class BadInputTests
     [Fact]
     public void Setup_rejects_nulls()
     {
-        var act = () => new ParameterizationSetup(null!, new ModelShape(64, 2), new ModelShape(128, 8), 16, Hp);
+        var act = () => new RuleSetup(null!, new ModelShape(64, 2), new ModelShape(128, 8), 16, Hp);
         act.Should().ThrowExactly<ArgumentNullException>().Which.ParamName.Should().Be("parameterization");
         var act2 = () => RulesEngine.Compute(null!);
         act2.Should().ThrowExactly<ArgumentNullException>().Which.ParamName.Should().Be("setup");
@@ -203,12 +198,12 @@ public sealed class BadInputTests
     [InlineData(double.PositiveInfinity, "Infinity")]
     public void Option_multipliers_must_be_positive_and_finite(double value, string shown)
     {
-        var acts = new (string Param, Func<ParameterizationOptions> Act)[]
+        var acts = new (string Param, Func<RuleOptions> Act)[]
         {
-            ("InputMultiplier", () => new ParameterizationOptions { InputMultiplier = value }),
-            ("OutputMultiplier", () => new ParameterizationOptions { OutputMultiplier = value }),
-            ("AttentionMultiplier", () => new ParameterizationOptions { AttentionMultiplier = value }),
-            ("OutputMultiplier", () => ParameterizationOptions.Default with { OutputMultiplier = value }),
+            ("InputMultiplier", () => new RuleOptions { InputMultiplier = value }),
+            ("OutputMultiplier", () => new RuleOptions { OutputMultiplier = value }),
+            ("AttentionMultiplier", () => new RuleOptions { AttentionMultiplier = value }),
+            ("OutputMultiplier", () => RuleOptions.Default with { OutputMultiplier = value }),
         };
         foreach (var (param, act) in acts)
         {

@@ -1,11 +1,9 @@
-using CompleteP.Parameterization.Roles;
-using CompleteP.Parameterization.Rules;
+using CompleteP.Rules;
 using FluentAssertions;
 
-namespace CompleteP.Parameterization.Tests;
+namespace CompleteP.Tests.Engine;
 
 using static TestSupport;
-using Parameterization = CompleteP.Parameterization.Parameterizations.Parameterization;
 
 // Each number carries the formula that produced it and the formula with the numbers put in.
 public sealed class ExplanationTests

@@ -1,14 +1,9 @@
 using System.Text.Json;
-using CompleteP.Parameterization.Parameterizations;
-using CompleteP.Parameterization.Plans;
-using CompleteP.Parameterization.Roles;
-using CompleteP.Parameterization.Rules;
-using CompleteP.Parameterization.Shapes;
+using CompleteP.Rules;
 using FluentAssertions;
 
-namespace CompleteP.Parameterization.Tests;
+namespace CompleteP.Tests.Engine;
 
-using Parameterization = CompleteP.Parameterization.Parameterizations.Parameterization;
 
 // The rules engine against values computed by the authors' reference implementation
 // (Data/reference-nanogpt-completep.json, a copy of shared/golden).
@@ -29,7 +24,7 @@ public sealed class GoldenTests
     private static JsonElement Case(string name) =>
         Golden.Value.RootElement.GetProperty("cases").EnumerateArray().Single(c => c.GetProperty("name").GetString() == name);
 
-    private static ParameterizationSetup SetupOf(JsonElement c)
+    private static RuleSetup SetupOf(JsonElement c)
     {
         double? alpha = c.GetProperty("alpha").ValueKind == JsonValueKind.Null ? null : c.GetProperty("alpha").GetDouble();
         Parameterization p = c.GetProperty("parameterization").GetString() switch
@@ -40,7 +35,7 @@ public sealed class GoldenTests
             var other => throw new InvalidOperationException($"unexpected parameterization {other} in the golden file"),
         };
         var hp = c.GetProperty("base");
-        return new ParameterizationSetup(
+        return new RuleSetup(
             p,
             new ModelShape(c.GetProperty("baseWidth").GetInt32(), c.GetProperty("baseDepth").GetInt32()),
             new ModelShape(c.GetProperty("width").GetInt32(), c.GetProperty("depth").GetInt32()),

@@ -1,12 +1,9 @@
-using CompleteP.Parameterization.Parameterizations;
-using CompleteP.Parameterization.Roles;
-using CompleteP.Parameterization.Rules;
+using CompleteP.Rules;
 using FluentAssertions;
 
-namespace CompleteP.Parameterization.Tests;
+namespace CompleteP.Tests.Engine;
 
 using static TestSupport;
-using Parameterization = CompleteP.Parameterization.Parameterizations.Parameterization;
 
 // Rules at shapes and exponents outside the golden file, computed by hand from rules.md's table.
 public sealed class HandComputedRulesTests
@@ -18,7 +15,7 @@ public sealed class HandComputedRulesTests
 
     // alpha 0.75, width 96 -> 1536 (m_N = 16), depth 3 -> 48 (m_L = 16), d_head 48.
     // m_L^-alpha = 1/8, m_L^(alpha-1) = 1/2, m_N^-1/2 = 1/4.
-    private static ParameterizationRules Alpha075() =>
+    private static RuleSet Alpha075() =>
         Rules(Parameterization.WithDepthExponent(0.75), 96, 3, 1536, 48, 48, Eta, Sigma, Lambda, Eps);
 
     [Fact]
@@ -113,7 +110,7 @@ public sealed class HandComputedRulesTests
     public void SP_gives_every_base_value()
     {
         // width 128 -> 1024, depth 2 -> 24, d_head 64: nothing scales; attention 1/sqrt(64).
-        var options = new ParameterizationOptions { OutputMultiplier = 2.5, AttentionMultiplier = 3.0, InputMultiplier = 1.5 };
+        var options = new RuleOptions { OutputMultiplier = 2.5, AttentionMultiplier = 3.0, InputMultiplier = 1.5 };
         var rules = Rules(Parameterization.Standard, 128, 2, 1024, 24, 64, Eta, Sigma, Lambda, Eps, options);
         rules.ResidualMultiplier.Value.Should().Be(1.0);
         rules.OutputMultiplier.Value.Should().Be(2.5);
@@ -130,7 +127,7 @@ public sealed class HandComputedRulesTests
     [Fact]
     public void SP_ignores_epsilon_scope_and_fan_ins()
     {
-        var options = new ParameterizationOptions { EpsilonScope = EpsilonScope.Global };
+        var options = new RuleOptions { EpsilonScope = EpsilonScope.Global };
         var rules = Rules(Parameterization.Standard, 128, 2, 1024, 24, 64, Eta, Sigma, Lambda, Eps, options);
         foreach (var rule in rules.Roles.Values)
         {
@@ -145,7 +142,7 @@ public sealed class HandComputedRulesTests
     public void Gpt2_option_scales_only_residual_output_projections_under_SP()
     {
         // depth 8: sigma / sqrt(2 * 8) = sigma / 4.
-        var options = new ParameterizationOptions { Gpt2OutputProjectionInit = true };
+        var options = new RuleOptions { Gpt2OutputProjectionInit = true };
         var rules = Rules(Parameterization.Standard, 128, 2, 256, 8, 64, Eta, Sigma, Lambda, Eps, options);
 
         var cProj = rules.RuleFor(new TensorDescriptor(TensorRole.HiddenWeight, isResidualOutputProjection: true));
@@ -163,7 +160,7 @@ public sealed class HandComputedRulesTests
     public void Gpt2_option_is_off_by_default()
     {
         var rules = Rules(Parameterization.Standard, 128, 2, 256, 8, 64, Eta, Sigma, Lambda, Eps);
-        ParameterizationOptions.Default.Gpt2OutputProjectionInit.Should().BeFalse();
+        RuleOptions.Default.Gpt2OutputProjectionInit.Should().BeFalse();
         rules.RuleFor(new TensorDescriptor(TensorRole.HiddenWeight, isResidualOutputProjection: true))
             .Init.Value.Value.Should().Be(Sigma);
     }
@@ -183,7 +180,7 @@ public sealed class HandComputedRulesTests
     [InlineData("alpha=0.75")]
     public void Gpt2_option_with_width_rules_throws_naming_options(string name)
     {
-        var options = new ParameterizationOptions { Gpt2OutputProjectionInit = true };
+        var options = new RuleOptions { Gpt2OutputProjectionInit = true };
         var act = () => Setup(Parameterization.Parse(name), 128, 2, 256, 8, 64, options: options);
         act.Should().ThrowExactly<ArgumentException>()
             .Which.Should().Match<ArgumentException>(e => e.ParamName == "options" && e.Message.Contains("Gpt2OutputProjectionInit"));
@@ -192,7 +189,7 @@ public sealed class HandComputedRulesTests
     [Fact]
     public void Global_epsilon_scope_scales_every_role()
     {
-        var options = new ParameterizationOptions { EpsilonScope = EpsilonScope.Global };
+        var options = new RuleOptions { EpsilonScope = EpsilonScope.Global };
         var rules = Rules(Parameterization.WithDepthExponent(0.75), 96, 3, 1536, 48, 48, Eta, Sigma, Lambda, Eps, options);
         foreach (var (role, rule) in rules.Roles)
         {
@@ -213,7 +210,7 @@ public sealed class HandComputedRulesTests
     [Fact]
     public void Global_epsilon_scope_under_muP_has_no_depth_factor()
     {
-        var options = new ParameterizationOptions { EpsilonScope = EpsilonScope.Global };
+        var options = new RuleOptions { EpsilonScope = EpsilonScope.Global };
         var rules = Rules(Parameterization.MuP, 64, 2, 256, 32, 16, Eta, Sigma, Lambda, Eps, options);
         foreach (var (role, rule) in rules.Roles)
         {
@@ -224,8 +221,8 @@ public sealed class HandComputedRulesTests
     [Fact]
     public void Default_epsilon_scope_is_residual_blocks()
     {
-        ParameterizationOptions.Default.EpsilonScope.Should().Be(EpsilonScope.ResidualBlocks);
-        ParameterizationOptions.Default.WeightDecayConvention.Should().Be(WeightDecayConvention.Coupled);
+        RuleOptions.Default.EpsilonScope.Should().Be(EpsilonScope.ResidualBlocks);
+        RuleOptions.Default.WeightDecayConvention.Should().Be(WeightDecayConvention.Coupled);
         var rules = Alpha075();
         rules[TensorRole.Embedding].AdamEpsilon.Value.Should().Be(Eps);
         rules[TensorRole.FinalNorm].AdamEpsilon.Value.Should().Be(Eps);
@@ -235,7 +232,7 @@ public sealed class HandComputedRulesTests
     [Fact]
     public void Independent_weight_decay_gives_lambda_times_depth_factor()
     {
-        var options = new ParameterizationOptions { WeightDecayConvention = WeightDecayConvention.Independent };
+        var options = new RuleOptions { WeightDecayConvention = WeightDecayConvention.Independent };
         var rules = Rules(Parameterization.WithDepthExponent(0.75), 96, 3, 1536, 48, 48, Eta, Sigma, Lambda, Eps, options);
         rules[TensorRole.HiddenWeight].WeightDecay.Value.ShouldBeRelative(Lambda / 2, 1e-12, "independent hidden wd");
         rules[TensorRole.HiddenWeight].WeightDecay.Formula.Should().Be("lambda * m_L^(alpha-1)");
@@ -254,7 +251,7 @@ public sealed class HandComputedRulesTests
     [Fact]
     public void Independent_weight_decay_under_CompleteP_is_lambda()
     {
-        var options = new ParameterizationOptions { WeightDecayConvention = WeightDecayConvention.Independent };
+        var options = new RuleOptions { WeightDecayConvention = WeightDecayConvention.Independent };
         var rules = Rules(Parameterization.CompleteP, 64, 2, 512, 16, 64, Eta, Sigma, Lambda, Eps, options);
         rules[TensorRole.HiddenWeight].WeightDecay.Value.ShouldBeRelative(Lambda, 1e-12, "m_L^0");
     }
@@ -315,7 +312,7 @@ public sealed class HandComputedRulesTests
     [Fact]
     public void Tunable_multipliers_flow_into_model_multipliers()
     {
-        var options = new ParameterizationOptions { InputMultiplier = 3.0, OutputMultiplier = 2.0, AttentionMultiplier = 0.5 };
+        var options = new RuleOptions { InputMultiplier = 3.0, OutputMultiplier = 2.0, AttentionMultiplier = 0.5 };
         var rules = Rules(Parameterization.WithDepthExponent(0.75), 96, 3, 1536, 48, 48, Eta, Sigma, Lambda, Eps, options);
         rules.EmbeddingMultiplier.Value.Should().Be(3.0);
         rules.OutputMultiplier.Value.ShouldBeRelative(2.0 / 16, 1e-12, "output");

@@ -1,19 +1,15 @@
 using System.Text.Json;
-using CompleteP.Parameterization.Parameterizations;
-using CompleteP.Parameterization.Plans;
-using CompleteP.Parameterization.Roles;
-using CompleteP.Parameterization.Rules;
+using CompleteP.Rules;
 using FluentAssertions;
 
-namespace CompleteP.Parameterization.Tests;
+namespace CompleteP.Tests.Engine;
 
 using static TestSupport;
-using Parameterization = CompleteP.Parameterization.Parameterizations.Parameterization;
 
 // ParameterizationPlan to JSON and back without loss.
 public sealed class PlanJsonRoundTripTests
 {
-    private static ParameterizationPlan SamplePlan(Parameterization parameterization, ParameterizationOptions options,
+    private static ParameterizationPlan SamplePlan(Parameterization parameterization, RuleOptions options,
         int baseWidth = 96, int width = 384, int baseDepth = 3, int depth = 12, int headDim = 32)
     {
         var rules = Rules(parameterization, baseWidth, baseDepth, width, depth, headDim, 0.006, 0.02, 0.05, 1e-8, options);
@@ -41,7 +37,7 @@ public sealed class PlanJsonRoundTripTests
         return ParameterizationPlan.Create(rules, rows);
     }
 
-    private static readonly ParameterizationOptions NonDefault = new()
+    private static readonly RuleOptions NonDefault = new()
     {
         EpsilonScope = EpsilonScope.Global,
         WeightDecayConvention = WeightDecayConvention.Independent,
@@ -105,7 +101,7 @@ public sealed class PlanJsonRoundTripTests
     [Fact]
     public void SP_plan_with_gpt2_init_round_trips()
     {
-        var options = new ParameterizationOptions { Gpt2OutputProjectionInit = true, OutputMultiplier = 4 };
+        var options = new RuleOptions { Gpt2OutputProjectionInit = true, OutputMultiplier = 4 };
         var plan = SamplePlan(Parameterization.Standard, options, baseWidth: 128, width: 256, headDim: 64);
         string json = PlanJson.Serialize(plan);
         var back = PlanJson.Deserialize(json);
@@ -125,7 +121,7 @@ public sealed class PlanJsonRoundTripTests
     public void Parameterization_with_alpha_round_trips_exactly(double alpha)
     {
         var p = Parameterization.WithDepthExponent(alpha);
-        var plan = SamplePlan(p, ParameterizationOptions.Default);
+        var plan = SamplePlan(p, RuleOptions.Default);
         var back = PlanJson.Deserialize(PlanJson.Serialize(plan));
         back.Setup.Parameterization.DepthExponent.Should().Be(alpha);
         back.Setup.Parameterization.Should().Be(p);
@@ -135,7 +131,7 @@ public sealed class PlanJsonRoundTripTests
     [Fact]
     public void Plan_indexer_and_table()
     {
-        var plan = SamplePlan(Parameterization.CompleteP, ParameterizationOptions.Default);
+        var plan = SamplePlan(Parameterization.CompleteP, RuleOptions.Default);
         plan["transformer.h.0.attn.c_attn.weight"].Rule.Role.Should().Be(TensorRole.HiddenWeight);
         var act = () => plan["nope"];
         act.Should().Throw<KeyNotFoundException>().WithMessage("*nope*");
@@ -146,7 +142,7 @@ public sealed class PlanJsonRoundTripTests
     [Fact]
     public void Deserialize_rejects_an_unknown_parameterization()
     {
-        string json = PlanJson.Serialize(SamplePlan(Parameterization.CompleteP, ParameterizationOptions.Default))
+        string json = PlanJson.Serialize(SamplePlan(Parameterization.CompleteP, RuleOptions.Default))
             .Replace("\"completep\"", "\"foo\"", StringComparison.Ordinal);
         var act = () => PlanJson.Deserialize(json);
         act.Should().Throw<JsonException>().WithMessage("*foo*");

@@ -1,14 +1,11 @@
-using CompleteP.Parameterization.Parameterizations;
-using CompleteP.Parameterization.Roles;
-using CompleteP.Parameterization.Rules;
+using CompleteP.Rules;
 using FluentAssertions;
 using FsCheck;
 using FsCheck.Xunit;
 
-namespace CompleteP.Parameterization.Tests;
+namespace CompleteP.Tests.Engine;
 
 using static TestSupport;
-using Parameterization = CompleteP.Parameterization.Parameterizations.Parameterization;
 
 // Properties that follow from rules.md, over shapes, exponents and base hyperparameters mapped from positive ints.
 public sealed class PropertyTests
@@ -39,9 +36,9 @@ public sealed class PropertyTests
             adamEpsilon: 1e-10 * (1 + (s % 89)));
     }
 
-    private static ParameterizationRules Compute(Parameterization p, int baseWidth, int baseDepth, int width, int depth, int headDim,
-        BaseHyperparameters hp, ParameterizationOptions? options = null) =>
-        RulesEngine.Compute(new ParameterizationSetup(p, new(baseWidth, baseDepth), new(width, depth), headDim, hp, options));
+    private static RuleSet Compute(Parameterization p, int baseWidth, int baseDepth, int width, int depth, int headDim,
+        BaseHyperparameters hp, RuleOptions? options = null) =>
+        RulesEngine.Compute(new RuleSetup(p, new(baseWidth, baseDepth), new(width, depth), headDim, hp, options));
 
     [Property(MaxTest = Cases)]
     public void At_the_base_shape_muP_and_every_alpha_give_the_base_values(
@@ -108,7 +105,7 @@ public sealed class PropertyTests
     {
         int headDim = HeadDim(h), baseWidth = Width(bw, headDim), width = Width(w, headDim), depth = Depth(d);
         var hp = Hp(seed);
-        var options = new ParameterizationOptions
+        var options = new RuleOptions
         {
             EpsilonScope = global ? EpsilonScope.Global : EpsilonScope.ResidualBlocks,
             WeightDecayConvention = independent ? WeightDecayConvention.Independent : WeightDecayConvention.Coupled,

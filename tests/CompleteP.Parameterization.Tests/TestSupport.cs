@@ -1,28 +1,25 @@
-using CompleteP.Parameterization.Parameterizations;
-using CompleteP.Parameterization.Rules;
-using CompleteP.Parameterization.Shapes;
+using CompleteP.Rules;
 using FluentAssertions;
 
-namespace CompleteP.Parameterization.Tests;
+namespace CompleteP.Tests.Engine;
 
-using Parameterization = CompleteP.Parameterization.Parameterizations.Parameterization;
 
 // Helpers shared by the tests.
 internal static class TestSupport
 {
-    public static ParameterizationSetup Setup(
+    public static RuleSetup Setup(
         Parameterization parameterization,
         int baseWidth, int baseDepth, int width, int depth, int headDim,
         double lr = 0.01, double initStd = 0.02, double weightDecay = 0.1, double eps = 1e-8,
-        ParameterizationOptions? options = null) =>
+        RuleOptions? options = null) =>
         new(parameterization, new ModelShape(baseWidth, baseDepth), new ModelShape(width, depth), headDim,
             new BaseHyperparameters(lr, initStd, weightDecay, eps), options);
 
-    public static ParameterizationRules Rules(
+    public static RuleSet Rules(
         Parameterization parameterization,
         int baseWidth, int baseDepth, int width, int depth, int headDim,
         double lr = 0.01, double initStd = 0.02, double weightDecay = 0.1, double eps = 1e-8,
-        ParameterizationOptions? options = null) =>
+        RuleOptions? options = null) =>
         RulesEngine.Compute(Setup(parameterization, baseWidth, baseDepth, width, depth, headDim, lr, initStd, weightDecay, eps, options));
 
     // Asserts |actual - expected| <= rel * |expected| (exact equality when expected is 0).

@@ -1,16 +1,14 @@
-using CompleteP.Parameterization.Parameterizations;
-using CompleteP.Parameterization.TorchSharp.Tests.Models;
+using CompleteP.Tests.Adapter.Models;
 using FluentAssertions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using TorchSharp.Modules;
 using Xunit;
 using static TorchSharp.torch;
-using static CompleteP.Parameterization.TorchSharp.Tests.TestSupport;
+using static CompleteP.Tests.Adapter.TestSupport;
 
-namespace CompleteP.Parameterization.TorchSharp.Tests;
+namespace CompleteP.Tests.Adapter;
 
-using Parameterization = CompleteP.Parameterization.Parameterizations.Parameterization;
 
 /// <summary>Init, optimizer groups, multipliers and the errors of Parameterize.Apply.</summary>
 public class ApplyTests
@@ -211,7 +209,7 @@ public class ApplyTests
         using var optimizer = optim.AdamW(model.parameters());
         var options = Options(Parameterization.CompleteP, 64, 2, 16, lr: 0.01, wd: 0.1, eps: 1e-8) with
         {
-            Rules = new ParameterizationOptions { EpsilonScope = EpsilonScope.Global, WeightDecayConvention = WeightDecayConvention.Independent },
+            RuleOptions = new RuleOptions { EpsilonScope = EpsilonScope.Global, WeightDecayConvention = WeightDecayConvention.Independent },
         };
         var plan = Parameterize.Apply(model, optimizer, options);
 

@@ -1,15 +1,12 @@
-using CompleteP.Parameterization.Parameterizations;
-using CompleteP.Parameterization.Shapes;
-using CompleteP.Parameterization.TorchSharp.CoordinateChecks;
+using CompleteP.CoordinateChecks;
 using FluentAssertions;
 using NanoGpt;
 using Xunit;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
 
-namespace CompleteP.Parameterization.TorchSharp.Tests;
+namespace CompleteP.Tests.Adapter;
 
-using Parameterization = CompleteP.Parameterization.Parameterizations.Parameterization;
 
 /// <summary>
 /// The toolkit has teeth: SP fails the width check where muP passes; SP and muP fail the depth

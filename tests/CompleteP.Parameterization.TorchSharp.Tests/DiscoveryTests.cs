@@ -1,13 +1,11 @@
-using CompleteP.Parameterization.Roles;
-using CompleteP.Parameterization.TorchSharp.Tests.Models;
+using CompleteP.Tests.Adapter.Models;
 using FluentAssertions;
 using Xunit;
 using static TorchSharp.torch;
-using static CompleteP.Parameterization.TorchSharp.Tests.TestSupport;
+using static CompleteP.Tests.Adapter.TestSupport;
 
-namespace CompleteP.Parameterization.TorchSharp.Tests;
+namespace CompleteP.Tests.Adapter;
 
-using Parameterization = CompleteP.Parameterization.Parameterizations.Parameterization;
 
 /// <summary>Finding roles in models the library has never seen.</summary>
 public class DiscoveryTests
@@ -31,7 +29,7 @@ public class DiscoveryTests
         roles["norm.weight"].Should().Be(TensorRole.FinalNorm);
         roles["output.weight"].Should().Be(TensorRole.Unembedding);
         plan.Rows.Should().HaveCount(1 + 3 * 9 + 2);
-        plan.Setup.Target.Should().Be(new Shapes.ModelShape(64, 3));
+        plan.Setup.Target.Should().Be(new ModelShape(64, 3));
         plan["layers.0.attention.wo.weight"].ResidualBranch.Should().Be("layers.0.attention");
         plan["layers.0.feed_forward.w1.weight"].ResidualBranch.Should().Be("layers.0.feed_forward");
         // m_N = 2, m_L = 3, alpha = 1: hidden LR eta / 2, embedding and readout eta.
@@ -83,7 +81,7 @@ public class DiscoveryTests
             BaseModel = () => new LlamaStyle(vocab: 40, width: 32, depth: 2, headDim: 16, hidden: 96),
         });
 
-        plan.Setup.BaseShape.Should().Be(new Shapes.ModelShape(32, 2));
+        plan.Setup.BaseShape.Should().Be(new ModelShape(32, 2));
         plan["layers.0.feed_forward.w2.weight"].Rule.LearningRate.Value.Should().BeApproximately(0.01, 1e-15);
         plan["layers.0.feed_forward.w2.weight"].Rule.WidthMultiplier.Should().Be(1.0);
         plan["layers.0.feed_forward.w1.weight"].Rule.LearningRate.Value.Should().BeApproximately(0.005, 1e-15);
@@ -95,7 +93,7 @@ public class DiscoveryTests
     {
         using var model = new LlamaStyle(vocab: 40, width: 64, depth: 2, headDim: 16);
         using var optimizer = optim.AdamW(model.parameters());
-        var act = () => Parameterize.Apply(model, optimizer, Options(Parameterization.MuP, 32, 2, 16) with { TargetShape = new Shapes.ModelShape(64, 4) });
+        var act = () => Parameterize.Apply(model, optimizer, Options(Parameterization.MuP, 32, 2, 16) with { TargetShape = new ModelShape(64, 4) });
         act.Should().Throw<ArgumentException>().WithMessage("*TargetShape*width 64, depth 4*width 64, depth 2*");
     }
 

@@ -1,12 +1,10 @@
-using CompleteP.Parameterization.Parameterizations;
 using FluentAssertions;
 using Xunit;
 using static TorchSharp.torch;
-using static CompleteP.Parameterization.TorchSharp.Tests.TestSupport;
+using static CompleteP.Tests.Adapter.TestSupport;
 
-namespace CompleteP.Parameterization.TorchSharp.Tests;
+namespace CompleteP.Tests.Adapter;
 
-using Parameterization = CompleteP.Parameterization.Parameterizations.Parameterization;
 
 /// <summary>The nanoGPT port, parameterized by Apply, against the authors' reference implementation.</summary>
 public class NanoGptGoldenTests
@@ -72,8 +70,8 @@ public class NanoGptGoldenTests
 
         plan.Rows.Should().NotContain(r => r.Name == "lm_head.weight");
         plan["transformer.wte.weight"].SharedWith.Should().Equal("lm_head.weight");
-        plan["transformer.wte.weight"].Rule.Role.Should().Be(Roles.TensorRole.Embedding);
-        optimizer.ParamGroups.SelectMany(g => ((global::TorchSharp.Modules.ParamGroup)g).Parameters).Count()
+        plan["transformer.wte.weight"].Rule.Role.Should().Be(TensorRole.Embedding);
+        optimizer.ParamGroups.SelectMany(g => ((TorchSharp.Modules.ParamGroup)g).Parameters).Count()
             .Should().Be(model.parameters().Select(p => p.Handle).Distinct().Count());
     }
 
@@ -86,7 +84,7 @@ public class NanoGptGoldenTests
 
         plan.Rows.Where(r => r.ResidualBranch is not null).Select(r => r.ResidualBranch).Distinct().Should().BeEquivalentTo(
             Enumerable.Range(0, 3).SelectMany(i => new[] { $"transformer.h.{i}.attn", $"transformer.h.{i}.mlp" }));
-        plan["transformer.ln_f.weight"].Rule.Role.Should().Be(Roles.TensorRole.FinalNorm);
+        plan["transformer.ln_f.weight"].Rule.Role.Should().Be(TensorRole.FinalNorm);
         model.Transformer.H[0].Attention.AttentionScale.Should().Be(1.0 / 16);
     }
 }

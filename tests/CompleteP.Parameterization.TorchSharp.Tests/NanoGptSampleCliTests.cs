@@ -3,9 +3,9 @@ using System.Text.Json;
 using FluentAssertions;
 using NanoGpt.Cli;
 using Xunit;
-using static CompleteP.Parameterization.TorchSharp.Tests.TestSupport;
+using static CompleteP.Tests.Adapter.TestSupport;
 
-namespace CompleteP.Parameterization.TorchSharp.Tests;
+namespace CompleteP.Tests.Adapter;
 
 /// <summary>The nanoGPT sample's commands, as a user runs them.</summary>
 public class NanoGptSampleCliTests

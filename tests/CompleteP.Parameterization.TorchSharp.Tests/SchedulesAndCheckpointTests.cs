@@ -1,17 +1,15 @@
-using CompleteP.Parameterization.Parameterizations;
 using FluentAssertions;
 using TorchSharp.Modules;
 using Xunit;
 using static TorchSharp.torch;
-using static CompleteP.Parameterization.TorchSharp.Tests.TestSupport;
+using static CompleteP.Tests.Adapter.TestSupport;
 
-namespace CompleteP.Parameterization.TorchSharp.Tests;
+namespace CompleteP.Tests.Adapter;
 
-using Parameterization = CompleteP.Parameterization.Parameterizations.Parameterization;
 
 public class SchedulesAndCheckpointTests
 {
-    private static (NanoGpt.Gpt Model, optim.Optimizer Optimizer, Plans.ParameterizationPlan Plan) Parameterized()
+    private static (NanoGpt.Gpt Model, optim.Optimizer Optimizer, ParameterizationPlan Plan) Parameterized()
     {
         var model = BuildGpt(128, 4);
         var optimizer = optim.AdamW(model.parameters());

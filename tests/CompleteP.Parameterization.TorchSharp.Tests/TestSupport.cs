@@ -1,13 +1,10 @@
 using System.Text.Json;
-using CompleteP.Parameterization.Parameterizations;
-using CompleteP.Parameterization.Shapes;
 using NanoGpt;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace CompleteP.Parameterization.TorchSharp.Tests;
+namespace CompleteP.Tests.Adapter;
 
-using Parameterization = CompleteP.Parameterization.Parameterizations.Parameterization;
 
 internal static class TestSupport
 {

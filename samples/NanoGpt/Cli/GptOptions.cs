@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Scheme = CompleteP.Parameterization.Parameterizations.Parameterization;
+using Scheme = CompleteP.Parameterization;
 
 namespace NanoGpt.Cli;
 

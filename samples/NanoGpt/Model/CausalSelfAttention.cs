@@ -1,4 +1,4 @@
-using CompleteP.Parameterization.TorchSharp;
+using CompleteP;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

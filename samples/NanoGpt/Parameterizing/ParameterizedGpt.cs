@@ -1,7 +1,4 @@
-using CompleteP.Parameterization.Parameterizations;
-using CompleteP.Parameterization.Plans;
-using CompleteP.Parameterization.Shapes;
-using CompleteP.Parameterization.TorchSharp;
+using CompleteP;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

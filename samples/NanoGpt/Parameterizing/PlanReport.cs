@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using CompleteP.Parameterization.Plans;
+using CompleteP;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

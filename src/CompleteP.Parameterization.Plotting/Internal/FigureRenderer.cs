@@ -2,7 +2,7 @@ using ScottPlot;
 using ScottPlot.TickGenerators;
 using SkiaSharp;
 
-namespace CompleteP.Parameterization.Plotting.Internal;
+namespace CompleteP.Plotting.Internal;
 
 /// <summary>One line of a panel, in data units (both axes are drawn logarithmic).</summary>
 /// <param name="Label">The legend text.</param>

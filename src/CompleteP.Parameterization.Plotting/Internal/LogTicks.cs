@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using ScottPlot;
 
-namespace CompleteP.Parameterization.Plotting.Internal;
+namespace CompleteP.Plotting.Internal;
 
 /// <summary>Tick marks for axes whose coordinates are logarithms (log10 for values, log2 for sizes).</summary>
 internal static class LogTicks

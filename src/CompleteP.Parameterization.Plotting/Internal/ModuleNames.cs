@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using CompleteP.Parameterization.TorchSharp.CoordinateChecks;
+using CompleteP.CoordinateChecks;
 
-namespace CompleteP.Parameterization.Plotting.Internal;
+namespace CompleteP.Plotting.Internal;
 
 /// <summary>Where a module sits in the model: outside the blocks, or in block <see cref="Index"/>.</summary>
 /// <param name="Index">The block index, or -1 outside the blocks.</param>

@@ -1,7 +1,7 @@
 using System.Globalization;
-using CompleteP.Parameterization.TorchSharp.CoordinateChecks;
+using CompleteP.CoordinateChecks;
 
-namespace CompleteP.Parameterization.Plotting.Internal;
+namespace CompleteP.Plotting.Internal;
 
 /// <summary>Which size a sweep varies.</summary>
 internal enum SweepKind

@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using ScottPlot;
 
-namespace CompleteP.Parameterization.Plotting.Internal;
+namespace CompleteP.Plotting.Internal;
 
 /// <summary>Colors, markers and fonts shared by every figure.</summary>
 internal static class Theme

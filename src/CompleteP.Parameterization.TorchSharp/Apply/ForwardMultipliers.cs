@@ -1,7 +1,6 @@
-using CompleteP.Parameterization.Plans;
 using static TorchSharp.torch;
 
-namespace CompleteP.Parameterization.TorchSharp;
+namespace CompleteP;
 
 /// <summary>
 /// Makes the forward multipliers happen through forward hooks: each residual branch's output times

@@ -1,4 +1,4 @@
-namespace CompleteP.Parameterization.TorchSharp;
+namespace CompleteP;
 
 /// <summary>
 /// Implemented by attention modules whose logit scale the parameterization sets: <c>1 / d_head</c>

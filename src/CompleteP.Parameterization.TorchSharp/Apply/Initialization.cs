@@ -1,8 +1,7 @@
-using CompleteP.Parameterization.Plans;
-using CompleteP.Parameterization.Rules;
+using CompleteP.Rules;
 using static TorchSharp.torch;
 
-namespace CompleteP.Parameterization.TorchSharp;
+namespace CompleteP;
 
 /// <summary>Re-initializes every trainable tensor per its rule, in plan order, so that a seed or generator reproduces it.</summary>
 internal static class Initialization

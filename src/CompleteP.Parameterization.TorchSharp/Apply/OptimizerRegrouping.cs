@@ -1,11 +1,8 @@
-using CompleteP.Parameterization.Parameterizations;
-using CompleteP.Parameterization.Plans;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace CompleteP.Parameterization.TorchSharp;
+namespace CompleteP;
 
-using Parameterization = CompleteP.Parameterization.Parameterizations.Parameterization;
 
 /// <summary>
 /// Regroups an optimizer's parameters in place into groups whose learning rate, weight decay and

@@ -1,11 +1,8 @@
-using CompleteP.Parameterization.Plans;
-using CompleteP.Parameterization.Roles;
-using CompleteP.Parameterization.Rules;
-using CompleteP.Parameterization.Shapes;
+using CompleteP.Rules;
 using Microsoft.Extensions.Logging;
 using static TorchSharp.torch;
 
-namespace CompleteP.Parameterization.TorchSharp;
+namespace CompleteP;
 
 /// <summary>
 /// The one call: <c>Parameterize.Apply(model, optimizer, options)</c> finds every parameter's
@@ -71,7 +68,7 @@ public static class Parameterize
             baseFanIns = fanIns;
         }
 
-        var setup = new ParameterizationSetup(options.Parameterization, baseShape!, target, options.HeadDim, options.Hyperparameters, options.Rules);
+        var setup = new RuleSetup(options.Parameterization, baseShape!, target, options.HeadDim, options.Hyperparameters, options.RuleOptions);
         var rules = RulesEngine.Compute(setup);
         var rows = structure.Parameters.Select(p => new PlanRow(
             p.Name, p.Shape, rules.RuleFor(Describe(p, baseFanIns)), p.SharedWith, p.ResidualBranch, p.Trainable));
@@ -147,7 +144,7 @@ public static class Parameterize
                 structure.Readout?.Name ?? "(none)", structure.AttentionModules.Count, Environment.NewLine, plan.ToTable());
         }
 
-        if (logger is not null && structure.AttentionModules.Count == 0 && plan.Setup.Parameterization.Kind != Parameterizations.ParameterizationKind.Standard)
+        if (logger is not null && structure.AttentionModules.Count == 0 && plan.Setup.Parameterization.Kind != ParameterizationKind.Standard)
         {
             logger.LogWarning("No module implements IScaledAttention: make the attention multiply q k^T by plan.AttentionScale ({Scale}), not 1/sqrt(d_head).", plan.AttentionScale);
         }

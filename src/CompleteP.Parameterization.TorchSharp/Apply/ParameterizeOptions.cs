@@ -1,12 +1,9 @@
-using CompleteP.Parameterization.Parameterizations;
-using CompleteP.Parameterization.Shapes;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace CompleteP.Parameterization.TorchSharp;
+namespace CompleteP;
 
-using Parameterization = CompleteP.Parameterization.Parameterizations.Parameterization;
 
 /// <summary>
 /// What <see cref="Parameterize.Apply"/> needs beyond the model and the optimizer: the
@@ -42,7 +39,7 @@ public sealed record ParameterizeOptions
     public BaseHyperparameters? Hyperparameters { get; init; }
 
     /// <summary>Epsilon scope, weight-decay convention, GPT-2 init and the tunable multipliers.</summary>
-    public ParameterizationOptions Rules { get; init; } = ParameterizationOptions.Default;
+    public RuleOptions RuleOptions { get; init; } = RuleOptions.Default;
 
     /// <summary>Explicit declarations (blocks, residual branches, readout, roles by name) that win over inference.</summary>
     public ModelDeclarations Declarations { get; init; } = ModelDeclarations.None;

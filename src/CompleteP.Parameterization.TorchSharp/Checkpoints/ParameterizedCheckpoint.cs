@@ -1,7 +1,6 @@
-using CompleteP.Parameterization.Plans;
 using static TorchSharp.torch;
 
-namespace CompleteP.Parameterization.TorchSharp;
+namespace CompleteP;
 
 /// <summary>
 /// Saves a parameterized model with its plan, and loads it back with the parameterization intact:
@@ -35,7 +34,7 @@ public static class ParameterizedCheckpoint
         File.WriteAllText(PlanPath(path), PlanJson.Serialize(plan));
         if (optimizer is not null)
         {
-            ((global::TorchSharp.Modules.OptimizerHelper)optimizer).save_state_dict(OptimizerPath(path));
+            ((TorchSharp.Modules.OptimizerHelper)optimizer).save_state_dict(OptimizerPath(path));
         }
     }
 
@@ -64,7 +63,7 @@ public static class ParameterizedCheckpoint
         Parameterize.Attach(model, optimizer, plan, declarations);
         if (File.Exists(OptimizerPath(path)))
         {
-            ((global::TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(OptimizerPath(path));
+            ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(OptimizerPath(path));
         }
 
         return plan;

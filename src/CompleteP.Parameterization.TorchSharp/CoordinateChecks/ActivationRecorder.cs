@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace CompleteP.Parameterization.TorchSharp.CoordinateChecks;
+namespace CompleteP.CoordinateChecks;
 
 /// <summary>
 /// Records the size of chosen modules' outputs on every forward pass, through forward hooks: mean

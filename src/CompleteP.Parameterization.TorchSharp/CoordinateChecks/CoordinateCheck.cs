@@ -1,11 +1,9 @@
 using System.Diagnostics;
-using CompleteP.Parameterization.Roles;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace CompleteP.Parameterization.TorchSharp.CoordinateChecks;
+namespace CompleteP.CoordinateChecks;
 
-using Parameterization = CompleteP.Parameterization.Parameterizations.Parameterization;
 
 /// <summary>
 /// Runs coordinate checks (microsoft/mup's, extended to depth) and the laziness check of
@@ -127,7 +125,7 @@ public static class CoordinateCheck
             BaseShape = settings.BaseShape,
             HeadDim = settings.HeadDim,
             Hyperparameters = settings.Hyperparameters,
-            Rules = settings.Rules,
+            RuleOptions = settings.RuleOptions,
             Declarations = settings.Declarations,
         });
         var structure = StructureDiscovery.Discover(model, settings.Declarations);

@@ -1,4 +1,4 @@
-namespace CompleteP.Parameterization.TorchSharp.CoordinateChecks;
+namespace CompleteP.CoordinateChecks;
 
 /// <summary>
 /// Assertions on a <see cref="CoordinateCheckReport"/> for a user's own unit tests (any test framework:

@@ -1,4 +1,4 @@
-namespace CompleteP.Parameterization.TorchSharp.CoordinateChecks;
+namespace CompleteP.CoordinateChecks;
 
 /// <summary>A coordinate-check assertion failed; the message names the module, step, slope and tolerance.</summary>
 public sealed class CoordinateCheckFailedException : Exception

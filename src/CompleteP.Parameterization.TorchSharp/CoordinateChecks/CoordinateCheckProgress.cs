@@ -1,4 +1,4 @@
-namespace CompleteP.Parameterization.TorchSharp.CoordinateChecks;
+namespace CompleteP.CoordinateChecks;
 
 /// <summary>Progress of a long coordinate check: run <see cref="Run"/> of <see cref="Runs"/> has finished.</summary>
 /// <param name="Run">The number of finished runs.</param>

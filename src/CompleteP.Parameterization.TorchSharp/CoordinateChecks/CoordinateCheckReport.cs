@@ -1,9 +1,8 @@
 using System.Globalization;
 using System.Text;
 
-namespace CompleteP.Parameterization.TorchSharp.CoordinateChecks;
+namespace CompleteP.CoordinateChecks;
 
-using Parameterization = CompleteP.Parameterization.Parameterizations.Parameterization;
 
 /// <summary>
 /// Verdicts of a coordinate check: for every parameterization, module and step, the slope of

@@ -1,4 +1,4 @@
-namespace CompleteP.Parameterization.TorchSharp.CoordinateChecks;
+namespace CompleteP.CoordinateChecks;
 
 /// <summary>The entry to the assertions: <c>report.Should().BeStableAcrossWidth()</c>.</summary>
 public static class CoordinateCheckReportExtensions

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
-namespace CompleteP.Parameterization.TorchSharp.CoordinateChecks;
+namespace CompleteP.CoordinateChecks;
 
 /// <summary>Every measurement of a coordinate check (and of a laziness check, when run), with their CSV and JSON forms.</summary>
 /// <param name="Measurements">The coordinate measurements.</param>

@@ -1,9 +1,6 @@
-using CompleteP.Parameterization.Parameterizations;
-using CompleteP.Parameterization.Shapes;
 
-namespace CompleteP.Parameterization.TorchSharp.CoordinateChecks;
+namespace CompleteP.CoordinateChecks;
 
-using Parameterization = CompleteP.Parameterization.Parameterizations.Parameterization;
 
 /// <summary>
 /// What a coordinate check runs: which parameterizations, the base shape, the widths of the width
@@ -44,7 +41,7 @@ public sealed record CoordinateCheckSettings
     public BaseHyperparameters Hyperparameters { get; init; } = new(1e-3, 0.02, 0.0, 1e-8);
 
     /// <summary>The rules' options (epsilon scope, decay convention, multipliers).</summary>
-    public ParameterizationOptions Rules { get; init; } = ParameterizationOptions.Default;
+    public RuleOptions RuleOptions { get; init; } = RuleOptions.Default;
 
     /// <summary>AdamW's first-moment coefficient.</summary>
     public double Beta1 { get; init; } = 0.9;

@@ -1,4 +1,4 @@
-namespace CompleteP.Parameterization.TorchSharp.CoordinateChecks;
+namespace CompleteP.CoordinateChecks;
 
 /// <summary>
 /// How far one residual branch's output (an attention or MLP <c>F_l</c>) moved from its linearization

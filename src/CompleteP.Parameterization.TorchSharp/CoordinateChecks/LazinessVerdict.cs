@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace CompleteP.Parameterization.TorchSharp.CoordinateChecks;
+namespace CompleteP.CoordinateChecks;
 
 /// <summary>
 /// The fitted depth exponent of the blocks' relative distance from their linearization after one

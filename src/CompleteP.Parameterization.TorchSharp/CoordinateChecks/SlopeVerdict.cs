@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace CompleteP.Parameterization.TorchSharp.CoordinateChecks;
+namespace CompleteP.CoordinateChecks;
 
 /// <summary>
 /// The fitted exponent of one module's output size along one axis at one step, against the exponent

@@ -1,4 +1,4 @@
-namespace CompleteP.Parameterization.TorchSharp.CoordinateChecks;
+namespace CompleteP.CoordinateChecks;
 
 /// <summary>The direction a slope is fitted along.</summary>
 public enum SweepAxis

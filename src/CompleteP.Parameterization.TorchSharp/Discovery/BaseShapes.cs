@@ -1,7 +1,6 @@
-using CompleteP.Parameterization.Shapes;
 using static TorchSharp.torch;
 
-namespace CompleteP.Parameterization.TorchSharp;
+namespace CompleteP;
 
 /// <summary>
 /// Reads the base shape and each hidden weight's base fan-in from the same model built at the base

@@ -1,8 +1,7 @@
-using CompleteP.Parameterization.Roles;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace CompleteP.Parameterization.TorchSharp;
+namespace CompleteP;
 
 /// <summary>One unique parameter tensor of a model, with the role the discovery gave it.</summary>
 /// <param name="Name">Its first name in <c>named_parameters()</c>.</param>

@@ -1,6 +1,5 @@
-using CompleteP.Parameterization.Roles;
 
-namespace CompleteP.Parameterization.TorchSharp;
+namespace CompleteP;
 
 /// <summary>
 /// Explicit statements about a model's structure, for where inference is ambiguous. Every

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace CompleteP.Parameterization.TorchSharp;
+namespace CompleteP;
 
 /// <summary>What the discovery found in a module tree: blocks, residual branches, readout, input modules and every parameter's role.</summary>
 internal sealed record ModelStructure(

@@ -1,4 +1,4 @@
-namespace CompleteP.Parameterization.TorchSharp;
+namespace CompleteP;
 
 /// <summary>
 /// Thrown when the structure of a model cannot be inferred: parameters without a role, no blocks,

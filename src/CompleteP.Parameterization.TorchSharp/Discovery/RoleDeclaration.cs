@@ -1,7 +1,6 @@
 using System.Text.RegularExpressions;
-using CompleteP.Parameterization.Roles;
 
-namespace CompleteP.Parameterization.TorchSharp;
+namespace CompleteP;
 
 /// <summary>A declared role for the parameters whose full names match a glob pattern.</summary>
 /// <param name="Pattern">A full parameter name with <c>*</c> (any run of characters) and <c>?</c> (one character).</param>

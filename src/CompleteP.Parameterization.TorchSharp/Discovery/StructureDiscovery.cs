@@ -1,8 +1,7 @@
-using CompleteP.Parameterization.Roles;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace CompleteP.Parameterization.TorchSharp;
+namespace CompleteP;
 
 /// <summary>
 /// Finds the roles of a model's parameters and its residual branches from the module tree:

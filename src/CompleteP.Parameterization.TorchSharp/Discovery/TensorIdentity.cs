@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace CompleteP.Parameterization.TorchSharp;
+namespace CompleteP;
 
 /// <summary>
 /// Finds which parameter objects are the same tensor. TorchSharp can hand out two wrappers (different

@@ -1,4 +1,4 @@
-namespace CompleteP.Parameterization.Parameterizations;
+namespace CompleteP;
 
 /// <summary>
 /// The hyperparameters tuned at the base shape: learning rate <c>eta</c>, init std <c>sigma</c>,

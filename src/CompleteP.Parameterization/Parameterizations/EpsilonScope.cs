@@ -1,4 +1,4 @@
-namespace CompleteP.Parameterization.Parameterizations;
+namespace CompleteP;
 
 /// <summary>Which parameters get the scaled Adam epsilon <c>eps * m_N^-1 * m_L^-alpha</c>.</summary>
 public enum EpsilonScope

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace CompleteP.Parameterization.Parameterizations;
+namespace CompleteP;
 
 /// <summary>
 /// Which parameterization to follow: SP, muP, or depth-scaled muP with a depth exponent

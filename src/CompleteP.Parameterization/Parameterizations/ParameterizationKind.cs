@@ -1,4 +1,4 @@
-namespace CompleteP.Parameterization.Parameterizations;
+namespace CompleteP;
 
 /// <summary>The family a <see cref="Parameterization"/> belongs to: which multipliers its rules use.</summary>
 public enum ParameterizationKind

@@ -1,4 +1,4 @@
-namespace CompleteP.Parameterization.Parameterizations;
+namespace CompleteP;
 
 /// <summary>How the weight-decay values of a plan are meant to be read by the optimizer.</summary>
 public enum WeightDecayConvention

@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Serialization;
-using CompleteP.Parameterization.Rules;
+using CompleteP.Rules;
 
-namespace CompleteP.Parameterization.Plans;
+namespace CompleteP;
 
 /// <summary>
 /// What the library decided for one model: the setup, the model-level forward multipliers and one
@@ -21,7 +21,7 @@ public sealed record ParameterizationPlan
     /// <param name="rows">One row per parameter tensor; names must be unique.</param>
     /// <exception cref="ArgumentException">Two rows have the same name.</exception>
     [JsonConstructor]
-    public ParameterizationPlan(ParameterizationSetup setup, ScaledValue residualMultiplier, ScaledValue outputMultiplier,
+    public ParameterizationPlan(RuleSetup setup, ScaledValue residualMultiplier, ScaledValue outputMultiplier,
         ScaledValue embeddingMultiplier, ScaledValue attentionScale, IReadOnlyList<PlanRow> rows)
     {
         ArgumentNullException.ThrowIfNull(setup);
@@ -48,7 +48,7 @@ public sealed record ParameterizationPlan
     /// <param name="rules">The rules of the setup.</param>
     /// <param name="rows">One row per parameter tensor.</param>
     /// <returns>The plan.</returns>
-    public static ParameterizationPlan Create(ParameterizationRules rules, IEnumerable<PlanRow> rows)
+    public static ParameterizationPlan Create(RuleSet rules, IEnumerable<PlanRow> rows)
     {
         ArgumentNullException.ThrowIfNull(rules);
         ArgumentNullException.ThrowIfNull(rows);
@@ -57,7 +57,7 @@ public sealed record ParameterizationPlan
     }
 
     /// <summary>The setup the rules were computed for.</summary>
-    public ParameterizationSetup Setup { get; }
+    public RuleSetup Setup { get; }
 
     /// <summary>The residual-branch multiplier <c>m_L^-alpha</c>.</summary>
     public ScaledValue ResidualMultiplier { get; }

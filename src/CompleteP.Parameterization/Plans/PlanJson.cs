@@ -1,14 +1,13 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using CompleteP.Parameterization.Rules;
+using CompleteP.Rules;
 
-namespace CompleteP.Parameterization.Plans;
+namespace CompleteP;
 
-using Parameterization = CompleteP.Parameterization.Parameterizations.Parameterization;
 
 /// <summary>
 /// JSON forms: the whole <see cref="ParameterizationPlan"/> (lossless round trip), and the
-/// role-level summary of <see cref="ParameterizationRules"/> that <c>completep plan --format json</c>
+/// role-level summary of <see cref="RuleSet"/> that <c>completep plan --format json</c>
 /// prints (the schema documented in <c>docs/plan-json.md</c>).
 /// </summary>
 public static class PlanJson
@@ -47,7 +46,7 @@ public static class PlanJson
     /// <param name="rules">The rules.</param>
     /// <param name="indented">Whether to indent.</param>
     /// <returns>The JSON text.</returns>
-    public static string SerializeRoleSummary(ParameterizationRules rules, bool indented = true)
+    public static string SerializeRoleSummary(RuleSet rules, bool indented = true)
     {
         ArgumentNullException.ThrowIfNull(rules);
         using var stream = new MemoryStream();

@@ -1,7 +1,7 @@
 using System.Text.Json.Serialization;
-using CompleteP.Parameterization.Rules;
+using CompleteP.Rules;
 
-namespace CompleteP.Parameterization.Plans;
+namespace CompleteP;
 
 /// <summary>One parameter tensor of a model and the rule it follows.</summary>
 public sealed record PlanRow

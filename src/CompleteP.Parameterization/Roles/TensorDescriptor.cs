@@ -1,4 +1,4 @@
-namespace CompleteP.Parameterization.Roles;
+namespace CompleteP;
 
 /// <summary>
 /// What the rules engine needs to know about one parameter tensor: its role, whether it is a

@@ -1,4 +1,4 @@
-namespace CompleteP.Parameterization.Roles;
+namespace CompleteP;
 
 /// <summary>
 /// What a parameter tensor is in a pre-LN transformer, which decides its rule

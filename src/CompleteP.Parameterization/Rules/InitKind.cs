@@ -1,4 +1,4 @@
-namespace CompleteP.Parameterization.Rules;
+namespace CompleteP.Rules;
 
 /// <summary>How a tensor is initialized.</summary>
 public enum InitKind

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace CompleteP.Parameterization.Rules;
+namespace CompleteP.Rules;
 
 /// <summary>How one tensor is initialized: a normal draw with a standard deviation, or a constant.</summary>
 public sealed record InitRule

@@ -1,7 +1,5 @@
-using CompleteP.Parameterization.Parameterizations;
-using CompleteP.Parameterization.Roles;
 
-namespace CompleteP.Parameterization.Rules;
+namespace CompleteP.Rules;
 
 /// <summary>
 /// The rules: role + shapes + base hyperparameters -> <see cref="TensorRule"/>, and the model-level
@@ -21,16 +19,16 @@ public static class RulesEngine
     /// <summary>Computes the rules of a setup.</summary>
     /// <param name="setup">The setup.</param>
     /// <returns>The model-level multipliers and a rule for every role.</returns>
-    public static ParameterizationRules Compute(ParameterizationSetup setup)
+    public static RuleSet Compute(RuleSetup setup)
     {
         ArgumentNullException.ThrowIfNull(setup);
-        return new ParameterizationRules(setup);
+        return new RuleSet(setup);
     }
 
     /// <summary>The residual-branch multiplier: <c>x + m_L^-alpha * branch(LN(x))</c>; 1 for SP and muP.</summary>
     /// <param name="setup">The setup.</param>
     /// <returns>The multiplier with its formula.</returns>
-    public static ScaledValue ResidualMultiplier(ParameterizationSetup setup)
+    public static ScaledValue ResidualMultiplier(RuleSetup setup)
     {
         ArgumentNullException.ThrowIfNull(setup);
         var one = ScaledValue.Constant(1.0);
@@ -42,7 +40,7 @@ public static class RulesEngine
     /// <summary>The unembedding (logit) multiplier: <c>alpha_out * m_N^-1</c>; <c>alpha_out</c> for SP.</summary>
     /// <param name="setup">The setup.</param>
     /// <returns>The multiplier with its formula.</returns>
-    public static ScaledValue OutputMultiplier(ParameterizationSetup setup)
+    public static ScaledValue OutputMultiplier(RuleSetup setup)
     {
         ArgumentNullException.ThrowIfNull(setup);
         var value = ScaledValue.Base("alpha_out", setup.Options.OutputMultiplier);
@@ -52,7 +50,7 @@ public static class RulesEngine
     /// <summary>The embedding-output multiplier <c>alpha_in</c> (the same in every parameterization).</summary>
     /// <param name="setup">The setup.</param>
     /// <returns>The multiplier with its formula.</returns>
-    public static ScaledValue EmbeddingMultiplier(ParameterizationSetup setup)
+    public static ScaledValue EmbeddingMultiplier(RuleSetup setup)
     {
         ArgumentNullException.ThrowIfNull(setup);
         return ScaledValue.Base("alpha_in", setup.Options.InputMultiplier);
@@ -61,7 +59,7 @@ public static class RulesEngine
     /// <summary>The attention-logit scale: <c>alpha_attn / d_head</c> for muP and depth-scaled, <c>alpha_attn / sqrt(d_head)</c> for SP.</summary>
     /// <param name="setup">The setup.</param>
     /// <returns>The scale with its formula.</returns>
-    public static ScaledValue AttentionScale(ParameterizationSetup setup)
+    public static ScaledValue AttentionScale(RuleSetup setup)
     {
         ArgumentNullException.ThrowIfNull(setup);
         var value = ScaledValue.Base("alpha_attn", setup.Options.AttentionMultiplier);
@@ -74,7 +72,7 @@ public static class RulesEngine
     /// <param name="setup">The setup.</param>
     /// <param name="tensor">What the tensor is: role, bias or not, fan-ins.</param>
     /// <returns>The tensor's rule with the formula of each number.</returns>
-    public static TensorRule RuleFor(ParameterizationSetup setup, TensorDescriptor tensor)
+    public static TensorRule RuleFor(RuleSetup setup, TensorDescriptor tensor)
     {
         ArgumentNullException.ThrowIfNull(setup);
         ArgumentNullException.ThrowIfNull(tensor);
@@ -82,7 +80,7 @@ public static class RulesEngine
         var scaling = setup.Scaling;
         double modelWidth = scaling.WidthMultiplier;
         double tensorWidth = tensor.FanIn is { } fanIn && tensor.BaseFanIn is { } baseFanIn
-            ? Shapes.ShapeScaling.TensorWidthMultiplier(fanIn, baseFanIn)
+            ? ShapeScaling.TensorWidthMultiplier(fanIn, baseFanIn)
             : modelWidth;
         bool inBlock = tensor.Role is TensorRole.HiddenNorm or TensorRole.HiddenWeight or TensorRole.HiddenBias;
         bool widthRules = UsesWidth(setup);
@@ -195,5 +193,5 @@ public static class RulesEngine
         }
     }
 
-    private static bool UsesWidth(ParameterizationSetup setup) => setup.Parameterization.Kind != ParameterizationKind.Standard;
+    private static bool UsesWidth(RuleSetup setup) => setup.Parameterization.Kind != ParameterizationKind.Standard;
 }

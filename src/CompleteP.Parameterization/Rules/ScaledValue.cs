@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Serialization;
 
-namespace CompleteP.Parameterization.Rules;
+namespace CompleteP.Rules;
 
 /// <summary>
 /// A number produced by a rule, with the rule that produced it: the symbolic formula

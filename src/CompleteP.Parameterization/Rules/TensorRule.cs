@@ -1,7 +1,6 @@
 using System.Text.Json.Serialization;
-using CompleteP.Parameterization.Roles;
 
-namespace CompleteP.Parameterization.Rules;
+namespace CompleteP.Rules;
 
 /// <summary>
 /// Everything the rules say about one tensor: its init, its learning rate, weight decay and
@@ -56,7 +55,7 @@ public sealed record TensorRule
     /// <summary>The learning rate.</summary>
     public ScaledValue LearningRate { get; }
 
-    /// <summary>The weight decay, in the plan's <see cref="Parameterizations.WeightDecayConvention"/>.</summary>
+    /// <summary>The weight decay, in the plan's <see cref="WeightDecayConvention"/>.</summary>
     public ScaledValue WeightDecay { get; }
 
     /// <summary>The Adam epsilon.</summary>

@@ -1,4 +1,4 @@
-namespace CompleteP.Parameterization.Shapes;
+namespace CompleteP;
 
 /// <summary>
 /// The two sizes that a parameterization scales with: the width <c>N</c> (d_model, the size of

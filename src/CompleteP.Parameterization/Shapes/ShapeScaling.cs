@@ -1,4 +1,4 @@
-namespace CompleteP.Parameterization.Shapes;
+namespace CompleteP;
 
 /// <summary>
 /// The step from the base shape (where the base hyperparameters were tuned) to the target

@@ -2,7 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace CompleteP.Parameterization.TorchSharp.Tests.Models;
+namespace CompleteP.Tests.Adapter.Models;
 
 /// <summary>A block with a learnable per-channel gate that is neither a Linear's nor a norm's parameter.</summary>
 public sealed class GatedBlock : nn.Module<Tensor, Tensor>
@@ -56,7 +56,7 @@ public sealed class GatedModel : nn.Module<Tensor, Tensor>
     }
 
     public static ModelDeclarations Declarations => ModelDeclarations.None
-        .Role("layers.*.gate", Roles.TensorRole.HiddenNorm)
+        .Role("layers.*.gate", TensorRole.HiddenNorm)
         .Readout("head")
-        .Role("aux.*", Roles.TensorRole.Unembedding);
+        .Role("aux.*", TensorRole.Unembedding);
 }

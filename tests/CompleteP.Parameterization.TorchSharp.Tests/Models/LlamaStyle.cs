@@ -1,9 +1,8 @@
-using CompleteP.Parameterization.TorchSharp;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace CompleteP.Parameterization.TorchSharp.Tests.Models;
+namespace CompleteP.Tests.Adapter.Models;
 
 /// <summary>RMS norm with a gain only, as Llama's.</summary>
 public sealed class RmsNorm : nn.Module<Tensor, Tensor>

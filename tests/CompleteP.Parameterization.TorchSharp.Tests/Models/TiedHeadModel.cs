@@ -2,7 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace CompleteP.Parameterization.TorchSharp.Tests.Models;
+namespace CompleteP.Tests.Adapter.Models;
 
 /// <summary>A tiny decoder whose head is tied as <c>head.weight = embed.weight</c>: TorchSharp then hands out two wrappers of one tensor.</summary>
 public sealed class TiedHeadModel : nn.Module<Tensor, Tensor>

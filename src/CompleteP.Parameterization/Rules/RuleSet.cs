@@ -1,16 +1,15 @@
 using System.Collections.Immutable;
-using CompleteP.Parameterization.Roles;
 
-namespace CompleteP.Parameterization.Rules;
+namespace CompleteP.Rules;
 
 /// <summary>
 /// The rules of one setup: the model-level forward multipliers and a rule for every role at the
 /// model's own widths. <see cref="RuleFor(TensorDescriptor)"/> gives the rule of a tensor whose
 /// fan-in scales differently.
 /// </summary>
-public sealed class ParameterizationRules
+public sealed class RuleSet
 {
-    internal ParameterizationRules(ParameterizationSetup setup)
+    internal RuleSet(RuleSetup setup)
     {
         Setup = setup;
         ResidualMultiplier = RulesEngine.ResidualMultiplier(setup);
@@ -23,7 +22,7 @@ public sealed class ParameterizationRules
     }
 
     /// <summary>The setup the rules were computed for.</summary>
-    public ParameterizationSetup Setup { get; }
+    public RuleSetup Setup { get; }
 
     /// <summary>The width multiplier <c>m_N</c>.</summary>
     public double WidthMultiplier => Setup.Scaling.WidthMultiplier;

@@ -1,22 +1,22 @@
-namespace CompleteP.Parameterization.Parameterizations;
+namespace CompleteP;
 
 /// <summary>
 /// The choices that the paper and the reference code leave open, and the tunable forward
 /// multipliers. <see cref="Default"/> follows Table 1 of Dey et al. (2025).
 /// </summary>
-public sealed record ParameterizationOptions
+public sealed record RuleOptions
 {
     private readonly double _inputMultiplier = 1.0;
     private readonly double _outputMultiplier = 1.0;
     private readonly double _attentionMultiplier = 1.0;
 
     /// <summary>Table 1's choices: epsilon scaled in residual blocks only, PyTorch-coupled decay, all multipliers 1.</summary>
-    public static ParameterizationOptions Default { get; } = new();
+    public static RuleOptions Default { get; } = new();
 
-    /// <summary>Which parameters get the scaled Adam epsilon. Default: <see cref="Parameterizations.EpsilonScope.ResidualBlocks"/>.</summary>
+    /// <summary>Which parameters get the scaled Adam epsilon. Default: <see cref="CompleteP.EpsilonScope.ResidualBlocks"/>.</summary>
     public EpsilonScope EpsilonScope { get; init; } = EpsilonScope.ResidualBlocks;
 
-    /// <summary>How weight-decay values are to be read. Default: <see cref="Parameterizations.WeightDecayConvention.Coupled"/>.</summary>
+    /// <summary>How weight-decay values are to be read. Default: <see cref="CompleteP.WeightDecayConvention.Coupled"/>.</summary>
     public WeightDecayConvention WeightDecayConvention { get; init; } = WeightDecayConvention.Coupled;
 
     /// <summary>

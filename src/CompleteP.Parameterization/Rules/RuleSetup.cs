@@ -1,16 +1,13 @@
 using System.Text.Json.Serialization;
-using CompleteP.Parameterization.Parameterizations;
-using CompleteP.Parameterization.Shapes;
 
-namespace CompleteP.Parameterization.Rules;
+namespace CompleteP.Rules;
 
-using Parameterization = CompleteP.Parameterization.Parameterizations.Parameterization;
 
 /// <summary>
 /// Everything the rules engine takes: which parameterization, the base and target shapes, the
 /// attention head dimension, the base hyperparameters and the options.
 /// </summary>
-public sealed record ParameterizationSetup
+public sealed record RuleSetup
 {
     /// <summary>Creates a setup and checks that its parts fit together.</summary>
     /// <param name="parameterization">SP, muP, CompleteP, depth-muP or any alpha.</param>
@@ -18,13 +15,13 @@ public sealed record ParameterizationSetup
     /// <param name="target">The shape of the model being trained.</param>
     /// <param name="headDim">The attention head dimension <c>d_head</c>, held fixed as width grows; must divide both widths.</param>
     /// <param name="hyperparameters">The base hyperparameters.</param>
-    /// <param name="options">The options; null means <see cref="ParameterizationOptions.Default"/>.</param>
+    /// <param name="options">The options; null means <see cref="RuleOptions.Default"/>.</param>
     /// <exception cref="ArgumentNullException">A required argument is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="headDim"/> is zero or negative.</exception>
     /// <exception cref="ArgumentException"><paramref name="headDim"/> does not divide a width, or an option does not apply to the parameterization.</exception>
     [JsonConstructor]
-    public ParameterizationSetup(Parameterization parameterization, ModelShape baseShape, ModelShape target, int headDim,
-        BaseHyperparameters hyperparameters, ParameterizationOptions? options = null)
+    public RuleSetup(Parameterization parameterization, ModelShape baseShape, ModelShape target, int headDim,
+        BaseHyperparameters hyperparameters, RuleOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(parameterization);
         ArgumentNullException.ThrowIfNull(baseShape);
@@ -41,7 +38,7 @@ public sealed record ParameterizationSetup
             throw new ArgumentException($"headDim {headDim} must divide the base width {baseShape.Width} (heads = width / headDim; d_head is held fixed as width grows).", nameof(headDim));
         }
 
-        options ??= ParameterizationOptions.Default;
+        options ??= RuleOptions.Default;
         if (options.Gpt2OutputProjectionInit && parameterization.Kind != ParameterizationKind.Standard)
         {
             throw new ArgumentException(
@@ -73,7 +70,7 @@ public sealed record ParameterizationSetup
     public BaseHyperparameters Hyperparameters { get; }
 
     /// <summary>The options.</summary>
-    public ParameterizationOptions Options { get; }
+    public RuleOptions Options { get; }
 
     /// <summary>The step from base to target shape, with <c>m_N</c> and <c>m_L</c>.</summary>
     [JsonIgnore]
