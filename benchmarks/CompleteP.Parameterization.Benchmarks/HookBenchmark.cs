@@ -34,17 +34,17 @@ internal static class HookBenchmark
         byHand.load_state_dict(hooked.state_dict());
         foreach (var block in byHand.Transformer.H)
         {
-            block.Attention.AttentionScale = plan.AttentionScale.Value;
+            block.Attention.AttentionScale = plan.Multipliers.AttentionScale.Value;
         }
 
         byHand.to(device);
-        var groups = plan.Rows.GroupBy(r => (r.Rule.LearningRate.Value, r.Rule.WeightDecay.Value, r.Rule.AdamEpsilon.Value))
+        var groups = plan.Rows.GroupBy(r => (r.Rule.LearningRate, r.Rule.WeightDecay, r.Rule.AdamEpsilon))
             .Select(g => new TorchSharp.Modules.AdamW.ParamGroup(
                 g.Select(r => byHand.get_parameter(r.Name)!).ToList(),
                 new TorchSharp.Modules.AdamW.Options { LearningRate = g.Key.Item1, weight_decay = g.Key.Item2, eps = g.Key.Item3 }))
             .ToList();
         var byHandOptimizer = optim.AdamW(groups);
-        double residual = plan.ResidualMultiplier.Value, output = plan.OutputMultiplier.Value;
+        double residual = plan.Multipliers.Residual.Value, output = plan.Multipliers.Output.Value;
 
         var x = randint(0, 65, [batch, length], dtype: ScalarType.Int64, device: device);
         var y = randint(0, 65, [batch, length], dtype: ScalarType.Int64, device: device);

@@ -111,21 +111,21 @@ internal static class PlanCommand
     /// <summary>Rows of (quantity, value, formula, numbers) for every multiplier and every role's four numbers.</summary>
     private static IEnumerable<(string Group, string Quantity, ScaledValue Value)> Rows(RuleSet rules)
     {
-        yield return ("model", "residual multiplier", rules.ResidualMultiplier);
-        yield return ("model", "output multiplier", rules.OutputMultiplier);
-        yield return ("model", "embedding multiplier", rules.EmbeddingMultiplier);
-        yield return ("model", "attention scale", rules.AttentionScale);
+        yield return ("model", "residual multiplier", rules.Multipliers.Residual);
+        yield return ("model", "output multiplier", rules.Multipliers.Output);
+        yield return ("model", "embedding multiplier", rules.Multipliers.Embedding);
+        yield return ("model", "attention scale", rules.Multipliers.AttentionScale);
         foreach (var (role, rule) in rules.Roles)
         {
             var name = Kebab(role.ToString()).Replace('-', ' ');
-            yield return (name, rule.Init.Kind == InitKind.Normal ? "init std" : "init value", rule.Init.Value);
-            yield return (name, "learning rate", rule.LearningRate);
-            yield return (name, "weight decay", rule.WeightDecay);
-            yield return (name, "adam epsilon", rule.AdamEpsilon);
+            yield return (name, rule.InitKind == InitKind.Normal ? "init std" : "init value", rule.Explained.Init.Value);
+            yield return (name, "learning rate", rule.Explained.LearningRate);
+            yield return (name, "weight decay", rule.Explained.WeightDecay);
+            yield return (name, "adam epsilon", rule.Explained.AdamEpsilon);
             if (role == TensorRole.HiddenWeight && rules.Setup.Options.Gpt2OutputProjectionInit)
             {
                 var projection = rules.RuleFor(new TensorDescriptor(TensorRole.HiddenWeight, isResidualOutputProjection: true));
-                yield return (name, "init std (residual output projections, GPT-2)", projection.Init.Value);
+                yield return (name, "init std (residual output projections, GPT-2)", projection.Explained.Init.Value);
             }
         }
     }

@@ -13,35 +13,35 @@ public sealed class ExplanationTests
     {
         var rules = Rules(Parameterization.CompleteP, 64, 2, 128, 8, 16);
         var w = rules[TensorRole.HiddenWeight];
-        w.LearningRate.Formula.Should().Be("eta * m_N^-1 * m_L^(alpha-1)");
-        w.Init.Value.Formula.Should().Be("sigma * m_N^-1/2");
-        w.AdamEpsilon.Formula.Should().Be("eps * m_N^-1 * m_L^-alpha");
-        w.WeightDecay.Formula.Should().StartWith("lambda * m_N^");
-        rules[TensorRole.HiddenNorm].LearningRate.Formula.Should().Be("eta * m_L^(alpha-1)");
-        rules[TensorRole.HiddenBias].LearningRate.Formula.Should().Be("eta * m_L^(alpha-1)");
-        rules[TensorRole.Embedding].LearningRate.Formula.Should().Be("eta");
-        rules[TensorRole.Embedding].AdamEpsilon.Formula.Should().Be("eps");
-        rules[TensorRole.FinalNorm].LearningRate.Formula.Should().Be("eta");
-        rules.ResidualMultiplier.Formula.Should().Contain("m_L^-alpha");
-        rules.OutputMultiplier.Formula.Should().Be("alpha_out * m_N^-1");
-        rules.AttentionScale.Formula.Should().Be("alpha_attn / d_head");
-        rules.EmbeddingMultiplier.Formula.Should().Be("alpha_in");
+        w.Explained.LearningRate.Formula.Should().Be("eta * m_N^-1 * m_L^(alpha-1)");
+        w.Explained.Init.Value.Formula.Should().Be("sigma * m_N^-1/2");
+        w.Explained.AdamEpsilon.Formula.Should().Be("eps * m_N^-1 * m_L^-alpha");
+        w.Explained.WeightDecay.Formula.Should().StartWith("lambda * m_N^");
+        rules[TensorRole.HiddenNorm].Explained.LearningRate.Formula.Should().Be("eta * m_L^(alpha-1)");
+        rules[TensorRole.HiddenBias].Explained.LearningRate.Formula.Should().Be("eta * m_L^(alpha-1)");
+        rules[TensorRole.Embedding].Explained.LearningRate.Formula.Should().Be("eta");
+        rules[TensorRole.Embedding].Explained.AdamEpsilon.Formula.Should().Be("eps");
+        rules[TensorRole.FinalNorm].Explained.LearningRate.Formula.Should().Be("eta");
+        rules.Multipliers.Residual.Formula.Should().Contain("m_L^-alpha");
+        rules.Multipliers.Output.Formula.Should().Be("alpha_out * m_N^-1");
+        rules.Multipliers.AttentionScale.Formula.Should().Be("alpha_attn / d_head");
+        rules.Multipliers.Embedding.Formula.Should().Be("alpha_in");
     }
 
     [Fact]
     public void MuP_formulas_have_no_depth_factor()
     {
         var rules = Rules(Parameterization.MuP, 64, 2, 128, 8, 16);
-        rules[TensorRole.HiddenWeight].LearningRate.Formula.Should().Be("eta * m_N^-1");
-        rules[TensorRole.HiddenWeight].AdamEpsilon.Formula.Should().Be("eps * m_N^-1");
-        rules[TensorRole.HiddenNorm].LearningRate.Formula.Should().Be("eta");
-        rules.ResidualMultiplier.Formula.Should().NotContain("m_L");
-        rules.AttentionScale.Formula.Should().Be("alpha_attn / d_head");
+        rules[TensorRole.HiddenWeight].Explained.LearningRate.Formula.Should().Be("eta * m_N^-1");
+        rules[TensorRole.HiddenWeight].Explained.AdamEpsilon.Formula.Should().Be("eps * m_N^-1");
+        rules[TensorRole.HiddenNorm].Explained.LearningRate.Formula.Should().Be("eta");
+        rules.Multipliers.Residual.Formula.Should().NotContain("m_L");
+        rules.Multipliers.AttentionScale.Formula.Should().Be("alpha_attn / d_head");
         foreach (var rule in rules.Roles.Values)
         {
-            rule.LearningRate.Formula.Should().NotContain("m_L");
-            rule.AdamEpsilon.Formula.Should().NotContain("m_L");
-            rule.Init.Value.Formula.Should().NotContain("m_L");
+            rule.Explained.LearningRate.Formula.Should().NotContain("m_L");
+            rule.Explained.AdamEpsilon.Formula.Should().NotContain("m_L");
+            rule.Explained.Init.Value.Formula.Should().NotContain("m_L");
         }
     }
 
@@ -49,12 +49,12 @@ public sealed class ExplanationTests
     public void SP_formulas_are_bare_symbols()
     {
         var rules = Rules(Parameterization.Standard, 64, 2, 128, 8, 16);
-        rules[TensorRole.HiddenWeight].LearningRate.Formula.Should().Be("eta");
-        rules[TensorRole.HiddenWeight].Init.Value.Formula.Should().Be("sigma");
-        rules[TensorRole.HiddenWeight].WeightDecay.Formula.Should().Be("lambda");
-        rules[TensorRole.HiddenWeight].AdamEpsilon.Formula.Should().Be("eps");
-        rules.AttentionScale.Formula.Should().Be("alpha_attn / sqrt(d_head)");
-        rules.OutputMultiplier.Formula.Should().Be("alpha_out");
+        rules[TensorRole.HiddenWeight].Explained.LearningRate.Formula.Should().Be("eta");
+        rules[TensorRole.HiddenWeight].Explained.Init.Value.Formula.Should().Be("sigma");
+        rules[TensorRole.HiddenWeight].Explained.WeightDecay.Formula.Should().Be("lambda");
+        rules[TensorRole.HiddenWeight].Explained.AdamEpsilon.Formula.Should().Be("eps");
+        rules.Multipliers.AttentionScale.Formula.Should().Be("alpha_attn / sqrt(d_head)");
+        rules.Multipliers.Output.Formula.Should().Be("alpha_out");
     }
 
     [Fact]
@@ -62,22 +62,22 @@ public sealed class ExplanationTests
     {
         // alpha 0.75, m_N = 16, m_L = 16, eta 0.006 -> 0.006 / 32 = 0.0001875.
         var rules = Rules(Parameterization.WithDepthExponent(0.75), 96, 3, 1536, 48, 48, lr: 0.006);
-        var lr = rules[TensorRole.HiddenWeight].LearningRate;
+        var lr = rules[TensorRole.HiddenWeight].Explained.LearningRate;
         lr.Substitution.Should().Be("0.006 * 16^-1 * 16^-0.25");
         lr.ToString().Should().Be("eta * m_N^-1 * m_L^(alpha-1) = 0.006 * 16^-1 * 16^-0.25 = 0.0001875");
         lr.ToString().Should().Contain("0.006").And.Contain("16").And.Contain("0.0001875");
 
-        rules.ResidualMultiplier.ToString().Should().Contain("16^-0.75").And.EndWith("= 0.125");
-        rules.AttentionScale.ToString().Should().Contain("/ 48");
+        rules.Multipliers.Residual.ToString().Should().Contain("16^-0.75").And.EndWith("= 0.125");
+        rules.Multipliers.AttentionScale.ToString().Should().Contain("/ 48");
     }
 
     [Fact]
     public void Constants_print_as_themselves()
     {
         var rules = Rules(Parameterization.CompleteP, 64, 2, 128, 8, 16);
-        rules[TensorRole.HiddenNorm].Init.Value.ToString().Should().Be("1");
-        rules[TensorRole.HiddenBias].Init.Value.ToString().Should().Be("0");
-        rules[TensorRole.HiddenNorm].WeightDecay.ToString().Should().Be("0");
+        rules[TensorRole.HiddenNorm].Explained.Init.Value.ToString().Should().Be("1");
+        rules[TensorRole.HiddenBias].Explained.Init.Value.ToString().Should().Be("0");
+        rules[TensorRole.HiddenNorm].Explained.WeightDecay.ToString().Should().Be("0");
         ScaledValue.Constant(0.125).ToString().Should().Be("0.125");
         ScaledValue.Base("eta", 0.01).ToString().Should().Be("eta = 0.01 = 0.01");
     }

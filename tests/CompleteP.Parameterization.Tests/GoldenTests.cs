@@ -66,10 +66,10 @@ public sealed class GoldenTests
         var c = Case(name);
         var rules = RulesEngine.Compute(SetupOf(c));
 
-        rules.ResidualMultiplier.Value.ShouldBeRelative(c.GetProperty("residualMultiplier").GetDouble(), Rel, "residual multiplier");
-        rules.OutputMultiplier.Value.ShouldBeRelative(c.GetProperty("outputMultiplier").GetDouble(), Rel, "output multiplier");
-        rules.AttentionScale.Value.ShouldBeRelative(c.GetProperty("attentionScale").GetDouble(), Rel, "attention scale");
-        rules.EmbeddingMultiplier.Value.Should().Be(1.0);
+        rules.Multipliers.Residual.Value.ShouldBeRelative(c.GetProperty("residualMultiplier").GetDouble(), Rel, "residual multiplier");
+        rules.Multipliers.Output.Value.ShouldBeRelative(c.GetProperty("outputMultiplier").GetDouble(), Rel, "output multiplier");
+        rules.Multipliers.AttentionScale.Value.ShouldBeRelative(c.GetProperty("attentionScale").GetDouble(), Rel, "attention scale");
+        rules.Multipliers.Embedding.Value.Should().Be(1.0);
     }
 
     [Theory]
@@ -84,18 +84,18 @@ public sealed class GoldenTests
         {
             var expected = roles.GetProperty(key);
             var rule = rules[RoleOf(key)];
-            rule.LearningRate.Value.ShouldBeRelative(expected.GetProperty("learningRate").GetDouble(), Rel, key + ".learningRate");
-            rule.WeightDecay.Value.ShouldBeRelative(expected.GetProperty("weightDecay").GetDouble(), Rel, key + ".weightDecay");
-            rule.AdamEpsilon.Value.ShouldBeRelative(expected.GetProperty("adamEpsilon").GetDouble(), Rel, key + ".adamEpsilon");
+            rule.LearningRate.ShouldBeRelative(expected.GetProperty("learningRate").GetDouble(), Rel, key + ".learningRate");
+            rule.WeightDecay.ShouldBeRelative(expected.GetProperty("weightDecay").GetDouble(), Rel, key + ".weightDecay");
+            rule.AdamEpsilon.ShouldBeRelative(expected.GetProperty("adamEpsilon").GetDouble(), Rel, key + ".adamEpsilon");
             if (expected.TryGetProperty("initStd", out var std))
             {
-                rule.Init.Kind.Should().Be(InitKind.Normal, "{0} has initStd in the golden file", key);
-                rule.Init.Value.Value.ShouldBeRelative(std.GetDouble(), Rel, key + ".initStd");
+                rule.InitKind.Should().Be(InitKind.Normal, "{0} has initStd in the golden file", key);
+                rule.InitValue.ShouldBeRelative(std.GetDouble(), Rel, key + ".initStd");
             }
             else
             {
-                rule.Init.Kind.Should().Be(InitKind.Constant, "{0} has initValue in the golden file", key);
-                rule.Init.Value.Value.ShouldBeRelative(expected.GetProperty("initValue").GetDouble(), Rel, key + ".initValue");
+                rule.InitKind.Should().Be(InitKind.Constant, "{0} has initValue in the golden file", key);
+                rule.InitValue.ShouldBeRelative(expected.GetProperty("initValue").GetDouble(), Rel, key + ".initValue");
             }
         }
     }
@@ -186,20 +186,20 @@ public sealed class GoldenTests
                 : new TensorDescriptor(role, isBias);
             var rule = rules.RuleFor(descriptor);
 
-            rule.LearningRate.Value.ShouldBeRelative(p.GetProperty("learningRate").GetDouble(), Rel, pname + " learningRate");
-            rule.WeightDecay.Value.ShouldBeRelative(p.GetProperty("weightDecay").GetDouble(), Rel, pname + " weightDecay");
-            rule.AdamEpsilon.Value.ShouldBeRelative(p.GetProperty("adamEpsilon").GetDouble(), Rel, pname + " adamEpsilon");
+            rule.LearningRate.ShouldBeRelative(p.GetProperty("learningRate").GetDouble(), Rel, pname + " learningRate");
+            rule.WeightDecay.ShouldBeRelative(p.GetProperty("weightDecay").GetDouble(), Rel, pname + " weightDecay");
+            rule.AdamEpsilon.ShouldBeRelative(p.GetProperty("adamEpsilon").GetDouble(), Rel, pname + " adamEpsilon");
 
             double measured = p.GetProperty("measuredInitStd").GetDouble();
-            if (rule.Init.Kind == InitKind.Normal)
+            if (rule.InitKind == InitKind.Normal)
             {
                 // A sample std of >= 4096 draws lies within a few percent of the rule's std.
-                measured.Should().BeApproximately(rule.Init.Value.Value, 0.05 * rule.Init.Value.Value, "measured init std of {0}", pname);
+                measured.Should().BeApproximately(rule.InitValue, 0.05 * rule.InitValue, "measured init std of {0}", pname);
             }
             else
             {
                 measured.Should().Be(0.0, "{0} is filled with a constant", pname);
-                rule.Init.Value.Value.Should().Be(isBias ? 0.0 : 1.0, "{0} init constant", pname);
+                rule.InitValue.Should().Be(isBias ? 0.0 : 1.0, "{0} init constant", pname);
             }
 
             count++;

@@ -24,22 +24,22 @@ public sealed class HandComputedRulesTests
         var rules = Alpha075();
         rules.WidthMultiplier.Should().Be(16);
         rules.DepthMultiplier.Should().Be(16);
-        rules.ResidualMultiplier.Value.ShouldBeRelative(0.125, 1e-12, "residual");
-        rules.OutputMultiplier.Value.ShouldBeRelative(1.0 / 16, 1e-12, "output");
-        rules.EmbeddingMultiplier.Value.Should().Be(1.0);
-        rules.AttentionScale.Value.ShouldBeRelative(1.0 / 48, 1e-12, "attention");
+        rules.Multipliers.Residual.Value.ShouldBeRelative(0.125, 1e-12, "residual");
+        rules.Multipliers.Output.Value.ShouldBeRelative(1.0 / 16, 1e-12, "output");
+        rules.Multipliers.Embedding.Value.Should().Be(1.0);
+        rules.Multipliers.AttentionScale.Value.ShouldBeRelative(1.0 / 48, 1e-12, "attention");
     }
 
     [Fact]
     public void Alpha_075_every_role()
     {
         var rules = Alpha075();
-        rules[TensorRole.Embedding].ShouldHave(InitKind.Normal, Sigma, Eta, Lambda, Eps, forward: 1.0);
-        rules[TensorRole.HiddenNorm].ShouldHave(InitKind.Constant, 1.0, Eta / 2, 0, Eps / 128, forward: 0.125);
-        rules[TensorRole.HiddenWeight].ShouldHave(InitKind.Normal, Sigma / 4, Eta / 32, Lambda * 16, Eps / 128, forward: 0.125);
-        rules[TensorRole.HiddenBias].ShouldHave(InitKind.Constant, 0.0, Eta / 2, 0, Eps / 128, forward: 0.125);
-        rules[TensorRole.FinalNorm].ShouldHave(InitKind.Constant, 1.0, Eta, 0, Eps, forward: 1.0);
-        rules[TensorRole.Unembedding].ShouldHave(InitKind.Normal, Sigma, Eta, Lambda, Eps, forward: 1.0 / 16);
+        rules[TensorRole.Embedding].ShouldHave(InitKind.Normal, Sigma, Eta, Lambda, Eps);
+        rules[TensorRole.HiddenNorm].ShouldHave(InitKind.Constant, 1.0, Eta / 2, 0, Eps / 128);
+        rules[TensorRole.HiddenWeight].ShouldHave(InitKind.Normal, Sigma / 4, Eta / 32, Lambda * 16, Eps / 128);
+        rules[TensorRole.HiddenBias].ShouldHave(InitKind.Constant, 0.0, Eta / 2, 0, Eps / 128);
+        rules[TensorRole.FinalNorm].ShouldHave(InitKind.Constant, 1.0, Eta, 0, Eps);
+        rules[TensorRole.Unembedding].ShouldHave(InitKind.Normal, Sigma, Eta, Lambda, Eps);
         rules.Roles.Keys.Should().BeEquivalentTo(Enum.GetValues<TensorRole>());
         rules.Roles.Values.Should().OnlyContain(r => r.Source.Contains("Table 1"));
     }
@@ -61,9 +61,9 @@ public sealed class HandComputedRulesTests
     {
         // width 256 -> 1024 (m_N = 4), depth 2 -> 18 (m_L = 9), alpha 1.
         var rules = Rules(Parameterization.CompleteP, 256, 2, 1024, 18, 64, Eta, Sigma, Lambda, Eps);
-        rules.ResidualMultiplier.Value.ShouldBeRelative(1.0 / 9, 1e-12, "residual");
-        rules.OutputMultiplier.Value.ShouldBeRelative(0.25, 1e-12, "output");
-        rules.AttentionScale.Value.ShouldBeRelative(1.0 / 64, 1e-12, "attention");
+        rules.Multipliers.Residual.Value.ShouldBeRelative(1.0 / 9, 1e-12, "residual");
+        rules.Multipliers.Output.Value.ShouldBeRelative(0.25, 1e-12, "output");
+        rules.Multipliers.AttentionScale.Value.ShouldBeRelative(1.0 / 64, 1e-12, "attention");
         rules[TensorRole.Embedding].ShouldHave(InitKind.Normal, Sigma, Eta, Lambda, Eps, 1.0);
         rules[TensorRole.HiddenNorm].ShouldHave(InitKind.Constant, 1.0, Eta, 0, Eps / 36, 1.0 / 9);
         rules[TensorRole.HiddenWeight].ShouldHave(InitKind.Normal, Sigma / 2, Eta / 4, Lambda * 4, Eps / 36, 1.0 / 9);
@@ -78,9 +78,9 @@ public sealed class HandComputedRulesTests
         // width fixed at 64, depth 4 -> 64 (m_L = 16), alpha 0.5: m_L^-alpha = m_L^(alpha-1) = 1/4.
         var rules = Rules(Parameterization.DepthMuP, 64, 4, 64, 64, 16, Eta, Sigma, Lambda, Eps);
         rules.Setup.Parameterization.DepthExponent.Should().Be(0.5);
-        rules.ResidualMultiplier.Value.ShouldBeRelative(0.25, 1e-12, "residual");
-        rules.OutputMultiplier.Value.Should().Be(1.0);
-        rules.AttentionScale.Value.ShouldBeRelative(1.0 / 16, 1e-12, "attention");
+        rules.Multipliers.Residual.Value.ShouldBeRelative(0.25, 1e-12, "residual");
+        rules.Multipliers.Output.Value.Should().Be(1.0);
+        rules.Multipliers.AttentionScale.Value.ShouldBeRelative(1.0 / 16, 1e-12, "attention");
         rules[TensorRole.Embedding].ShouldHave(InitKind.Normal, Sigma, Eta, Lambda, Eps, 1.0);
         rules[TensorRole.HiddenNorm].ShouldHave(InitKind.Constant, 1.0, Eta / 4, 0, Eps / 4, 0.25);
         rules[TensorRole.HiddenWeight].ShouldHave(InitKind.Normal, Sigma, Eta / 4, Lambda, Eps / 4, 0.25);
@@ -95,9 +95,9 @@ public sealed class HandComputedRulesTests
         // width 64 -> 256 (m_N = 4), depth 2 -> 32 (m_L = 16): muP ignores m_L.
         var rules = Rules(Parameterization.MuP, 64, 2, 256, 32, 16, Eta, Sigma, Lambda, Eps);
         rules.DepthMultiplier.Should().Be(16);
-        rules.ResidualMultiplier.Value.Should().Be(1.0);
-        rules.OutputMultiplier.Value.ShouldBeRelative(0.25, 1e-12, "output");
-        rules.AttentionScale.Value.ShouldBeRelative(1.0 / 16, 1e-12, "attention");
+        rules.Multipliers.Residual.Value.Should().Be(1.0);
+        rules.Multipliers.Output.Value.ShouldBeRelative(0.25, 1e-12, "output");
+        rules.Multipliers.AttentionScale.Value.ShouldBeRelative(1.0 / 16, 1e-12, "attention");
         rules[TensorRole.Embedding].ShouldHave(InitKind.Normal, Sigma, Eta, Lambda, Eps, 1.0);
         rules[TensorRole.HiddenNorm].ShouldHave(InitKind.Constant, 1.0, Eta, 0, Eps / 4, 1.0);
         rules[TensorRole.HiddenWeight].ShouldHave(InitKind.Normal, Sigma / 2, Eta / 4, Lambda * 4, Eps / 4, 1.0);
@@ -112,10 +112,10 @@ public sealed class HandComputedRulesTests
         // width 128 -> 1024, depth 2 -> 24, d_head 64: nothing scales; attention 1/sqrt(64).
         var options = new RuleOptions { OutputMultiplier = 2.5, AttentionMultiplier = 3.0, InputMultiplier = 1.5 };
         var rules = Rules(Parameterization.Standard, 128, 2, 1024, 24, 64, Eta, Sigma, Lambda, Eps, options);
-        rules.ResidualMultiplier.Value.Should().Be(1.0);
-        rules.OutputMultiplier.Value.Should().Be(2.5);
-        rules.EmbeddingMultiplier.Value.Should().Be(1.5);
-        rules.AttentionScale.Value.ShouldBeRelative(3.0 / 8, 1e-12, "attention");
+        rules.Multipliers.Residual.Value.Should().Be(1.0);
+        rules.Multipliers.Output.Value.Should().Be(2.5);
+        rules.Multipliers.Embedding.Value.Should().Be(1.5);
+        rules.Multipliers.AttentionScale.Value.ShouldBeRelative(3.0 / 8, 1e-12, "attention");
         rules[TensorRole.Embedding].ShouldHave(InitKind.Normal, Sigma, Eta, Lambda, Eps, 1.5);
         rules[TensorRole.HiddenNorm].ShouldHave(InitKind.Constant, 1.0, Eta, 0, Eps, 1.0);
         rules[TensorRole.HiddenWeight].ShouldHave(InitKind.Normal, Sigma, Eta, Lambda, Eps, 1.0);
@@ -131,7 +131,7 @@ public sealed class HandComputedRulesTests
         var rules = Rules(Parameterization.Standard, 128, 2, 1024, 24, 64, Eta, Sigma, Lambda, Eps, options);
         foreach (var rule in rules.Roles.Values)
         {
-            rule.AdamEpsilon.Value.Should().Be(Eps);
+            rule.AdamEpsilon.Should().Be(Eps);
         }
 
         var down = rules.RuleFor(new TensorDescriptor(TensorRole.HiddenWeight, fanIn: 4096, baseFanIn: 512));
@@ -147,13 +147,13 @@ public sealed class HandComputedRulesTests
 
         var cProj = rules.RuleFor(new TensorDescriptor(TensorRole.HiddenWeight, isResidualOutputProjection: true));
         cProj.ShouldHave(InitKind.Normal, Sigma / 4, Eta, Lambda, Eps, 1.0);
-        cProj.Init.Value.Formula.Should().Be("sigma / sqrt(2L)");
+        cProj.Explained.Init.Value.Formula.Should().Be("sigma / sqrt(2L)");
 
         var cFc = rules.RuleFor(new TensorDescriptor(TensorRole.HiddenWeight, isResidualOutputProjection: false));
         cFc.ShouldHave(InitKind.Normal, Sigma, Eta, Lambda, Eps, 1.0);
-        rules[TensorRole.HiddenWeight].Init.Value.Value.Should().Be(Sigma);
-        rules[TensorRole.Embedding].Init.Value.Value.Should().Be(Sigma);
-        rules[TensorRole.Unembedding].Init.Value.Value.Should().Be(Sigma);
+        rules[TensorRole.HiddenWeight].InitValue.Should().Be(Sigma);
+        rules[TensorRole.Embedding].InitValue.Should().Be(Sigma);
+        rules[TensorRole.Unembedding].InitValue.Should().Be(Sigma);
     }
 
     [Fact]
@@ -162,7 +162,7 @@ public sealed class HandComputedRulesTests
         var rules = Rules(Parameterization.Standard, 128, 2, 256, 8, 64, Eta, Sigma, Lambda, Eps);
         RuleOptions.Default.Gpt2OutputProjectionInit.Should().BeFalse();
         rules.RuleFor(new TensorDescriptor(TensorRole.HiddenWeight, isResidualOutputProjection: true))
-            .Init.Value.Value.Should().Be(Sigma);
+            .InitValue.Should().Be(Sigma);
     }
 
     [Fact]
@@ -193,13 +193,13 @@ public sealed class HandComputedRulesTests
         var rules = Rules(Parameterization.WithDepthExponent(0.75), 96, 3, 1536, 48, 48, Eta, Sigma, Lambda, Eps, options);
         foreach (var (role, rule) in rules.Roles)
         {
-            rule.AdamEpsilon.Value.ShouldBeRelative(Eps / 128, 1e-12, role + " eps");
-            rule.AdamEpsilon.Formula.Should().Be("eps * m_N^-1 * m_L^-alpha");
+            rule.AdamEpsilon.ShouldBeRelative(Eps / 128, 1e-12, role + " eps");
+            rule.Explained.AdamEpsilon.Formula.Should().Be("eps * m_N^-1 * m_L^-alpha");
         }
 
         foreach (var role in new[] { TensorRole.Unembedding, TensorRole.FinalNorm, TensorRole.HiddenNorm })
         {
-            rules.RuleFor(new TensorDescriptor(role, isBias: true)).AdamEpsilon.Value.ShouldBeRelative(Eps / 128, 1e-12, role + " bias eps");
+            rules.RuleFor(new TensorDescriptor(role, isBias: true)).AdamEpsilon.ShouldBeRelative(Eps / 128, 1e-12, role + " bias eps");
         }
 
         // Everything else is unchanged.
@@ -214,7 +214,7 @@ public sealed class HandComputedRulesTests
         var rules = Rules(Parameterization.MuP, 64, 2, 256, 32, 16, Eta, Sigma, Lambda, Eps, options);
         foreach (var (role, rule) in rules.Roles)
         {
-            rule.AdamEpsilon.Value.ShouldBeRelative(Eps / 4, 1e-12, role + " eps");
+            rule.AdamEpsilon.ShouldBeRelative(Eps / 4, 1e-12, role + " eps");
         }
     }
 
@@ -224,9 +224,9 @@ public sealed class HandComputedRulesTests
         RuleOptions.Default.EpsilonScope.Should().Be(EpsilonScope.ResidualBlocks);
         RuleOptions.Default.WeightDecayConvention.Should().Be(WeightDecayConvention.Coupled);
         var rules = Alpha075();
-        rules[TensorRole.Embedding].AdamEpsilon.Value.Should().Be(Eps);
-        rules[TensorRole.FinalNorm].AdamEpsilon.Value.Should().Be(Eps);
-        rules[TensorRole.Unembedding].AdamEpsilon.Value.Should().Be(Eps);
+        rules[TensorRole.Embedding].AdamEpsilon.Should().Be(Eps);
+        rules[TensorRole.FinalNorm].AdamEpsilon.Should().Be(Eps);
+        rules[TensorRole.Unembedding].AdamEpsilon.Should().Be(Eps);
     }
 
     [Fact]
@@ -234,18 +234,18 @@ public sealed class HandComputedRulesTests
     {
         var options = new RuleOptions { WeightDecayConvention = WeightDecayConvention.Independent };
         var rules = Rules(Parameterization.WithDepthExponent(0.75), 96, 3, 1536, 48, 48, Eta, Sigma, Lambda, Eps, options);
-        rules[TensorRole.HiddenWeight].WeightDecay.Value.ShouldBeRelative(Lambda / 2, 1e-12, "independent hidden wd");
-        rules[TensorRole.HiddenWeight].WeightDecay.Formula.Should().Be("lambda * m_L^(alpha-1)");
-        rules[TensorRole.HiddenWeight].LearningRate.Value.ShouldBeRelative(Eta / 32, 1e-12, "hidden lr");
-        rules[TensorRole.Embedding].WeightDecay.Value.Should().Be(Lambda);
-        rules[TensorRole.Unembedding].WeightDecay.Value.Should().Be(Lambda);
-        rules[TensorRole.HiddenNorm].WeightDecay.Value.Should().Be(0);
-        rules[TensorRole.HiddenBias].WeightDecay.Value.Should().Be(0);
-        rules[TensorRole.FinalNorm].WeightDecay.Value.Should().Be(0);
+        rules[TensorRole.HiddenWeight].WeightDecay.ShouldBeRelative(Lambda / 2, 1e-12, "independent hidden wd");
+        rules[TensorRole.HiddenWeight].Explained.WeightDecay.Formula.Should().Be("lambda * m_L^(alpha-1)");
+        rules[TensorRole.HiddenWeight].LearningRate.ShouldBeRelative(Eta / 32, 1e-12, "hidden lr");
+        rules[TensorRole.Embedding].WeightDecay.Should().Be(Lambda);
+        rules[TensorRole.Unembedding].WeightDecay.Should().Be(Lambda);
+        rules[TensorRole.HiddenNorm].WeightDecay.Should().Be(0);
+        rules[TensorRole.HiddenBias].WeightDecay.Should().Be(0);
+        rules[TensorRole.FinalNorm].WeightDecay.Should().Be(0);
 
         // Independent of width: a 4x narrower target at the same depth gets the same value.
         var narrow = Rules(Parameterization.WithDepthExponent(0.75), 96, 3, 384, 48, 48, Eta, Sigma, Lambda, Eps, options);
-        narrow[TensorRole.HiddenWeight].WeightDecay.Value.Should().Be(rules[TensorRole.HiddenWeight].WeightDecay.Value);
+        narrow[TensorRole.HiddenWeight].WeightDecay.Should().Be(rules[TensorRole.HiddenWeight].WeightDecay);
     }
 
     [Fact]
@@ -253,7 +253,7 @@ public sealed class HandComputedRulesTests
     {
         var options = new RuleOptions { WeightDecayConvention = WeightDecayConvention.Independent };
         var rules = Rules(Parameterization.CompleteP, 64, 2, 512, 16, 64, Eta, Sigma, Lambda, Eps, options);
-        rules[TensorRole.HiddenWeight].WeightDecay.Value.ShouldBeRelative(Lambda, 1e-12, "m_L^0");
+        rules[TensorRole.HiddenWeight].WeightDecay.ShouldBeRelative(Lambda, 1e-12, "m_L^0");
     }
 
     [Fact]
@@ -314,17 +314,15 @@ public sealed class HandComputedRulesTests
     {
         var options = new RuleOptions { InputMultiplier = 3.0, OutputMultiplier = 2.0, AttentionMultiplier = 0.5 };
         var rules = Rules(Parameterization.WithDepthExponent(0.75), 96, 3, 1536, 48, 48, Eta, Sigma, Lambda, Eps, options);
-        rules.EmbeddingMultiplier.Value.Should().Be(3.0);
-        rules.OutputMultiplier.Value.ShouldBeRelative(2.0 / 16, 1e-12, "output");
-        rules.AttentionScale.Value.ShouldBeRelative(0.5 / 48, 1e-12, "attention");
-        rules[TensorRole.Embedding].ForwardMultiplier.Value.Should().Be(3.0);
-        rules[TensorRole.Unembedding].ForwardMultiplier.Value.ShouldBeRelative(2.0 / 16, 1e-12, "unembedding forward");
-        rules.ResidualMultiplier.Value.ShouldBeRelative(0.125, 1e-12, "residual is not tunable");
+        rules.Multipliers.Embedding.Value.Should().Be(3.0);
+        rules.Multipliers.Output.Value.ShouldBeRelative(2.0 / 16, 1e-12, "output");
+        rules.Multipliers.AttentionScale.Value.ShouldBeRelative(0.5 / 48, 1e-12, "attention");
+        rules.Multipliers.Residual.Value.ShouldBeRelative(0.125, 1e-12, "residual is not tunable");
 
         var mup = Rules(Parameterization.MuP, 64, 2, 256, 32, 16, Eta, Sigma, Lambda, Eps, options);
-        mup.OutputMultiplier.Value.ShouldBeRelative(0.5, 1e-12, "mup output");
-        mup.AttentionScale.Value.ShouldBeRelative(0.5 / 16, 1e-12, "mup attention");
-        mup.EmbeddingMultiplier.Value.Should().Be(3.0);
+        mup.Multipliers.Output.Value.ShouldBeRelative(0.5, 1e-12, "mup output");
+        mup.Multipliers.AttentionScale.Value.ShouldBeRelative(0.5 / 16, 1e-12, "mup attention");
+        mup.Multipliers.Embedding.Value.Should().Be(3.0);
     }
 
     [Theory]
@@ -339,9 +337,9 @@ public sealed class HandComputedRulesTests
         var rules = Rules(Parameterization.WithDepthExponent(alpha), 64, 5, 192, 35, 32, Eta, Sigma, Lambda, Eps);
         double mN = 3, mL = 7;
         double residual = Math.Pow(mL, -alpha), depthLr = Math.Pow(mL, alpha - 1), epsBlock = Eps / mN * Math.Pow(mL, -alpha);
-        rules.ResidualMultiplier.Value.ShouldBeRelative(residual, 1e-12, "residual");
-        rules.OutputMultiplier.Value.ShouldBeRelative(1 / mN, 1e-12, "output");
-        rules.AttentionScale.Value.ShouldBeRelative(1.0 / 32, 1e-12, "attention");
+        rules.Multipliers.Residual.Value.ShouldBeRelative(residual, 1e-12, "residual");
+        rules.Multipliers.Output.Value.ShouldBeRelative(1 / mN, 1e-12, "output");
+        rules.Multipliers.AttentionScale.Value.ShouldBeRelative(1.0 / 32, 1e-12, "attention");
         rules[TensorRole.Embedding].ShouldHave(InitKind.Normal, Sigma, Eta, Lambda, Eps, 1.0);
         rules[TensorRole.HiddenNorm].ShouldHave(InitKind.Constant, 1.0, Eta * depthLr, 0, epsBlock, residual);
         rules[TensorRole.HiddenWeight].ShouldHave(InitKind.Normal, Sigma / Math.Sqrt(mN), Eta / mN * depthLr, Lambda * mN, epsBlock, residual);
@@ -355,8 +353,8 @@ public sealed class HandComputedRulesTests
     {
         // Target narrower and shallower than base: m_N = 1/2, m_L = 1/4, CompleteP.
         var rules = Rules(Parameterization.CompleteP, 256, 8, 128, 2, 64, Eta, Sigma, Lambda, Eps);
-        rules.ResidualMultiplier.Value.ShouldBeRelative(4, 1e-12, "residual");
-        rules.OutputMultiplier.Value.ShouldBeRelative(2, 1e-12, "output");
+        rules.Multipliers.Residual.Value.ShouldBeRelative(4, 1e-12, "residual");
+        rules.Multipliers.Output.Value.ShouldBeRelative(2, 1e-12, "output");
         rules[TensorRole.HiddenWeight].ShouldHave(InitKind.Normal, Sigma * Math.Sqrt(2), Eta * 2, Lambda / 2, Eps * 8, 4);
     }
 }

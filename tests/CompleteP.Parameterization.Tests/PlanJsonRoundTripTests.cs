@@ -90,8 +90,7 @@ public sealed class PlanJsonRoundTripTests
         back["empty"].ElementCount.Should().Be(0);
         back["transformer.h.0.frozen_gain"].Trainable.Should().BeFalse();
         back["transformer.wpe.weight"].Trainable.Should().BeTrue();
-        back.ResidualMultiplier.Should().Be(plan.ResidualMultiplier);
-        back.AttentionScale.Should().Be(plan.AttentionScale);
+        back.Multipliers.Should().Be(plan.Multipliers);
 
         using var doc = JsonDocument.Parse(json);
         doc.RootElement.GetProperty("setup").GetProperty("parameterization").GetString().Should().Be("alpha=0.75");
@@ -107,7 +106,7 @@ public sealed class PlanJsonRoundTripTests
         var back = PlanJson.Deserialize(json);
         back.Should().BeEquivalentTo(plan, o => o.WithStrictOrdering());
         back.Setup.Options.Gpt2OutputProjectionInit.Should().BeTrue();
-        back["transformer.h.0.mlp.c_proj.weight"].Rule.Init.Value.Value.ShouldBeRelative(0.02 / Math.Sqrt(24), 1e-12, "gpt2 std");
+        back["transformer.h.0.mlp.c_proj.weight"].Rule.InitValue.ShouldBeRelative(0.02 / Math.Sqrt(24), 1e-12, "gpt2 std");
         PlanJson.Serialize(back).Should().Be(json);
     }
 

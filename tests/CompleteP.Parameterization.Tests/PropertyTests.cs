@@ -49,24 +49,23 @@ public sealed class PropertyTests
         var p = useMuP ? Parameterization.MuP : DepthScaled(a);
         var rules = Compute(p, width, depth, width, depth, headDim, hp);
 
-        rules.ResidualMultiplier.Value.Should().Be(1.0);
-        rules.OutputMultiplier.Value.Should().Be(1.0);
-        rules.EmbeddingMultiplier.Value.Should().Be(1.0);
-        rules.AttentionScale.Value.Should().Be(1.0 / headDim);
+        rules.Multipliers.Residual.Value.Should().Be(1.0);
+        rules.Multipliers.Output.Value.Should().Be(1.0);
+        rules.Multipliers.Embedding.Value.Should().Be(1.0);
+        rules.Multipliers.AttentionScale.Value.Should().Be(1.0 / headDim);
         foreach (var (role, rule) in rules.Roles)
         {
-            rule.LearningRate.Value.Should().Be(hp.LearningRate, "{0} LR", role);
-            rule.AdamEpsilon.Value.Should().Be(hp.AdamEpsilon, "{0} eps", role);
-            rule.ForwardMultiplier.Value.Should().Be(1.0, "{0} forward", role);
+            rule.LearningRate.Should().Be(hp.LearningRate, "{0} LR", role);
+            rule.AdamEpsilon.Should().Be(hp.AdamEpsilon, "{0} eps", role);
             bool decays = role is TensorRole.Embedding or TensorRole.HiddenWeight or TensorRole.Unembedding;
-            rule.WeightDecay.Value.Should().Be(decays ? hp.WeightDecay : 0.0, "{0} wd", role);
+            rule.WeightDecay.Should().Be(decays ? hp.WeightDecay : 0.0, "{0} wd", role);
             double init = role switch
             {
                 TensorRole.HiddenNorm or TensorRole.FinalNorm => 1.0,
                 TensorRole.HiddenBias => 0.0,
                 _ => hp.InitStd,
             };
-            rule.Init.Value.Value.Should().Be(init, "{0} init", role);
+            rule.InitValue.Should().Be(init, "{0} init", role);
         }
     }
 
@@ -79,7 +78,7 @@ public sealed class PropertyTests
         var rules = Compute(DepthScaled(a), baseWidth, baseDepth, width, depth, headDim, hp);
         double mN = (double)width / baseWidth, mL = (double)depth / baseDepth;
 
-        double product = rules.ResidualMultiplier.Value * rules[TensorRole.HiddenWeight].LearningRate.Value;
+        double product = rules.Multipliers.Residual.Value * rules[TensorRole.HiddenWeight].LearningRate;
         product.ShouldBeRelative(hp.LearningRate / mN / mL, 1e-12, "residual x hidden LR");
     }
 
@@ -95,7 +94,7 @@ public sealed class PropertyTests
         foreach (int width in new[] { Width(w1, headDim), Width(w2, headDim) })
         {
             var hidden = Compute(p, baseWidth, baseDepth, width, depth, headDim, hp)[TensorRole.HiddenWeight];
-            (hidden.LearningRate.Value * hidden.WeightDecay.Value).ShouldBeRelative(expected, 1e-12, $"LR x wd at width {width}");
+            (hidden.LearningRate * hidden.WeightDecay).ShouldBeRelative(expected, 1e-12, $"LR x wd at width {width}");
         }
     }
 
@@ -113,9 +112,9 @@ public sealed class PropertyTests
         var mup = Compute(Parameterization.MuP, baseWidth, depth, width, depth, headDim, hp, options);
         var scaled = Compute(DepthScaled(a), baseWidth, depth, width, depth, headDim, hp, options);
 
-        scaled.ResidualMultiplier.Value.Should().Be(mup.ResidualMultiplier.Value);
-        scaled.OutputMultiplier.Value.Should().Be(mup.OutputMultiplier.Value);
-        scaled.AttentionScale.Value.Should().Be(mup.AttentionScale.Value);
+        scaled.Multipliers.Residual.Value.Should().Be(mup.Multipliers.Residual.Value);
+        scaled.Multipliers.Output.Value.Should().Be(mup.Multipliers.Output.Value);
+        scaled.Multipliers.AttentionScale.Value.Should().Be(mup.Multipliers.AttentionScale.Value);
         foreach (var role in Enum.GetValues<TensorRole>())
         {
             foreach (bool isBias in role == TensorRole.HiddenWeight ? new[] { false } : new[] { false, true })
@@ -123,12 +122,11 @@ public sealed class PropertyTests
                 var descriptor = new TensorDescriptor(role, isBias);
                 var x = mup.RuleFor(descriptor);
                 var y = scaled.RuleFor(descriptor);
-                y.Init.Kind.Should().Be(x.Init.Kind);
-                y.Init.Value.Value.Should().Be(x.Init.Value.Value, "{0} init", role);
-                y.LearningRate.Value.Should().Be(x.LearningRate.Value, "{0} LR", role);
-                y.WeightDecay.Value.Should().Be(x.WeightDecay.Value, "{0} wd", role);
-                y.AdamEpsilon.Value.Should().Be(x.AdamEpsilon.Value, "{0} eps", role);
-                y.ForwardMultiplier.Value.Should().Be(x.ForwardMultiplier.Value, "{0} forward", role);
+                y.InitKind.Should().Be(x.InitKind);
+                y.InitValue.Should().Be(x.InitValue, "{0} init", role);
+                y.LearningRate.Should().Be(x.LearningRate, "{0} LR", role);
+                y.WeightDecay.Should().Be(x.WeightDecay, "{0} wd", role);
+                y.AdamEpsilon.Should().Be(x.AdamEpsilon, "{0} eps", role);
             }
         }
     }
@@ -144,12 +142,12 @@ public sealed class PropertyTests
         double mN = (double)width / baseWidth;
 
         var hidden = rules[TensorRole.HiddenWeight];
-        hidden.Init.Kind.Should().Be(InitKind.Normal);
-        (hidden.Init.Value.Value * Math.Sqrt(mN)).ShouldBeRelative(hp.InitStd, 1e-12, "std x sqrt(m_N)");
+        hidden.InitKind.Should().Be(InitKind.Normal);
+        (hidden.InitValue * Math.Sqrt(mN)).ShouldBeRelative(hp.InitStd, 1e-12, "std x sqrt(m_N)");
 
         // The same with the per-tensor fan-in of the MLP down-projection (4N, 4N_base).
         var down = rules.RuleFor(new TensorDescriptor(TensorRole.HiddenWeight, fanIn: 4L * width, baseFanIn: 4L * baseWidth));
-        (down.Init.Value.Value * Math.Sqrt(mN)).ShouldBeRelative(hp.InitStd, 1e-12, "down-projection std x sqrt(m_N)");
+        (down.InitValue * Math.Sqrt(mN)).ShouldBeRelative(hp.InitStd, 1e-12, "down-projection std x sqrt(m_N)");
     }
 
     [Property(MaxTest = Cases)]
@@ -158,16 +156,16 @@ public sealed class PropertyTests
         int headDim = HeadDim(h);
         var hp = Hp(seed);
         var rules = Compute(Parameterization.Standard, Width(bw, headDim), Depth(bd), Width(w, headDim), Depth(d), headDim, hp);
-        rules.ResidualMultiplier.Value.Should().Be(1.0);
-        rules.OutputMultiplier.Value.Should().Be(1.0);
-        rules.AttentionScale.Value.Should().Be(1.0 / Math.Sqrt(headDim));
+        rules.Multipliers.Residual.Value.Should().Be(1.0);
+        rules.Multipliers.Output.Value.Should().Be(1.0);
+        rules.Multipliers.AttentionScale.Value.Should().Be(1.0 / Math.Sqrt(headDim));
         foreach (var rule in rules.Roles.Values)
         {
-            rule.LearningRate.Value.Should().Be(hp.LearningRate);
-            rule.AdamEpsilon.Value.Should().Be(hp.AdamEpsilon);
+            rule.LearningRate.Should().Be(hp.LearningRate);
+            rule.AdamEpsilon.Should().Be(hp.AdamEpsilon);
         }
 
-        rules[TensorRole.HiddenWeight].Init.Value.Value.Should().Be(hp.InitStd);
-        rules[TensorRole.HiddenWeight].WeightDecay.Value.Should().Be(hp.WeightDecay);
+        rules[TensorRole.HiddenWeight].InitValue.Should().Be(hp.InitStd);
+        rules[TensorRole.HiddenWeight].WeightDecay.Should().Be(hp.WeightDecay);
     }
 }

@@ -37,18 +37,13 @@ internal static class TestSupport
     }
 
     // Checks every number of one rule.
-    public static void ShouldHave(this TensorRule rule, InitKind initKind, double init, double lr, double wd, double eps,
-        double? forward = null, double rel = 1e-12)
+    public static void ShouldHave(this TensorRule rule, InitKind initKind, double init, double lr, double wd, double eps, double rel = 1e-12)
     {
         string name = rule.Role + (rule.IsBias ? " bias" : string.Empty);
-        rule.Init.Kind.Should().Be(initKind, "{0} init kind", name);
-        rule.Init.Value.Value.ShouldBeRelative(init, rel, name + " init");
-        rule.LearningRate.Value.ShouldBeRelative(lr, rel, name + " learning rate");
-        rule.WeightDecay.Value.ShouldBeRelative(wd, rel, name + " weight decay");
-        rule.AdamEpsilon.Value.ShouldBeRelative(eps, rel, name + " adam epsilon");
-        if (forward is { } f)
-        {
-            rule.ForwardMultiplier.Value.ShouldBeRelative(f, rel, name + " forward multiplier");
-        }
+        rule.InitKind.Should().Be(initKind, "{0} init kind", name);
+        rule.InitValue.ShouldBeRelative(init, rel, name + " init");
+        rule.LearningRate.ShouldBeRelative(lr, rel, name + " learning rate");
+        rule.WeightDecay.ShouldBeRelative(wd, rel, name + " weight decay");
+        rule.AdamEpsilon.ShouldBeRelative(eps, rel, name + " adam epsilon");
     }
 }

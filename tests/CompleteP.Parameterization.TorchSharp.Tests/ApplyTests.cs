@@ -65,7 +65,7 @@ public class ApplyTests
         foreach (var row in plan.Rows)
         {
             var p = model.get_parameter(row.Name)!;
-            double lr = row.Rule.LearningRate.Value, wd = row.Rule.WeightDecay.Value, eps = row.Rule.AdamEpsilon.Value;
+            double lr = row.Rule.LearningRate, wd = row.Rule.WeightDecay, eps = row.Rule.AdamEpsilon;
             // First AdamW step: m_hat = g, v_hat = g^2, so the update is g / (|g| + eps), plus coupled decay.
             var expected = before[row.Name] * (1 - lr * wd) - lr * p.grad!.div(p.grad!.abs() + eps);
             (p - expected).abs().max().item<float>().Should().BeLessThan(1e-6f, row.Name);
@@ -78,8 +78,8 @@ public class ApplyTests
         using var model = new LlamaStyle(vocab: 30, width: 32, depth: 4, headDim: 16);
         using var optimizer = optim.AdamW(model.parameters());
         var plan = Parameterize.Apply(model, optimizer, Options(Parameterization.CompleteP, 16, 1, 16));
-        plan.ResidualMultiplier.Value.Should().Be(0.25);
-        plan.OutputMultiplier.Value.Should().Be(0.5);
+        plan.Multipliers.Residual.Value.Should().Be(0.25);
+        plan.Multipliers.Output.Value.Should().Be(0.5);
 
         using var noGrad = no_grad();
         var branch = (nn.Module<Tensor, Tensor>)model.named_modules().Single(m => m.name == "layers.2.feed_forward").module;
@@ -97,8 +97,8 @@ public class ApplyTests
         using var model = BuildGpt(64, 2);
         using var optimizer = optim.AdamW(model.parameters());
         var plan = Parameterize.Apply(model, optimizer, Options(Parameterization.Standard, 32, 1, 16));
-        plan.ResidualMultiplier.Value.Should().Be(1);
-        plan.OutputMultiplier.Value.Should().Be(1);
+        plan.Multipliers.Residual.Value.Should().Be(1);
+        plan.Multipliers.Output.Value.Should().Be(1);
         model.Transformer.H[1].Attention.AttentionScale.Should().Be(0.25);
         optimizer.ParamGroups.Cast<ParamGroup>().Select(g => g.LearningRate).Distinct().Should().Equal(0.01);
     }
@@ -215,7 +215,7 @@ public class ApplyTests
 
         // Independent decay: the group's coupled per-step decay lr * wd equals the plan's value, lambda * m_L^(alpha-1) = 0.1.
         var (lr, wd, eps) = HyperparametersOf(optimizer, model.get_parameter("transformer.h.3.mlp.c_fc.weight")!);
-        (lr * wd).Should().BeApproximately(plan["transformer.h.3.mlp.c_fc.weight"].Rule.WeightDecay.Value, 1e-15);
+        (lr * wd).Should().BeApproximately(plan["transformer.h.3.mlp.c_fc.weight"].Rule.WeightDecay, 1e-15);
         (lr * wd).Should().BeApproximately(0.1, 1e-15);
         // Global epsilon scope: the embedding gets eps * m_N^-1 * m_L^-alpha too (m_N = 2, m_L = 4).
         HyperparametersOf(optimizer, model.get_parameter("transformer.wte.weight")!).Eps.Should().BeApproximately(1e-8 / 8, 1e-20);

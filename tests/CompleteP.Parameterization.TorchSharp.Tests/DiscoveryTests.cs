@@ -61,7 +61,7 @@ public class DiscoveryTests
         var plan = Parameterize.Apply(model, optimizer, Options(Parameterization.CompleteP, 32, 1, 16) with { Declarations = GatedModel.Declarations });
 
         plan["layers.1.gate"].Rule.Role.Should().Be(TensorRole.HiddenNorm);
-        plan["layers.1.gate"].Rule.Init.Value.Value.Should().Be(1.0);
+        plan["layers.1.gate"].Rule.InitValue.Should().Be(1.0);
         plan["head.weight"].Rule.Role.Should().Be(TensorRole.Unembedding);
         plan["aux.weight"].Rule.Role.Should().Be(TensorRole.Unembedding);
         plan["layers.0.mix.up.weight"].ResidualBranch.Should().Be("layers.0.mix");
@@ -82,10 +82,10 @@ public class DiscoveryTests
         });
 
         plan.Setup.BaseShape.Should().Be(new ModelShape(32, 2));
-        plan["layers.0.feed_forward.w2.weight"].Rule.LearningRate.Value.Should().BeApproximately(0.01, 1e-15);
+        plan["layers.0.feed_forward.w2.weight"].Rule.LearningRate.Should().BeApproximately(0.01, 1e-15);
         plan["layers.0.feed_forward.w2.weight"].Rule.WidthMultiplier.Should().Be(1.0);
-        plan["layers.0.feed_forward.w1.weight"].Rule.LearningRate.Value.Should().BeApproximately(0.005, 1e-15);
-        plan["layers.0.feed_forward.w1.weight"].Rule.Init.Value.Value.Should().BeApproximately(0.02 / Math.Sqrt(2), 1e-15);
+        plan["layers.0.feed_forward.w1.weight"].Rule.LearningRate.Should().BeApproximately(0.005, 1e-15);
+        plan["layers.0.feed_forward.w1.weight"].Rule.InitValue.Should().BeApproximately(0.02 / Math.Sqrt(2), 1e-15);
     }
 
     [Fact]

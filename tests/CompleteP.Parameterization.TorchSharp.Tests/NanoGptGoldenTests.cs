@@ -27,9 +27,9 @@ public class NanoGptGoldenTests
             c.GetProperty("headDim").GetInt32(), b.GetProperty("learningRate").GetDouble(), b.GetProperty("initStd").GetDouble(),
             b.GetProperty("weightDecay").GetDouble(), b.GetProperty("adamEpsilon").GetDouble()));
 
-        plan.ResidualMultiplier.Value.Should().BeApproximately(c.GetProperty("residualMultiplier").GetDouble(), 1e-12);
-        plan.OutputMultiplier.Value.Should().BeApproximately(c.GetProperty("outputMultiplier").GetDouble(), 1e-12);
-        plan.AttentionScale.Value.Should().BeApproximately(c.GetProperty("attentionScale").GetDouble(), 1e-12);
+        plan.Multipliers.Residual.Value.Should().BeApproximately(c.GetProperty("residualMultiplier").GetDouble(), 1e-12);
+        plan.Multipliers.Output.Value.Should().BeApproximately(c.GetProperty("outputMultiplier").GetDouble(), 1e-12);
+        plan.Multipliers.AttentionScale.Value.Should().BeApproximately(c.GetProperty("attentionScale").GetDouble(), 1e-12);
 
         var parameters = model.named_parameters().ToDictionary(x => x.name, x => x.parameter);
         var golden = c.GetProperty("parameters").EnumerateArray().ToList();

@@ -57,7 +57,7 @@ internal static class TrainCommand
         long count = model.parameters().Sum(p => p.numel());
         output.WriteLine(Invariant($"device: {device.type.ToString().ToLowerInvariant()}{(device.type == DeviceType.CPU ? $" ({torch.get_num_threads()} threads)" : string.Empty)}"));
         output.WriteLine(Invariant($"model: nanoGPT width {setup.Width}, depth {setup.Depth}, {setup.Width / setup.HeadDim} heads of {setup.HeadDim}, block {setup.BlockSize}, vocab {setup.VocabSize}, {count / 1e6:F2} M parameters (lm_head tied to wte)"));
-        output.WriteLine(Invariant($"parameterization: {plan.Setup.Parameterization} from base width {setup.BaseWidth}, depth {setup.BaseDepth}: residual x{plan.ResidualMultiplier.Value:G4}, output x{plan.OutputMultiplier.Value:G4}, attention scale {plan.AttentionScale.Value:G4}"));
+        output.WriteLine(Invariant($"parameterization: {plan.Setup.Parameterization} from base width {setup.BaseWidth}, depth {setup.BaseDepth}: residual x{plan.Multipliers.Residual.Value:G4}, output x{plan.Multipliers.Output.Value:G4}, attention scale {plan.Multipliers.AttentionScale.Value:G4}"));
         output.WriteLine(Invariant($"training: {settings.Steps} steps of {settings.BatchSize} x {settings.BlockSize} tokens, AdamW, base lr {setup.LearningRate:G4} (warm-up + cosine), seed {setup.Seed}"));
 
         var curve = Trainer.Train(model, optimizer, data, settings, device, (point, mean) =>

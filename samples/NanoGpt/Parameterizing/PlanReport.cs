@@ -50,9 +50,9 @@ public static class PlanReport
 
         return new JsonObject
         {
-            ["residualMultiplier"] = plan.ResidualMultiplier.Value,
-            ["outputMultiplier"] = plan.OutputMultiplier.Value,
-            ["attentionScale"] = plan.AttentionScale.Value,
+            ["residualMultiplier"] = plan.Multipliers.Residual.Value,
+            ["outputMultiplier"] = plan.Multipliers.Output.Value,
+            ["attentionScale"] = plan.Multipliers.AttentionScale.Value,
             ["parameters"] = parameters,
         };
     }

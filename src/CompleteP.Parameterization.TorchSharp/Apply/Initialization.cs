@@ -16,11 +16,11 @@ internal static class Initialization
                 continue; // frozen tensors keep their (e.g. pretrained) values
             }
 
-            var init = plan[p.Name].Rule.Init;
-            double value = init.Value.Value;
-            if (init.Kind == InitKind.Constant || value == 0)
+            var rule = plan[p.Name].Applied;
+            double value = rule.InitValue;
+            if (rule.InitKind == InitKind.Constant || value == 0)
             {
-                p.Tensor.fill_(init.Kind == InitKind.Constant ? value : 0.0);
+                p.Tensor.fill_(rule.InitKind == InitKind.Constant ? value : 0.0);
             }
             else
             {

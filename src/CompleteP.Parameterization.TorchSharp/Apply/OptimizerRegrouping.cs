@@ -85,12 +85,12 @@ internal static class OptimizerRegrouping
         var order = structure.Parameters.Select((d, i) => (d.Name, i)).ToDictionary(x => x.Name, x => x.i, StringComparer.Ordinal);
         foreach (var (tensor, source, row) in held.Select((h, i) => (h.Tensor, h.Group, rowOf[canonical[n + i]])).OrderBy(h => order[h.Item3.Name]))
         {
-            var rule = plan[row.Name].Rule;
-            double lr = rule.LearningRate.Value;
+            var rule = plan[row.Name].Applied;
+            double lr = rule.LearningRate;
             double wd = plan.Setup.Options.WeightDecayConvention == WeightDecayConvention.Independent
-                ? rule.WeightDecay.Value / lr // the group's per-step decay lr * wd then equals the independent value
-                : rule.WeightDecay.Value;
-            double eps = rule.AdamEpsilon.Value;
+                ? rule.WeightDecay / lr // the group's per-step decay lr * wd then equals the independent value
+                : rule.WeightDecay;
+            double eps = rule.AdamEpsilon;
             int index = regrouped.FindIndex(g => g.Source == source && g.Lr == lr && g.Wd == wd && g.Eps == eps);
             if (index < 0)
             {

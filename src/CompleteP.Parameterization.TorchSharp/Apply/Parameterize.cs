@@ -76,7 +76,7 @@ public static class Parameterize
 
         // Check everything before changing anything.
         OptimizerRegrouping.Validate(optimizer, structure, options.Parameterization);
-        ForwardMultipliers.Check(structure, plan);
+        MultiplierHooks.Check(structure, plan);
 
         if (options.Initialize)
         {
@@ -127,7 +127,7 @@ public static class Parameterize
         }
 
         OptimizerRegrouping.Validate(optimizer, structure, plan.Setup.Parameterization);
-        ForwardMultipliers.Check(structure, plan);
+        MultiplierHooks.Check(structure, plan);
         Install(model, optimizer, structure, plan, logger);
         return plan;
     }
@@ -135,7 +135,7 @@ public static class Parameterize
     private static void Install(nn.Module model, optim.Optimizer optimizer, ModelStructure structure, ParameterizationPlan plan, ILogger? logger)
     {
         OptimizerRegrouping.Regroup(optimizer, structure, plan);
-        ForwardMultipliers.Install(structure, plan);
+        MultiplierHooks.Install(structure, plan);
         model.register_buffer(MarkerBufferName, ones(1), persistent: false);
         if (logger is not null && logger.IsEnabled(LogLevel.Information))
         {
@@ -146,7 +146,7 @@ public static class Parameterize
 
         if (logger is not null && structure.AttentionModules.Count == 0 && plan.Setup.Parameterization.Kind != ParameterizationKind.Standard)
         {
-            logger.LogWarning("No module implements IScaledAttention: make the attention multiply q k^T by plan.AttentionScale ({Scale}), not 1/sqrt(d_head).", plan.AttentionScale);
+            logger.LogWarning("No module implements IScaledAttention: make the attention multiply q k^T by plan.Multipliers.AttentionScale ({Scale}), not 1/sqrt(d_head).", plan.Multipliers.AttentionScale);
         }
     }
 

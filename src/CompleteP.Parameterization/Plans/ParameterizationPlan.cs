@@ -6,29 +6,27 @@ using CompleteP.Rules;
 namespace CompleteP;
 
 /// <summary>
-/// What the library decided for one model: the setup, the model-level forward multipliers and one
-/// row per parameter tensor with its rule. Immutable; printable as a table; serializable to JSON
-/// and back without loss (<see cref="PlanJson"/>).
+/// What the library decided for one model: the setup, the model-level forward multipliers, one row per
+/// parameter tensor with its rule and what was applied to it, the multipliers applied by hooks, the
+/// attention modules whose scale was set, and the diagnostics. Immutable; compares by value; printable as
+/// a table; serializable to JSON and back without loss (<see cref="PlanJson"/>).
 /// </summary>
 public sealed record ParameterizationPlan
 {
     /// <summary>Creates a plan.</summary>
     /// <param name="setup">The setup the rules were computed for.</param>
-    /// <param name="residualMultiplier">The residual-branch multiplier.</param>
-    /// <param name="outputMultiplier">The unembedding (logit) multiplier.</param>
-    /// <param name="embeddingMultiplier">The embedding-output multiplier.</param>
-    /// <param name="attentionScale">The attention-logit scale.</param>
+    /// <param name="multipliers">The model-level forward multipliers.</param>
     /// <param name="rows">One row per parameter tensor; names must be unique.</param>
+    /// <param name="hooks">The multipliers applied by forward hooks; empty when every multiplier is folded or 1.</param>
+    /// <param name="scaledAttentionModules">The attention modules whose logit scale was set to <see cref="ForwardMultipliers.AttentionScale"/>.</param>
+    /// <param name="diagnostics">What Apply decided or noticed.</param>
     /// <exception cref="ArgumentException">Two rows have the same name.</exception>
     [JsonConstructor]
-    public ParameterizationPlan(RuleSetup setup, ScaledValue residualMultiplier, ScaledValue outputMultiplier,
-        ScaledValue embeddingMultiplier, ScaledValue attentionScale, IReadOnlyList<PlanRow> rows)
+    public ParameterizationPlan(RuleSetup setup, ForwardMultipliers multipliers, IReadOnlyList<PlanRow> rows,
+        IReadOnlyList<MultiplierHook>? hooks = null, IReadOnlyList<string>? scaledAttentionModules = null, IReadOnlyList<PlanDiagnostic>? diagnostics = null)
     {
         ArgumentNullException.ThrowIfNull(setup);
-        ArgumentNullException.ThrowIfNull(residualMultiplier);
-        ArgumentNullException.ThrowIfNull(outputMultiplier);
-        ArgumentNullException.ThrowIfNull(embeddingMultiplier);
-        ArgumentNullException.ThrowIfNull(attentionScale);
+        ArgumentNullException.ThrowIfNull(multipliers);
         ArgumentNullException.ThrowIfNull(rows);
         var duplicate = rows.GroupBy(r => r.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
@@ -37,82 +35,115 @@ public sealed record ParameterizationPlan
         }
 
         Setup = setup;
-        ResidualMultiplier = residualMultiplier;
-        OutputMultiplier = outputMultiplier;
-        EmbeddingMultiplier = embeddingMultiplier;
-        AttentionScale = attentionScale;
+        Multipliers = multipliers;
         Rows = rows.ToArray();
+        Hooks = hooks?.ToArray() ?? [];
+        ScaledAttentionModules = scaledAttentionModules?.ToArray() ?? [];
+        Diagnostics = diagnostics?.ToArray() ?? [];
     }
 
     /// <summary>Creates a plan from computed rules and the model's rows.</summary>
     /// <param name="rules">The rules of the setup.</param>
     /// <param name="rows">One row per parameter tensor.</param>
+    /// <param name="hooks">The multipliers applied by forward hooks.</param>
+    /// <param name="scaledAttentionModules">The attention modules whose logit scale was set.</param>
+    /// <param name="diagnostics">What was decided or noticed.</param>
     /// <returns>The plan.</returns>
-    public static ParameterizationPlan Create(RuleSet rules, IEnumerable<PlanRow> rows)
+    public static ParameterizationPlan Create(RuleSet rules, IEnumerable<PlanRow> rows, IEnumerable<MultiplierHook>? hooks = null,
+        IEnumerable<string>? scaledAttentionModules = null, IEnumerable<PlanDiagnostic>? diagnostics = null)
     {
         ArgumentNullException.ThrowIfNull(rules);
         ArgumentNullException.ThrowIfNull(rows);
-        return new ParameterizationPlan(rules.Setup, rules.ResidualMultiplier, rules.OutputMultiplier, rules.EmbeddingMultiplier,
-            rules.AttentionScale, rows.ToArray());
+        return new ParameterizationPlan(rules.Setup, rules.Multipliers, rows.ToArray(), hooks?.ToArray(), scaledAttentionModules?.ToArray(), diagnostics?.ToArray());
     }
 
     /// <summary>The setup the rules were computed for.</summary>
     public RuleSetup Setup { get; }
 
-    /// <summary>The residual-branch multiplier <c>m_L^-alpha</c>.</summary>
-    public ScaledValue ResidualMultiplier { get; }
-
-    /// <summary>The unembedding (logit) multiplier.</summary>
-    public ScaledValue OutputMultiplier { get; }
-
-    /// <summary>The embedding-output multiplier.</summary>
-    public ScaledValue EmbeddingMultiplier { get; }
-
-    /// <summary>The attention-logit scale.</summary>
-    public ScaledValue AttentionScale { get; }
+    /// <summary>The model-level forward multipliers (Table 1): residual, output, embedding, attention scale.</summary>
+    public ForwardMultipliers Multipliers { get; }
 
     /// <summary>One row per parameter tensor, in the model's order.</summary>
     public IReadOnlyList<PlanRow> Rows { get; }
 
+    /// <summary>The multipliers applied by forward hooks (where folding cannot express the rule); empty when none.</summary>
+    public IReadOnlyList<MultiplierHook> Hooks { get; }
+
+    /// <summary>The attention modules (<c>IScaledAttention</c>) whose logit scale was set to <see cref="ForwardMultipliers.AttentionScale"/>.</summary>
+    public IReadOnlyList<string> ScaledAttentionModules { get; }
+
+    /// <summary>What Apply decided or noticed: guessed roles, buffers that will not train, how the attention scale and the hooks are handled.</summary>
+    public IReadOnlyList<PlanDiagnostic> Diagnostics { get; }
+
     /// <summary>The row of a parameter.</summary>
-    /// <param name="name">The parameter's name.</param>
+    /// <param name="name">The parameter's name (or another name of a tied tensor).</param>
     /// <returns>Its row.</returns>
     /// <exception cref="KeyNotFoundException">No row has that name.</exception>
-    public PlanRow this[string name] => Rows.FirstOrDefault(r => r.Name == name)
+    public PlanRow this[string name] => Rows.FirstOrDefault(r => r.Name == name) ?? Rows.FirstOrDefault(r => r.SharedWith.Contains(name))
         ?? throw new KeyNotFoundException($"The plan has no parameter named '{name}'.");
 
+    /// <summary>Value equality, the lists compared element by element.</summary>
+    /// <param name="other">The other plan.</param>
+    /// <returns>True when every member is equal.</returns>
+    public bool Equals(ParameterizationPlan? other) =>
+        other is not null && Setup == other.Setup && Multipliers == other.Multipliers && Rows.SequenceEqual(other.Rows)
+        && Hooks.SequenceEqual(other.Hooks) && ScaledAttentionModules.SequenceEqual(other.ScaledAttentionModules) && Diagnostics.SequenceEqual(other.Diagnostics);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(Setup, Multipliers, Rows.Count);
+
     /// <summary>
-    /// The plan as an aligned text table: one line per parameter with shape, role, init, LR,
-    /// weight decay, epsilon and forward multiplier; with <paramref name="withFormulas"/>, the
-    /// formula of each number follows on the next line.
+    /// The plan as an aligned text table: one line per parameter with shape, role, and the init, learning rate,
+    /// weight decay and epsilon applied to it, and the multiplier folded into it; then the multipliers applied
+    /// by hooks, the attention scale and the warnings. With <paramref name="withFormulas"/>, the formula of
+    /// each number follows on the next line.
     /// </summary>
     /// <param name="withFormulas">Whether to print each number's formula.</param>
     /// <returns>The table.</returns>
     public string ToTable(bool withFormulas = false)
     {
         static string F(double v) => ScaledValue.Format(v);
-        var header = new[] { "parameter", "shape", "role", "init", "lr", "weight decay", "adam eps", "multiplier" };
+        var header = new[] { "parameter", "shape", "role", "init", "lr", "weight decay", "adam eps", "folded" };
         var lines = new List<string[]> { header };
         foreach (var row in Rows)
         {
-            var r = row.Rule;
-            string init = r.Init.Kind == InitKind.Normal ? $"N(0,{F(r.Init.Value.Value)})" : $"={F(r.Init.Value.Value)}";
+            var r = row.Applied;
+            string init = r.InitKind == InitKind.Normal ? $"N(0,{F(r.InitValue)})" : $"={F(r.InitValue)}";
             lines.Add([
                 row.Name + (row.SharedWith.Count > 0 ? $" (= {string.Join(", ", row.SharedWith)})" : string.Empty) + (row.Trainable ? string.Empty : " [frozen]"),
                 "[" + string.Join("x", row.Shape) + "]",
                 r.Role.ToString() + (r.IsBias ? " bias" : string.Empty),
-                init, F(r.LearningRate.Value), F(r.WeightDecay.Value), F(r.AdamEpsilon.Value), F(r.ForwardMultiplier.Value),
+                init, F(r.LearningRate), F(r.WeightDecay), F(r.AdamEpsilon),
+                row.Folded is { } c ? $"x{F(c.Value.Value)} ({c.Kind.ToString().ToLowerInvariant()})" : "-",
             ]);
             if (withFormulas)
             {
-                lines.Add(["", "", "", r.Init.Value.Formula, r.LearningRate.Formula, r.WeightDecay.Formula, r.AdamEpsilon.Formula, r.ForwardMultiplier.Formula]);
+                var e = r.Explained;
+                lines.Add(["", "", "", e.Init.Value.Formula, e.LearningRate.Formula, e.WeightDecay.Formula, e.AdamEpsilon.Formula, row.Folded?.Value.Formula ?? ""]);
             }
         }
 
         var widths = Enumerable.Range(0, header.Length).Select(i => lines.Max(l => l[i].Length)).ToArray();
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"{Setup.Parameterization}: {Setup.Scaling}, d_head {Setup.HeadDim}").AppendLine();
-        sb.Append(CultureInfo.InvariantCulture, $"residual multiplier {ResidualMultiplier}; output multiplier {OutputMultiplier}; embedding multiplier {EmbeddingMultiplier}; attention scale {AttentionScale}").AppendLine();
+        var folded = Rows.Where(r => r.Folded is not null).GroupBy(r => r.Folded!.Kind).ToDictionary(g => g.Key, g => g.Count());
+        foreach (var kind in Enum.GetValues<MultiplierKind>())
+        {
+            var value = Multipliers[kind];
+            string how = folded.TryGetValue(kind, out int n) ? $"folded into {n} tensor{(n == 1 ? "" : "s")}" : string.Empty;
+            var hooks = Hooks.Where(h => h.Kind == kind).ToList();
+            if (hooks.Count > 0)
+            {
+                how += (how.Length > 0 ? "; " : string.Empty) + $"hook on {string.Join(", ", hooks.Select(h => $"'{h.ModuleName}' (x{F(h.Value.Value)})"))}";
+            }
+
+            if (how.Length > 0)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"{kind.ToString().ToLowerInvariant()} multiplier {value}: {how}").AppendLine();
+            }
+        }
+
+        sb.Append(CultureInfo.InvariantCulture, $"attention scale {Multipliers.AttentionScale}: {(ScaledAttentionModules.Count > 0 ? $"set on {ScaledAttentionModules.Count} IScaledAttention module(s)" : "not set by the library (see diagnostics)")}").AppendLine();
         for (int li = 0; li < lines.Count; li++)
         {
             sb.AppendJoin("  ", lines[li].Select((cell, i) => cell.PadRight(widths[i]))).Append('\n');
@@ -120,6 +151,11 @@ public sealed record ParameterizationPlan
             {
                 sb.AppendJoin("  ", widths.Select(w => new string('-', w))).Append('\n');
             }
+        }
+
+        foreach (var d in Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Warning))
+        {
+            sb.Append(d).Append('\n');
         }
 
         return sb.ToString();

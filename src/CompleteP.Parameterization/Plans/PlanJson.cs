@@ -71,18 +71,18 @@ public static class PlanJson
             w.WriteNumber("headDim", setup.HeadDim);
             w.WriteNumber("widthMultiplier", rules.WidthMultiplier);
             w.WriteNumber("depthMultiplier", rules.DepthMultiplier);
-            w.WriteNumber("residualMultiplier", rules.ResidualMultiplier.Value);
-            w.WriteNumber("outputMultiplier", rules.OutputMultiplier.Value);
-            w.WriteNumber("embeddingMultiplier", rules.EmbeddingMultiplier.Value);
-            w.WriteNumber("attentionScale", rules.AttentionScale.Value);
+            w.WriteNumber("residualMultiplier", rules.Multipliers.Residual.Value);
+            w.WriteNumber("outputMultiplier", rules.Multipliers.Output.Value);
+            w.WriteNumber("embeddingMultiplier", rules.Multipliers.Embedding.Value);
+            w.WriteNumber("attentionScale", rules.Multipliers.AttentionScale.Value);
             w.WriteStartObject("roles");
             foreach (var (role, rule) in rules.Roles)
             {
                 w.WriteStartObject(JsonNamingPolicy.CamelCase.ConvertName(role.ToString()));
-                w.WriteNumber("learningRate", rule.LearningRate.Value);
-                w.WriteNumber("weightDecay", rule.WeightDecay.Value);
-                w.WriteNumber("adamEpsilon", rule.AdamEpsilon.Value);
-                w.WriteNumber(rule.Init.Kind == InitKind.Normal ? "initStd" : "initValue", rule.Init.Value.Value);
+                w.WriteNumber("learningRate", rule.LearningRate);
+                w.WriteNumber("weightDecay", rule.WeightDecay);
+                w.WriteNumber("adamEpsilon", rule.AdamEpsilon);
+                w.WriteNumber(rule.InitKind == InitKind.Normal ? "initStd" : "initValue", rule.InitValue);
                 w.WriteEndObject();
             }
 

@@ -3,19 +3,25 @@ using CompleteP.Rules;
 
 namespace CompleteP;
 
-/// <summary>One parameter tensor of a model and the rule it follows.</summary>
+/// <summary>
+/// One parameter tensor of a model: the rule Table 1 gives it (<see cref="Rule"/>), the forward multiplier
+/// folded into it if any (<see cref="Folded"/>), and the values actually applied to the tensor and its
+/// optimizer group (<see cref="Applied"/>: the rule with the multiplier folded in, else the rule itself).
+/// </summary>
 public sealed record PlanRow
 {
     /// <summary>Creates a row.</summary>
     /// <param name="name">The parameter's name in the model (e.g. <c>transformer.h.0.attn.c_attn.weight</c>).</param>
     /// <param name="shape">The tensor's shape.</param>
-    /// <param name="rule">The rule it follows.</param>
+    /// <param name="rule">The rule Table 1 gives it.</param>
     /// <param name="sharedWith">Other names of the same tensor (tied weights); empty if none.</param>
     /// <param name="residualBranch">The name of the residual branch that holds it, or null outside blocks.</param>
-    /// <param name="trainable">False for a frozen tensor (no gradient): it keeps its values and joins no optimizer group.</param>
+    /// <param name="trainable">False for a frozen tensor (no gradient): it joins no optimizer group and is never re-initialized.</param>
+    /// <param name="folded">The forward multiplier folded into the tensor, or null.</param>
     /// <exception cref="ArgumentException">The name is empty or a dimension is negative.</exception>
     [JsonConstructor]
-    public PlanRow(string name, IReadOnlyList<long> shape, TensorRule rule, IReadOnlyList<string>? sharedWith = null, string? residualBranch = null, bool trainable = true)
+    public PlanRow(string name, IReadOnlyList<long> shape, TensorRule rule, IReadOnlyList<string>? sharedWith = null, string? residualBranch = null,
+        bool trainable = true, FoldedMultiplier? folded = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(shape);
@@ -31,6 +37,8 @@ public sealed record PlanRow
         SharedWith = sharedWith?.ToArray() ?? [];
         ResidualBranch = residualBranch;
         Trainable = trainable;
+        Folded = folded;
+        Applied = folded is null ? rule : rule.Folded(folded);
     }
 
     /// <summary>The parameter's name in the model.</summary>
@@ -39,19 +47,37 @@ public sealed record PlanRow
     /// <summary>The tensor's shape.</summary>
     public IReadOnlyList<long> Shape { get; }
 
-    /// <summary>The rule it follows.</summary>
+    /// <summary>The rule Table 1 gives the tensor, before any multiplier is folded in.</summary>
     public TensorRule Rule { get; }
 
     /// <summary>Other names of the same tensor (tied weights); empty if none.</summary>
     public IReadOnlyList<string> SharedWith { get; }
 
-    /// <summary>The residual branch (module name) whose output is scaled by the residual multiplier, or null outside blocks.</summary>
+    /// <summary>The residual branch (module name) that holds the tensor, or null outside blocks.</summary>
     public string? ResidualBranch { get; }
 
-    /// <summary>False for a frozen tensor: it keeps its values and joins no optimizer group.</summary>
+    /// <summary>False for a frozen tensor: it joins no optimizer group and keeps its values (a folded multiplier still scales them).</summary>
     public bool Trainable { get; }
+
+    /// <summary>The forward multiplier folded into this tensor (<c>V = c W</c>), or null.</summary>
+    public FoldedMultiplier? Folded { get; }
+
+    /// <summary>What is applied to the tensor and its optimizer group: <see cref="Rule"/> with <see cref="Folded"/> folded in, or <see cref="Rule"/> itself.</summary>
+    [JsonIgnore]
+    public TensorRule Applied { get; }
 
     /// <summary>The number of elements of the tensor.</summary>
     [JsonIgnore]
     public long ElementCount => Shape.Aggregate(1L, (a, b) => a * b);
+
+    /// <summary>Value equality, the lists compared element by element.</summary>
+    /// <param name="other">The other row.</param>
+    /// <returns>True when every member is equal.</returns>
+    public bool Equals(PlanRow? other) =>
+        other is not null && Name == other.Name && Shape.SequenceEqual(other.Shape) && Rule == other.Rule
+        && SharedWith.SequenceEqual(other.SharedWith) && ResidualBranch == other.ResidualBranch && Trainable == other.Trainable
+        && Folded == other.Folded;
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(Name, Shape.Count, Rule, ResidualBranch, Trainable, Folded);
 }

@@ -9,13 +9,10 @@ namespace CompleteP.Rules;
 /// </summary>
 public sealed class RuleSet
 {
-    internal RuleSet(RuleSetup setup)
+    internal RuleSet(RuleSetup setup, ForwardMultipliers multipliers)
     {
         Setup = setup;
-        ResidualMultiplier = RulesEngine.ResidualMultiplier(setup);
-        OutputMultiplier = RulesEngine.OutputMultiplier(setup);
-        EmbeddingMultiplier = RulesEngine.EmbeddingMultiplier(setup);
-        AttentionScale = RulesEngine.AttentionScale(setup);
+        Multipliers = multipliers;
         Roles = Enum.GetValues<TensorRole>().ToImmutableSortedDictionary(
             role => role,
             role => RulesEngine.RuleFor(setup, new TensorDescriptor(role)));
@@ -30,17 +27,8 @@ public sealed class RuleSet
     /// <summary>The depth multiplier <c>m_L</c>.</summary>
     public double DepthMultiplier => Setup.Scaling.DepthMultiplier;
 
-    /// <summary>The residual-branch multiplier <c>m_L^-alpha</c> (1 for SP and muP).</summary>
-    public ScaledValue ResidualMultiplier { get; }
-
-    /// <summary>The unembedding (logit) multiplier <c>alpha_out * m_N^-1</c> (<c>alpha_out</c> for SP).</summary>
-    public ScaledValue OutputMultiplier { get; }
-
-    /// <summary>The embedding-output multiplier <c>alpha_in</c>.</summary>
-    public ScaledValue EmbeddingMultiplier { get; }
-
-    /// <summary>The attention-logit scale (<c>alpha_attn / d_head</c>, or <c>alpha_attn / sqrt(d_head)</c> for SP).</summary>
-    public ScaledValue AttentionScale { get; }
+    /// <summary>The model-level forward multipliers: residual, output (logits), embedding, attention scale.</summary>
+    public ForwardMultipliers Multipliers { get; }
 
     /// <summary>
     /// The rule of every role for a weight (or norm gain) whose fan-in scales with the model width.

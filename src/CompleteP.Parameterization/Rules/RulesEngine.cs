@@ -22,15 +22,12 @@ public static class RulesEngine
     public static RuleSet Compute(RuleSetup setup)
     {
         ArgumentNullException.ThrowIfNull(setup);
-        return new RuleSet(setup);
+        return new RuleSet(setup, new ForwardMultipliers(ResidualMultiplier(setup), OutputMultiplier(setup), EmbeddingMultiplier(setup), AttentionScale(setup)));
     }
 
     /// <summary>The residual-branch multiplier: <c>x + m_L^-alpha * branch(LN(x))</c>; 1 for SP and muP.</summary>
-    /// <param name="setup">The setup.</param>
-    /// <returns>The multiplier with its formula.</returns>
-    public static ScaledValue ResidualMultiplier(RuleSetup setup)
+    private static ScaledValue ResidualMultiplier(RuleSetup setup)
     {
-        ArgumentNullException.ThrowIfNull(setup);
         var one = ScaledValue.Constant(1.0);
         return setup.Parameterization.DepthExponent is { } alpha
             ? one.Times("m_L", setup.Scaling.DepthMultiplier, -alpha, "-alpha")
@@ -38,30 +35,21 @@ public static class RulesEngine
     }
 
     /// <summary>The unembedding (logit) multiplier: <c>alpha_out * m_N^-1</c>; <c>alpha_out</c> for SP.</summary>
-    /// <param name="setup">The setup.</param>
-    /// <returns>The multiplier with its formula.</returns>
-    public static ScaledValue OutputMultiplier(RuleSetup setup)
+    private static ScaledValue OutputMultiplier(RuleSetup setup)
     {
-        ArgumentNullException.ThrowIfNull(setup);
         var value = ScaledValue.Base("alpha_out", setup.Options.OutputMultiplier);
         return UsesWidth(setup) ? value.Times("m_N", setup.Scaling.WidthMultiplier, -1, "-1") : value;
     }
 
     /// <summary>The embedding-output multiplier <c>alpha_in</c> (the same in every parameterization).</summary>
-    /// <param name="setup">The setup.</param>
-    /// <returns>The multiplier with its formula.</returns>
-    public static ScaledValue EmbeddingMultiplier(RuleSetup setup)
+    private static ScaledValue EmbeddingMultiplier(RuleSetup setup)
     {
-        ArgumentNullException.ThrowIfNull(setup);
         return ScaledValue.Base("alpha_in", setup.Options.InputMultiplier);
     }
 
     /// <summary>The attention-logit scale: <c>alpha_attn / d_head</c> for muP and depth-scaled, <c>alpha_attn / sqrt(d_head)</c> for SP.</summary>
-    /// <param name="setup">The setup.</param>
-    /// <returns>The scale with its formula.</returns>
-    public static ScaledValue AttentionScale(RuleSetup setup)
+    private static ScaledValue AttentionScale(RuleSetup setup)
     {
-        ArgumentNullException.ThrowIfNull(setup);
         var value = ScaledValue.Base("alpha_attn", setup.Options.AttentionMultiplier);
         return UsesWidth(setup)
             ? value.DividedBy("d_head", setup.HeadDim)
@@ -108,9 +96,9 @@ public static class RulesEngine
             return alpha is { } a ? eps.Times("m_L", mL, -a, "-alpha") : eps;
         }
 
-        var residual = ResidualMultiplier(setup);
-        TensorRule Make(InitRule init, ScaledValue lr, ScaledValue wd, ScaledValue eps, ScaledValue forward, double width, string row) =>
-            new(tensor.Role, tensor.IsBias, width, init, lr, wd, eps, forward, $"{Table1}, {row} ({setup.Parameterization})");
+        TensorRule Make(InitRule init, ScaledValue lr, ScaledValue wd, ScaledValue eps, double width, string row) =>
+            new(tensor.Role, tensor.IsBias, width, new RuleExplanation(init, lr, wd, eps), $"{Table1}, {row} ({setup.Parameterization})",
+                setup.Options.WeightDecayConvention);
 
         switch (tensor.Role)
         {
@@ -120,7 +108,6 @@ public static class RulesEngine
                     eta,
                     tensor.IsBias ? noDecay : lambda,
                     Epsilon(modelWidth),
-                    EmbeddingMultiplier(setup),
                     modelWidth,
                     "embedding");
 
@@ -130,7 +117,6 @@ public static class RulesEngine
                     widthRules ? BlockDepthLr(eta) : eta,
                     noDecay,
                     Epsilon(modelWidth),
-                    residual,
                     modelWidth,
                     "hidden norm (LayerNorm/RMSNorm in a residual block)");
 
@@ -140,7 +126,6 @@ public static class RulesEngine
                     widthRules ? BlockDepthLr(eta) : eta,
                     noDecay,
                     Epsilon(modelWidth),
-                    residual,
                     modelWidth,
                     "hidden bias");
 
@@ -165,7 +150,7 @@ public static class RulesEngine
                     std = sigma.DividedBy("sqrt(2L)", Math.Sqrt(2.0 * setup.Target.Depth));
                 }
 
-                return Make(InitRule.Normal(std), lr, wd, Epsilon(tensorWidth), residual, tensorWidth, "hidden weight");
+                return Make(InitRule.Normal(std), lr, wd, Epsilon(tensorWidth), tensorWidth, "hidden weight");
             }
 
             case TensorRole.FinalNorm:
@@ -174,7 +159,6 @@ public static class RulesEngine
                     eta,
                     noDecay,
                     Epsilon(modelWidth),
-                    ScaledValue.Constant(1.0),
                     modelWidth,
                     "final norm");
 
@@ -184,7 +168,6 @@ public static class RulesEngine
                     eta,
                     tensor.IsBias ? noDecay : lambda,
                     Epsilon(modelWidth),
-                    OutputMultiplier(setup),
                     modelWidth,
                     "unembedding (readout)");
 

@@ -55,6 +55,15 @@ public sealed record ScaledValue
         $"{Formula} * {symbol}^{exponentSymbol}",
         $"{Substitution} * {Format(multiplier)}^{Format(exponent)}");
 
+    /// <summary>This value times a named factor.</summary>
+    /// <param name="symbol">The factor's symbol (<c>c_residual</c>).</param>
+    /// <param name="factor">The factor's value.</param>
+    /// <returns>The product.</returns>
+    public ScaledValue Times(string symbol, double factor) => new(
+        Value * factor,
+        $"{Formula} * {symbol}",
+        $"{Substitution} * {Format(factor)}");
+
     /// <summary>This value divided by a named quantity.</summary>
     /// <param name="symbol">The divisor's symbol (<c>d_head</c>, <c>sqrt(2L)</c>).</param>
     /// <param name="divisor">The divisor's value.</param>

@@ -3,9 +3,9 @@ using System.Text.Json.Serialization;
 namespace CompleteP.Rules;
 
 /// <summary>
-/// Everything the rules say about one tensor: its init, its learning rate, weight decay and
-/// Adam epsilon, and the forward multiplier applied where the tensor is used, each with the
-/// formula that produced it.
+/// Everything the rules say about one tensor: its init, learning rate, weight decay and Adam epsilon, as
+/// plain numbers, and in <see cref="Explained"/> the formula of each. The forward multipliers are
+/// model-level: see <see cref="RuleSet.Multipliers"/> and <see cref="ParameterizationPlan.Multipliers"/>.
 /// </summary>
 public sealed record TensorRule
 {
@@ -13,31 +13,31 @@ public sealed record TensorRule
     /// <param name="role">The role the rule is for.</param>
     /// <param name="isBias">Whether the tensor is a bias or a norm's shift.</param>
     /// <param name="widthMultiplier">The width multiplier the rule used for this tensor.</param>
-    /// <param name="init">The init.</param>
-    /// <param name="learningRate">The learning rate.</param>
-    /// <param name="weightDecay">The weight decay, in the plan's convention.</param>
-    /// <param name="adamEpsilon">The Adam epsilon.</param>
-    /// <param name="forwardMultiplier">The multiplier applied to the output of the module (or residual branch) that holds the tensor.</param>
+    /// <param name="explained">The init, learning rate, weight decay and epsilon with their formulas.</param>
     /// <param name="source">Where the rule comes from (paper table and row).</param>
+    /// <param name="weightDecayConvention">How the weight decay is to be read (coupled: the per-step decay is <c>lr * wd</c>).</param>
+    /// <exception cref="ArgumentOutOfRangeException">The role is not defined, or a number is negative or not finite.</exception>
     [JsonConstructor]
-    public TensorRule(TensorRole role, bool isBias, double widthMultiplier, InitRule init, ScaledValue learningRate,
-        ScaledValue weightDecay, ScaledValue adamEpsilon, ScaledValue forwardMultiplier, string source)
+    public TensorRule(TensorRole role, bool isBias, double widthMultiplier, RuleExplanation explained, string source,
+        WeightDecayConvention weightDecayConvention = WeightDecayConvention.Coupled)
     {
-        ArgumentNullException.ThrowIfNull(init);
-        ArgumentNullException.ThrowIfNull(learningRate);
-        ArgumentNullException.ThrowIfNull(weightDecay);
-        ArgumentNullException.ThrowIfNull(adamEpsilon);
-        ArgumentNullException.ThrowIfNull(forwardMultiplier);
+        ArgumentNullException.ThrowIfNull(explained);
         ArgumentNullException.ThrowIfNull(source);
+        if (!Enum.IsDefined(role))
+        {
+            throw new ArgumentOutOfRangeException(nameof(role), role, $"role must be one of {string.Join(", ", Enum.GetNames<TensorRole>())}.");
+        }
+
+        Guard.PositiveFinite(widthMultiplier, nameof(widthMultiplier));
+        Guard.PositiveFinite(explained.LearningRate.Value, "learningRate");
+        Guard.NonNegativeFinite(explained.WeightDecay.Value, "weightDecay");
+        Guard.PositiveFinite(explained.AdamEpsilon.Value, "adamEpsilon");
         Role = role;
         IsBias = isBias;
         WidthMultiplier = widthMultiplier;
-        Init = init;
-        LearningRate = learningRate;
-        WeightDecay = weightDecay;
-        AdamEpsilon = adamEpsilon;
-        ForwardMultiplier = forwardMultiplier;
+        Explained = explained;
         Source = source;
+        WeightDecayConvention = weightDecayConvention;
     }
 
     /// <summary>The role the rule is for.</summary>
@@ -49,25 +49,60 @@ public sealed record TensorRule
     /// <summary>The width multiplier used for this tensor (<c>fan_in / base_fan_in</c> for hidden weights, else <c>m_N</c>).</summary>
     public double WidthMultiplier { get; }
 
-    /// <summary>The init.</summary>
-    public InitRule Init { get; }
+    /// <summary>Normal draw or constant fill.</summary>
+    [JsonIgnore]
+    public InitKind InitKind => Explained.Init.Kind;
+
+    /// <summary>The init's standard deviation for a normal draw; null for a constant fill (see <see cref="InitValue"/>).</summary>
+    [JsonIgnore]
+    public double? InitStd => InitKind == InitKind.Normal ? Explained.Init.Value.Value : null;
+
+    /// <summary>The standard deviation of a normal draw, or the constant of a constant fill (1 for norm gains, 0 for biases).</summary>
+    [JsonIgnore]
+    public double InitValue => Explained.Init.Value.Value;
 
     /// <summary>The learning rate.</summary>
-    public ScaledValue LearningRate { get; }
+    [JsonIgnore]
+    public double LearningRate => Explained.LearningRate.Value;
 
-    /// <summary>The weight decay, in the plan's <see cref="WeightDecayConvention"/>.</summary>
-    public ScaledValue WeightDecay { get; }
+    /// <summary>The weight decay, in the setup's <see cref="WeightDecayConvention"/> (coupled: the per-step decay is <c>lr * wd</c>).</summary>
+    [JsonIgnore]
+    public double WeightDecay => Explained.WeightDecay.Value;
 
     /// <summary>The Adam epsilon.</summary>
-    public ScaledValue AdamEpsilon { get; }
+    [JsonIgnore]
+    public double AdamEpsilon => Explained.AdamEpsilon.Value;
 
-    /// <summary>
-    /// The forward multiplier: the embedding multiplier for embeddings, the residual multiplier
-    /// for tensors inside a residual branch (applied to the branch's output), the unembedding
-    /// multiplier for the readout, 1 for the final norm.
-    /// </summary>
-    public ScaledValue ForwardMultiplier { get; }
+    /// <summary>The numbers with their formulas.</summary>
+    public RuleExplanation Explained { get; }
 
     /// <summary>Where the rule comes from: the paper's table and row.</summary>
     public string Source { get; }
+
+    /// <summary>How <see cref="WeightDecay"/> is to be read: coupled (PyTorch's AdamW, per-step decay <c>lr * wd</c>) or independent of the learning rate.</summary>
+    public WeightDecayConvention WeightDecayConvention { get; }
+
+    /// <summary>
+    /// The rule of the same tensor with a forward multiplier <c>c</c> folded into its values (<c>V = c W</c>):
+    /// init <c>c s</c>, learning rate <c>c eta</c>, epsilon <c>e / c</c>, and weight decay <c>lambda / c</c> under
+    /// the coupled convention (the per-step decay <c>lr * wd</c> is unchanged; under the independent convention
+    /// the value is that per-step decay and stays). Under Adam(W) the folded tensor follows the same trajectory
+    /// as the original with the multiplier in the forward pass (rules.md, "Folding forward multipliers into weights").
+    /// </summary>
+    /// <param name="multiplier">The multiplier folded in.</param>
+    /// <returns>The folded rule.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The multiplier is not a finite number greater than 0.</exception>
+    public TensorRule Folded(FoldedMultiplier multiplier)
+    {
+        ArgumentNullException.ThrowIfNull(multiplier);
+        var c = multiplier.Value;
+        Guard.PositiveFinite(c.Value, "multiplier");
+        string symbol = "c_" + multiplier.Kind.ToString().ToLowerInvariant();
+        var e = Explained;
+        var init = e.Init.Kind == InitKind.Normal ? InitRule.Normal(e.Init.Value.Times(symbol, c.Value)) : e.Init;
+        var decay = WeightDecayConvention == WeightDecayConvention.Coupled && e.WeightDecay.Value != 0 ? e.WeightDecay.DividedBy(symbol, c.Value) : e.WeightDecay;
+        return new TensorRule(Role, IsBias, WidthMultiplier,
+            new RuleExplanation(init, e.LearningRate.Times(symbol, c.Value), decay, e.AdamEpsilon.DividedBy(symbol, c.Value)),
+            $"{Source}; {symbol} = {c} folded in", WeightDecayConvention);
+    }
 }

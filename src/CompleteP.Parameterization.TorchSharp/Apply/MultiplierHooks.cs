@@ -8,16 +8,16 @@ namespace CompleteP;
 /// times the unembedding multiplier. A multiplier of exactly 1 installs no hook. Hooks fire only when
 /// a module is invoked through <c>module.call(x)</c> (TorchSharp), not <c>module.forward(x)</c>.
 /// </summary>
-internal static class ForwardMultipliers
+internal static class MultiplierHooks
 {
     public static void Check(ModelStructure structure, ParameterizationPlan plan)
     {
         var problems = new List<string>();
-        if (plan.OutputMultiplier.Value != 1.0)
+        if (plan.Multipliers.Output.Value != 1.0)
         {
             if (structure.Readout is null)
             {
-                problems.Add($"the unembedding multiplier ({plan.OutputMultiplier}) needs a readout module to scale, and none was found: declare it with .Readout(\"name\").");
+                problems.Add($"the unembedding multiplier ({plan.Multipliers.Output}) needs a readout module to scale, and none was found: declare it with .Readout(\"name\").");
             }
             else if (structure.Readout.Value.Module is not nn.Module<Tensor, Tensor>)
             {
@@ -25,7 +25,7 @@ internal static class ForwardMultipliers
             }
         }
 
-        if (plan.EmbeddingMultiplier.Value != 1.0)
+        if (plan.Multipliers.Embedding.Value != 1.0)
         {
             problems.AddRange(structure.InputModules.Where(m => m.Module is not nn.Module<Tensor, Tensor>)
                 .Select(m => $"the input module '{m.Name}' is not a Module<Tensor, Tensor>, so alpha_in cannot be applied by a hook."));
@@ -51,22 +51,22 @@ internal static class ForwardMultipliers
 
         foreach (var (_, branch) in structure.ResidualBranches)
         {
-            Scale(branch, plan.ResidualMultiplier.Value);
+            Scale(branch, plan.Multipliers.Residual.Value);
         }
 
         foreach (var (_, input) in structure.InputModules)
         {
-            Scale(input, plan.EmbeddingMultiplier.Value);
+            Scale(input, plan.Multipliers.Embedding.Value);
         }
 
         if (structure.Readout is { } readout)
         {
-            Scale(readout.Module, plan.OutputMultiplier.Value);
+            Scale(readout.Module, plan.Multipliers.Output.Value);
         }
 
         foreach (var attention in structure.AttentionModules)
         {
-            attention.AttentionScale = plan.AttentionScale.Value;
+            attention.AttentionScale = plan.Multipliers.AttentionScale.Value;
         }
 
         return hooks;

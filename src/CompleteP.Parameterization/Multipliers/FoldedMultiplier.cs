@@ -1,0 +1,12 @@
+using CompleteP.Rules;
+
+namespace CompleteP;
+
+/// <summary>A forward multiplier that lives in one tensor's values instead of in the forward pass.</summary>
+/// <param name="Kind">Which multiplier.</param>
+/// <param name="Value">Its value <c>c</c>, with its formula.</param>
+public sealed record FoldedMultiplier(MultiplierKind Kind, ScaledValue Value)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"{Kind.ToString().ToLowerInvariant()} {Value}";
+}
