@@ -87,11 +87,11 @@ public static class CoordinateCheckPlots
     {
         var rows = CheckData(data, nameof(data));
         CheckCommon(metric, pngPath);
-        int depth = Sweeps.FixedSize(rows, SweepKind.Width)
+        int depth = Sweeps.FixedSize(rows, SweepAxis.Width)
             ?? throw new ArgumentException(
                 $"data has no width sweep: every depth ({Sweeps.Join(rows.Select(r => r.Depth).Distinct().Order())}) was measured at a single width.",
                 nameof(data));
-        Sweep(rows, SweepKind.Width, depth, metric, pngPath, steps, moduleFilter);
+        Sweep(rows, SweepAxis.Width, depth, metric, pngPath, steps, moduleFilter);
     }
 
     /// <summary>
@@ -120,11 +120,11 @@ public static class CoordinateCheckPlots
     {
         var rows = CheckData(data, nameof(data));
         CheckCommon(metric, pngPath);
-        int width = Sweeps.FixedSize(rows, SweepKind.Depth)
+        int width = Sweeps.FixedSize(rows, SweepAxis.Depth)
             ?? throw new ArgumentException(
                 $"data has no depth sweep: every width ({Sweeps.Join(rows.Select(r => r.Width).Distinct().Order())}) was measured at a single depth.",
                 nameof(data));
-        Sweep(rows, SweepKind.Depth, width, metric, pngPath, steps, moduleFilter);
+        Sweep(rows, SweepAxis.Depth, width, metric, pngPath, steps, moduleFilter);
     }
 
     /// <summary>
@@ -181,8 +181,8 @@ public static class CoordinateCheckPlots
             throw new ArgumentException("laziness contains a null measurement.", nameof(laziness));
         }
 
-        int? depth = Sweeps.FixedSize(rows, SweepKind.Width);
-        int? width = Sweeps.FixedSize(rows, SweepKind.Depth);
+        int? depth = Sweeps.FixedSize(rows, SweepAxis.Width);
+        int? width = Sweeps.FixedSize(rows, SweepAxis.Depth);
         if (depth is null && width is null && lazinessRows.Count == 0)
         {
             throw new ArgumentException(
@@ -196,14 +196,14 @@ public static class CoordinateCheckPlots
         if (depth is { } d)
         {
             string path = Path.Combine(root, WidthSweepFileName);
-            Sweep(rows, SweepKind.Width, d, metric, path, null, null);
+            Sweep(rows, SweepAxis.Width, d, metric, path, null, null);
             written.Add(path);
         }
 
         if (width is { } w)
         {
             string path = Path.Combine(root, DepthSweepFileName);
-            Sweep(rows, SweepKind.Depth, w, metric, path, null, null);
+            Sweep(rows, SweepAxis.Depth, w, metric, path, null, null);
             written.Add(path);
         }
 
@@ -227,7 +227,7 @@ public static class CoordinateCheckPlots
     };
 
     private static void Sweep(
-        List<CoordinateMeasurement> rows, SweepKind axis, int fixedSize, CoordinateMetric metric, string pngPath,
+        List<CoordinateMeasurement> rows, SweepAxis axis, int fixedSize, CoordinateMetric metric, string pngPath,
         IReadOnlyList<int>? steps, Func<string, bool>? moduleFilter)
     {
         var (points, modules) = Sweeps.Points(rows, axis, fixedSize, metric);
@@ -275,7 +275,7 @@ public static class CoordinateCheckPlots
             PanelWidth,
             PanelHeight,
             panels,
-            axis == SweepKind.Width ? "width (log2)" : "depth (log2)",
+            axis == SweepAxis.Width ? "width (log2)" : "depth (log2)",
             MetricLabel(metric),
             points.Select(p => p.Size).Distinct().ToList(),
             few ? LegendPlacement.EveryPanel : LegendPlacement.Column,

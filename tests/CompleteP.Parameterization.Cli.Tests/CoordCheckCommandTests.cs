@@ -35,7 +35,7 @@ public class CoordCheckCommandTests
 
             var rows = CoordinateCheckResult.ParseCsv(File.ReadAllText(Path.Combine(folder, "coordcheck.csv")));
             rows.Select(r => (r.Parameterization, r.Width, r.Depth)).Distinct().Should().HaveCount(6);
-            rows.Should().Contain(r => r.Module == "transformer.h.3" && r.Depth == 4 && r.Kind == "block");
+            rows.Should().Contain(r => r.Module == "transformer.h.3" && r.Depth == 4 && r.Kind == ModuleKind.Block);
             rows.Select(r => r.Step).Distinct().Should().BeEquivalentTo([1, 2]);
             File.ReadAllBytes(Path.Combine(folder, "widthsweep.png")).Take(4).Should().Equal(0x89, (byte)'P', (byte)'N', (byte)'G');
         }

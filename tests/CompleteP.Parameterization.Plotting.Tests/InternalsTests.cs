@@ -8,7 +8,7 @@ namespace CompleteP.Tests.Plotting;
 public sealed class InternalsTests
 {
     private static CoordinateMeasurement Row(string module, int depth, string kind = "other", int block = -1) =>
-        new("completep", 128, depth, 0, 1, module, 1, 1, 0, kind, block);
+        new("completep", 128, depth, 0, 1, module, 1, 1, 0, Enum.Parse<ModuleKind>(kind, ignoreCase: true), block);
 
     [Theory]
     [InlineData("transformer.h.11", 12, "transformer.h.last")]
@@ -46,7 +46,7 @@ public sealed class InternalsTests
     public void Representative_modules_keep_embeddings_readout_and_first_middle_last_blocks()
     {
         var rows = Synthetic.Modules(16).Select(m => Row(m.Module, 16, m.Kind, m.Block)).ToList();
-        var (_, modules) = Sweeps.Points(rows, SweepKind.Width, 16, CoordinateMetric.Rms);
+        var (_, modules) = Sweeps.Points(rows, SweepAxis.Width, 16, CoordinateMetric.Rms);
         modules.Should().HaveCount(52);
 
         var shown = Sweeps.Representative(modules).Select(m => m.Name).ToList();
@@ -70,9 +70,9 @@ public sealed class InternalsTests
     {
         var rows = Synthetic.Coordinates(["sp"], steps: 1, seeds: [0]);
 
-        Sweeps.FixedSize(rows, SweepKind.Width).Should().Be(Synthetic.BaseDepth);
-        Sweeps.FixedSize(rows, SweepKind.Depth).Should().Be(Synthetic.BaseWidth);
-        Sweeps.FixedSize(rows.Where(r => r.Width == 64).ToList(), SweepKind.Width).Should().BeNull();
+        Sweeps.FixedSize(rows, SweepAxis.Width).Should().Be(Synthetic.BaseDepth);
+        Sweeps.FixedSize(rows, SweepAxis.Depth).Should().Be(Synthetic.BaseWidth);
+        Sweeps.FixedSize(rows.Where(r => r.Width == 64).ToList(), SweepAxis.Width).Should().BeNull();
     }
 
     [Fact]

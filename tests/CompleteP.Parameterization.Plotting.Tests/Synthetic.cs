@@ -64,7 +64,7 @@ public static class Synthetic
                             double rms = Rms(p, module, kind, block, width, depth, step) * (1 + (0.04 * (random.NextDouble() - 0.5)));
                             double delta = step == 1 ? 0 : rms * 0.1 * Math.Sqrt(step - 1) * Growth(p, kind, width, depth);
                             rows.Add(withKinds
-                                ? new CoordinateMeasurement(p, width, depth, seed, step, module, rms * 0.8, rms, delta, kind, block)
+                                ? new CoordinateMeasurement(p, width, depth, seed, step, module, rms * 0.8, rms, delta, Enum.Parse<ModuleKind>(kind, ignoreCase: true), block)
                                 : new CoordinateMeasurement(p, width, depth, seed, step, module, rms * 0.8, rms, delta));
                         }
                     }

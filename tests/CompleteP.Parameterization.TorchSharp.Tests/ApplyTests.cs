@@ -43,7 +43,9 @@ public class ApplyTests
         groups.Should().HaveCountGreaterThan(2);
         groups.Should().OnlyContain(g => g.Options.beta1 == 0.8 && g.Options.beta2 == 0.95 && g.Options.amsgrad == true);
         groups.Select(g => g.LearningRate).Should().NotContain(0.5, "the rules set every group's learning rate");
-        groups.Select(g => g.LearningRate).Distinct().Should().BeEquivalentTo([0.01, 0.005]);
+        // Embeddings and norms 0.01, hidden weights 0.01 / m_N = 0.005, the c_proj weights with the residual multiplier
+        // m_L^-1 = 1/2 folded in 0.0025.
+        groups.Select(g => g.LearningRate).Distinct().Should().BeEquivalentTo([0.01, 0.005, 0.0025]);
     }
 
     [Fact]
@@ -65,7 +67,7 @@ public class ApplyTests
         foreach (var row in plan.Rows)
         {
             var p = model.get_parameter(row.Name)!;
-            double lr = row.Rule.LearningRate, wd = row.Rule.WeightDecay, eps = row.Rule.AdamEpsilon;
+            double lr = row.Applied.LearningRate, wd = row.Applied.WeightDecay, eps = row.Applied.AdamEpsilon;
             // First AdamW step: m_hat = g, v_hat = g^2, so the update is g / (|g| + eps), plus coupled decay.
             var expected = before[row.Name] * (1 - lr * wd) - lr * p.grad!.div(p.grad!.abs() + eps);
             (p - expected).abs().max().item<float>().Should().BeLessThan(1e-6f, row.Name);
@@ -73,11 +75,13 @@ public class ApplyTests
     }
 
     [Fact]
-    public void Forward_multipliers_scale_residual_branches_and_the_readout()
+    public void Forward_multipliers_scale_residual_branches_and_the_readout_through_hooks_in_hooks_mode()
     {
         using var model = new LlamaStyle(vocab: 30, width: 32, depth: 4, headDim: 16);
         using var optimizer = optim.AdamW(model.parameters());
-        var plan = Parameterize.Apply(model, optimizer, Options(Parameterization.CompleteP, 16, 1, 16));
+        var plan = Parameterize.Apply(model, optimizer, Options(Parameterization.CompleteP, 16, 1, 16) with { Multipliers = MultiplierMode.Hooks });
+        plan.Rows.Should().OnlyContain(r => r.Folded == null);
+        plan.Hooks.Should().HaveCount(4 * 2 + 1);
         plan.Multipliers.Residual.Value.Should().Be(0.25);
         plan.Multipliers.Output.Value.Should().Be(0.5);
 
@@ -183,7 +187,7 @@ public class ApplyTests
     {
         using var model = BuildGpt(64, 2);
         using var optimizer = optim.AdamW(model.parameters());
-        ((Action)(() => Parameterize.Apply(model, optimizer, Options(Parameterization.MuP, 32, 2, 16) with { Hyperparameters = null })))
+        ((Action)(() => Parameterize.Apply(model, optimizer, Options(Parameterization.MuP, 32, 2, 16) with { Hyperparameters = null! })))
             .Should().Throw<ArgumentException>().WithMessage("*options.Hyperparameters*");
         ((Action)(() => Parameterize.Apply(model, optimizer, Options(Parameterization.MuP, 32, 2, 16) with { BaseShape = null })))
             .Should().Throw<ArgumentException>().WithMessage("*options.BaseShape*");

@@ -118,7 +118,7 @@ public class CoordinateCheckTests : IClassFixture<CoordinateCheckTests.Data>
         result.Measurements.Select(m => m.Module).Distinct().Should().Contain(["transformer.wte", "transformer.h.1", "transformer.h.1.attn", "transformer.ln_f", "lm_head"]);
         result.Measurements.Where(m => m.Step == 1).Should().OnlyContain(m => m.DeltaRms == 0);
         result.Measurements.Where(m => m.Step == 2).Should().OnlyContain(m => m.DeltaRms > 0);
-        result.Measurements.Single(m => m.Width == 64 && m.Step == 1 && m.Module == "transformer.h.1").Kind.Should().Be("block");
+        result.Measurements.Single(m => m.Width == 64 && m.Step == 1 && m.Module == "transformer.h.1").Kind.Should().Be(ModuleKind.Block);
         result.ToCsv().Split('\n')[0].Should().StartWith("parameterization,width,depth,seed,step,module,meanAbs,rms,deltaRms");
         CoordinateCheckResult.ParseCsv(result.ToCsv()).Should().BeEquivalentTo(result.Measurements);
     }

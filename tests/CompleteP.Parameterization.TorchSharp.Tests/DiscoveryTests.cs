@@ -32,9 +32,15 @@ public class DiscoveryTests
         plan.Setup.Target.Should().Be(new ModelShape(64, 3));
         plan["layers.0.attention.wo.weight"].ResidualBranch.Should().Be("layers.0.attention");
         plan["layers.0.feed_forward.w1.weight"].ResidualBranch.Should().Be("layers.0.feed_forward");
-        // m_N = 2, m_L = 3, alpha = 1: hidden LR eta / 2, embedding and readout eta.
-        HyperparametersOf(optimizer, model.get_parameter("layers.0.feed_forward.w2.weight")!).Lr.Should().BeApproximately(0.005, 1e-15);
-        HyperparametersOf(optimizer, model.get_parameter("output.weight")!).Lr.Should().BeApproximately(0.01, 1e-15);
+        // m_N = 2, m_L = 3, alpha = 1: hidden LR eta / 2 (Table 1); the residual multiplier 1/3 is folded into the
+        // Linears that write the branches' outputs (wo, and w2, registered between w1 and w3), the readout's 1/2 into output.
+        plan["layers.0.feed_forward.w2.weight"].Rule.LearningRate.Should().BeApproximately(0.005, 1e-15);
+        plan.Rows.Where(r => r.Folded?.Kind == MultiplierKind.Residual).Select(r => r.Name).Should().BeEquivalentTo(
+            Enumerable.Range(0, 3).SelectMany(i => new[] { $"layers.{i}.attention.wo.weight", $"layers.{i}.feed_forward.w2.weight" }));
+        HyperparametersOf(optimizer, model.get_parameter("layers.0.feed_forward.w2.weight")!).Lr.Should().BeApproximately(0.005 / 3, 1e-15);
+        HyperparametersOf(optimizer, model.get_parameter("layers.0.feed_forward.w1.weight")!).Lr.Should().BeApproximately(0.005, 1e-15);
+        plan["output.weight"].Folded.Should().Be(new FoldedMultiplier(MultiplierKind.Output, plan.Multipliers.Output));
+        HyperparametersOf(optimizer, model.get_parameter("output.weight")!).Lr.Should().BeApproximately(0.01 * 0.5, 1e-15);
     }
 
     [Fact]
@@ -46,9 +52,10 @@ public class DiscoveryTests
         var act = () => Parameterize.Apply(model, optimizer, Options(Parameterization.CompleteP, 32, 1, 16));
 
         var e = act.Should().Throw<ParameterClassificationException>().Which;
-        e.Problems.Should().Contain(p => p.Contains("layers.0.gate") && p.Contains("[32]") && p.Contains(".Role(\"layers.*.gate\""));
-        e.Problems.Should().Contain(p => p.Contains("layers.1.gate"));
-        e.Problems.Should().Contain(p => p.Contains("2 Linears follow the blocks (head, aux)") && p.Contains(".Readout("));
+        e.Problems.Should().ContainSingle(p => p.Contains("layers.0.gate") && p.Contains("[32]") && p.Contains(".Role(\"layers.*.gate\", TensorRole.HiddenNorm)"),
+            "one problem covers the gate of every block, with a pattern that matches them all");
+        e.Problems.Should().Contain(p => p.Contains("'aux' (Linear) also maps the width 32 outward, besides the readout 'head'") && p.Contains(".Role(\"aux.*\", TensorRole.Unembedding)"));
+        e.Problems.Should().HaveCount(2, "the aux head is reported once, not again for each of its tensors");
         e.Message.Should().Contain("nothing is silently treated as SP");
         model.has_buffer(Parameterize.MarkerBufferName).Should().BeFalse("a refused Apply changes nothing");
     }

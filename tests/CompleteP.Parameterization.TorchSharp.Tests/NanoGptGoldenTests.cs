@@ -41,12 +41,21 @@ public class NanoGptGoldenTests
             System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(row.Rule.Role.ToString()).Should().Be(g.GetProperty("role").GetString(), name);
             row.Shape.Should().Equal(g.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()), name);
 
-            var (lr, wd, eps) = HyperparametersOf(optimizer, parameters[name]);
-            lr.Should().BeApproximately(g.GetProperty("learningRate").GetDouble(), 1e-9 * g.GetProperty("learningRate").GetDouble(), name);
-            wd.Should().BeApproximately(g.GetProperty("weightDecay").GetDouble(), 1e-12, name);
-            eps.Should().BeApproximately(g.GetProperty("adamEpsilon").GetDouble(), 1e-9 * g.GetProperty("adamEpsilon").GetDouble(), name);
+            // Table 1's rule, as the reference computes it...
+            row.Rule.LearningRate.Should().BeApproximately(g.GetProperty("learningRate").GetDouble(), 1e-9 * g.GetProperty("learningRate").GetDouble(), name);
+            row.Rule.WeightDecay.Should().BeApproximately(g.GetProperty("weightDecay").GetDouble(), 1e-12, name);
+            row.Rule.AdamEpsilon.Should().BeApproximately(g.GetProperty("adamEpsilon").GetDouble(), 1e-9 * g.GetProperty("adamEpsilon").GetDouble(), name);
 
-            double expectedStd = g.GetProperty("measuredInitStd").GetDouble();
+            // ...with the residual multiplier folded into exactly the tensors the reference multiplies (the c_proj outputs).
+            double fold = ExpectedFold(name, plan.Multipliers.Residual.Value);
+            (row.Folded?.Value.Value ?? 1.0).Should().Be(fold, name);
+            var folded = FoldedGolden(g, fold);
+            var (lr, wd, eps) = HyperparametersOf(optimizer, parameters[name]);
+            lr.Should().BeApproximately(folded.Lr, 1e-9 * folded.Lr, name);
+            wd.Should().BeApproximately(folded.Wd, 1e-12, name);
+            eps.Should().BeApproximately(folded.Eps, 1e-9 * folded.Eps, name);
+
+            double expectedStd = folded.Std;
             double measured = Std(parameters[name]);
             if (expectedStd == 0)
             {

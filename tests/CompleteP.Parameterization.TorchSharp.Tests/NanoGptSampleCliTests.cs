@@ -56,16 +56,21 @@ public class NanoGptSampleCliTests
         ours.Keys.Should().BeEquivalentTo(golden.Select(g => g.GetProperty("name").GetString()));
         foreach (var g in golden)
         {
-            var p = ours[g.GetProperty("name").GetString()!];
+            string name = g.GetProperty("name").GetString()!;
+            var p = ours[name];
             p.GetProperty("role").GetString().Should().Be(g.GetProperty("role").GetString());
+
+            // The residual multiplier lives in the output projections' values (folded), exactly where the reference applies it.
+            double fold = p.GetProperty("foldedMultiplier").GetDouble();
+            fold.Should().Be(ExpectedFold(name, root.GetProperty("residualMultiplier").GetDouble()), name);
+            var folded = FoldedGolden(g, fold);
             p.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).Should().Equal(g.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()));
-            foreach (var key in new[] { "learningRate", "weightDecay", "adamEpsilon" })
+            foreach (var (key, expected) in new[] { ("learningRate", folded.Lr), ("weightDecay", folded.Wd), ("adamEpsilon", folded.Eps) })
             {
-                double expected = g.GetProperty(key).GetDouble();
-                p.GetProperty(key).GetDouble().Should().BeApproximately(expected, 1e-9 * Math.Max(Math.Abs(expected), 1e-300), $"{g.GetProperty("name")} {key}");
+                p.GetProperty(key).GetDouble().Should().BeApproximately(expected, 1e-9 * Math.Max(Math.Abs(expected), 1e-300), $"{name} {key}");
             }
 
-            double std = g.GetProperty("measuredInitStd").GetDouble();
+            double std = folded.Std;
             p.GetProperty("measuredInitStd").GetDouble().Should().BeApproximately(std, Math.Max(1e-12, 0.05 * std), $"{g.GetProperty("name")} init std");
         }
     }

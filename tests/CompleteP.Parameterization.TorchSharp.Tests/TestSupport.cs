@@ -55,4 +55,17 @@ internal static class TestSupport
     }
 
     public static double Std(Tensor t) => t.numel() > 1 ? t.std().item<float>() : 0.0;
+
+    /// <summary>
+    /// The values a golden (unfolded, Table 1) parameter has once a multiplier c is folded into it: learning rate
+    /// and init std times c, epsilon and coupled weight decay divided by c.
+    /// </summary>
+    public static (double Lr, double Wd, double Eps, double Std) FoldedGolden(JsonElement g, double c) => (
+        g.GetProperty("learningRate").GetDouble() * c,
+        g.GetProperty("weightDecay").GetDouble() / c,
+        g.GetProperty("adamEpsilon").GetDouble() / c,
+        g.GetProperty("measuredInitStd").GetDouble() * c);
+
+    /// <summary>The multiplier nanoGPT's reference folds into a tensor: the residual multiplier in every residual output projection (c_proj), else 1.</summary>
+    public static double ExpectedFold(string name, double residualMultiplier) => name.Contains(".c_proj.", StringComparison.Ordinal) ? residualMultiplier : 1.0;
 }

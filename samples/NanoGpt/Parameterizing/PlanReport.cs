@@ -9,14 +9,16 @@ namespace NanoGpt;
 
 /// <summary>
 /// What the parameterization did to a model, measured on the model and the optimizer rather than
-/// copied from the plan: per named parameter its role (from the plan), the std of the tensor as
-/// initialized, and the learning rate, weight decay and epsilon of the AdamW group that holds it.
+/// copied from the plan: per named parameter its role and the forward multiplier folded into it (from
+/// the plan), the std of the tensor as initialized, and the learning rate, weight decay and epsilon of
+/// the AdamW group that holds it. A tensor with a folded multiplier c holds c W: its std is c times
+/// Table 1's, its learning rate c times, its epsilon and weight decay 1/c times.
 /// </summary>
 public static class PlanReport
 {
     /// <summary>
     /// One JSON object: <c>residualMultiplier</c>, <c>outputMultiplier</c>, <c>attentionScale</c> and
-    /// <c>parameters</c> (name, shape, role, measuredInitStd, learningRate, weightDecay, adamEpsilon),
+    /// <c>parameters</c> (name, shape, role, foldedMultiplier, measuredInitStd, learningRate, weightDecay, adamEpsilon),
     /// one entry per distinct tensor of <c>named_parameters()</c> (a tied lm_head appears once, as
     /// <c>transformer.wte.weight</c>).
     /// </summary>
@@ -41,6 +43,7 @@ public static class PlanReport
                 ["name"] = name,
                 ["shape"] = new JsonArray(parameter.shape.Select(d => (JsonNode)d).ToArray()),
                 ["role"] = JsonNamingPolicy.CamelCase.ConvertName(plan[name].Rule.Role.ToString()),
+                ["foldedMultiplier"] = plan[name].Folded?.Value.Value ?? 1.0,
                 ["measuredInitStd"] = double.IsFinite(std) ? std : null,
                 ["learningRate"] = options.LearningRate,
                 ["weightDecay"] = options.weight_decay,
@@ -53,6 +56,7 @@ public static class PlanReport
             ["residualMultiplier"] = plan.Multipliers.Residual.Value,
             ["outputMultiplier"] = plan.Multipliers.Output.Value,
             ["attentionScale"] = plan.Multipliers.AttentionScale.Value,
+            ["hooks"] = new JsonArray(plan.Hooks.Select(h => (JsonNode)new JsonObject { ["module"] = h.ModuleName, ["kind"] = JsonNamingPolicy.CamelCase.ConvertName(h.Kind.ToString()), ["value"] = h.Value.Value }).ToArray()),
             ["parameters"] = parameters,
         };
     }

@@ -3,20 +3,13 @@ using CompleteP.CoordinateChecks;
 
 namespace CompleteP.Plotting.Internal;
 
-/// <summary>Which size a sweep varies.</summary>
-internal enum SweepKind
-{
-    Width,
-    Depth,
-}
-
 /// <summary>A module as a figure shows it.</summary>
 /// <param name="Name">The name shown (in depth sweeps, the normalized name).</param>
 /// <param name="Order">The order of first appearance in the sweep's rows.</param>
 /// <param name="Block">The block index; -1 outside the blocks; <see cref="int.MaxValue"/> for a depth sweep's last block.</param>
 /// <param name="IsBlockOutput">True for a block's own output (the residual stream after it).</param>
-/// <param name="Kind">The measured kind (<c>input</c>, <c>block</c>, <c>branch</c>, <c>finalNorm</c>, <c>readout</c>, <c>other</c>).</param>
-internal sealed record ModuleEntry(string Name, int Order, int Block, bool IsBlockOutput, string Kind);
+/// <param name="Kind">The measured kind.</param>
+internal sealed record ModuleEntry(string Name, int Order, int Block, bool IsBlockOutput, ModuleKind Kind);
 
 /// <summary>One measurement of a sweep, under the name the figure shows.</summary>
 internal readonly record struct SweepPoint(string Parameterization, int Size, int Step, string Module, double Value);
@@ -35,10 +28,10 @@ internal static class Sweeps
     /// at two or more widths (ties: the one seen first); for a depth sweep, likewise the width. Null when
     /// the data has no such sweep.
     /// </summary>
-    public static int? FixedSize(IReadOnlyList<CoordinateMeasurement> rows, SweepKind axis)
+    public static int? FixedSize(IReadOnlyList<CoordinateMeasurement> rows, SweepAxis axis)
     {
-        Func<CoordinateMeasurement, int> varied = axis == SweepKind.Width ? r => r.Width : r => r.Depth;
-        Func<CoordinateMeasurement, int> held = axis == SweepKind.Width ? r => r.Depth : r => r.Width;
+        Func<CoordinateMeasurement, int> varied = axis == SweepAxis.Width ? r => r.Width : r => r.Depth;
+        Func<CoordinateMeasurement, int> held = axis == SweepAxis.Width ? r => r.Depth : r => r.Width;
         var best = rows
             .Select((r, i) => (Row: r, Index: i))
             .GroupBy(x => held(x.Row))
@@ -51,32 +44,32 @@ internal static class Sweeps
 
     /// <summary>The sweep's rows at <paramref name="fixedSize"/>, under the names the figure shows, and the modules they name.</summary>
     public static (List<SweepPoint> Points, List<ModuleEntry> Modules) Points(
-        IReadOnlyList<CoordinateMeasurement> rows, SweepKind axis, int fixedSize, CoordinateMetric metric)
+        IReadOnlyList<CoordinateMeasurement> rows, SweepAxis axis, int fixedSize, CoordinateMetric metric)
     {
         var points = new List<SweepPoint>();
         var modules = new Dictionary<string, ModuleEntry>(StringComparer.Ordinal);
         foreach (var row in rows)
         {
-            if ((axis == SweepKind.Width ? row.Depth : row.Width) != fixedSize)
+            if ((axis == SweepAxis.Width ? row.Depth : row.Width) != fixedSize)
             {
                 continue;
             }
 
             var at = ModuleNames.Locate(row);
-            var names = axis == SweepKind.Width ? [row.Module] : ModuleNames.DepthSweepNames(row).ToList();
+            var names = axis == SweepAxis.Width ? [row.Module] : ModuleNames.DepthSweepNames(row).ToList();
             for (int i = 0; i < names.Count; i++)
             {
                 string name = names[i];
                 if (!modules.ContainsKey(name))
                 {
                     int block = !at.InBlock ? -1
-                        : axis == SweepKind.Depth && (at.Index != 0 || i == 1) ? int.MaxValue
+                        : axis == SweepAxis.Depth && (at.Index != 0 || i == 1) ? int.MaxValue
                         : at.Index;
-                    bool output = at.InBlock && (at.Rest.Length == 0 || string.Equals(row.Kind, "block", StringComparison.Ordinal));
+                    bool output = at.InBlock && (at.Rest.Length == 0 || row.Kind == ModuleKind.Block);
                     modules[name] = new ModuleEntry(name, modules.Count, block, output, row.Kind);
                 }
 
-                points.Add(new SweepPoint(row.Parameterization, axis == SweepKind.Width ? row.Width : row.Depth, row.Step, name, row.Value(metric)));
+                points.Add(new SweepPoint(row.Parameterization, axis == SweepAxis.Width ? row.Width : row.Depth, row.Step, name, row.Value(metric)));
             }
         }
 
@@ -179,12 +172,12 @@ internal static class Sweeps
 
     private static bool IsEdge(ModuleEntry m)
     {
-        if (m.Kind is "input" or "readout")
+        if (m.Kind is ModuleKind.Input or ModuleKind.Readout)
         {
             return true;
         }
 
-        if (m.Kind != "other")
+        if (m.Kind != ModuleKind.Other)
         {
             return false;
         }

@@ -1,22 +1,34 @@
+using CompleteP.Discovery;
 using CompleteP.Rules;
 using static TorchSharp.torch;
 
 namespace CompleteP;
 
-/// <summary>Re-initializes every trainable tensor per its rule, in plan order, so that a seed or generator reproduces it.</summary>
+/// <summary>
+/// Puts each tensor's values where the plan says: a trainable tensor is drawn from its applied init (Table 1's,
+/// times a folded multiplier <c>c</c>), in plan order, so that a seed or generator reproduces it; a tensor that is
+/// not re-initialized (frozen, or <see cref="ParameterizeOptions.Initialize"/> off) keeps its values, times <c>c</c>
+/// where a multiplier is folded into it, so that the forward pass is the same as with the multiplier.
+/// </summary>
 internal static class Initialization
 {
-    public static void Apply(IReadOnlyList<DiscoveredParameter> parameters, ParameterizationPlan plan, Generator? generator)
+    public static void Apply(IReadOnlyList<DiscoveredParameter> parameters, ParameterizationPlan plan, Generator? generator, bool initialize)
     {
         using var noGrad = no_grad();
         foreach (var p in parameters)
         {
-            if (!p.Trainable)
+            var row = plan[p.Name];
+            if (!initialize || !p.Trainable)
             {
-                continue; // frozen tensors keep their (e.g. pretrained) values
+                if (row.Folded is { } c)
+                {
+                    p.Tensor.mul_(c.Value.Value);
+                }
+
+                continue;
             }
 
-            var rule = plan[p.Name].Applied;
+            var rule = row.Applied;
             double value = rule.InitValue;
             if (rule.InitKind == InitKind.Constant || value == 0)
             {

@@ -1,3 +1,4 @@
+using CompleteP.Discovery;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -81,7 +82,7 @@ internal static class OptimizerRegrouping
 
         // One new group per (original group, lr, wd, eps), in the plan's order; each holds the optimizer's own
         // parameter objects, whose state (keyed by handle) stays as it is.
-        var regrouped = new List<(int Source, double Lr, double Wd, double Eps, List<Parameter> Parameters, int Order)>();
+        var regrouped = new List<(int Source, double Lr, double Wd, double Eps, double C, List<Parameter> Parameters, int Order)>();
         var order = structure.Parameters.Select((d, i) => (d.Name, i)).ToDictionary(x => x.Name, x => x.i, StringComparer.Ordinal);
         foreach (var (tensor, source, row) in held.Select((h, i) => (h.Tensor, h.Group, rowOf[canonical[n + i]])).OrderBy(h => order[h.Item3.Name]))
         {
@@ -91,10 +92,11 @@ internal static class OptimizerRegrouping
                 ? rule.WeightDecay / lr // the group's per-step decay lr * wd then equals the independent value
                 : rule.WeightDecay;
             double eps = rule.AdamEpsilon;
-            int index = regrouped.FindIndex(g => g.Source == source && g.Lr == lr && g.Wd == wd && g.Eps == eps);
+            double c = plan[row.Name].Folded?.Value.Value ?? 1.0; // one folded multiplier per group, for clipping as the unfolded model
+            int index = regrouped.FindIndex(g => g.Source == source && g.Lr == lr && g.Wd == wd && g.Eps == eps && g.C == c);
             if (index < 0)
             {
-                regrouped.Add((source, lr, wd, eps, [tensor], regrouped.Count));
+                regrouped.Add((source, lr, wd, eps, c, [tensor], regrouped.Count));
             }
             else
             {

@@ -1,3 +1,4 @@
+using CompleteP.Discovery;
 using CompleteP.Rules;
 using Microsoft.Extensions.Logging;
 using static TorchSharp.torch;
@@ -5,9 +6,10 @@ using static TorchSharp.torch;
 namespace CompleteP;
 
 /// <summary>
-/// The one call: <c>Parameterize.Apply(model, optimizer, options)</c> finds every parameter's
-/// role, re-initializes it, regroups the optimizer and installs the forward multipliers, and
-/// returns the plan it followed.
+/// The one call: <c>Parameterize.Apply(model, optimizer, options)</c> finds every parameter's role and each
+/// block's residual branches, re-initializes the tensors, folds the forward multipliers into the weights (hooks
+/// only where folding cannot express the rule, and those verified), regroups the optimizer, sets the attention
+/// scale, and returns the plan it followed.
 /// </summary>
 public static class Parameterize
 {
@@ -18,20 +20,22 @@ public static class Parameterize
     public const string MarkerBufferName = "completep_parameterized";
 
     /// <summary>
-    /// Parameterizes a freshly built model and its optimizer: discovers roles and residual branches,
-    /// re-initializes every trainable tensor per its rule, regroups the optimizer in place, installs
-    /// the forward multipliers as hooks and sets the attention scale of every <see cref="IScaledAttention"/>.
-    /// Call it before the first optimizer step and before creating a learning-rate scheduler.
+    /// Parameterizes a freshly built model and its optimizer. Call it before the first optimizer step and before
+    /// creating a learning-rate scheduler. Nothing is changed when it throws.
     /// </summary>
     /// <param name="model">The model, at the target shape.</param>
     /// <param name="optimizer">Its optimizer (AdamW, Adam; SGD with SP), built from <c>model.parameters()</c>.</param>
     /// <param name="options">Parameterization, base shape, base hyperparameters, head dimension and optional declarations.</param>
-    /// <returns>The plan: one row per parameter with its rule.</returns>
+    /// <returns>The plan: one row per parameter with Table 1's rule and what was applied, the hooks, the diagnostics.</returns>
     /// <exception cref="ArgumentException">An option is missing or invalid, or the optimizer and the model disagree.</exception>
-    /// <exception cref="ParameterClassificationException">A parameter's role cannot be found; the message lists each one and the declaration that fixes it.</exception>
+    /// <exception cref="ParameterClassificationException">A parameter's role or a multiplier's place cannot be found, or a hook would not fire; the message lists each problem and the declaration that fixes it.</exception>
     /// <exception cref="InvalidOperationException">The model was already parameterized.</exception>
     /// <exception cref="NotSupportedException">The optimizer type is not supported.</exception>
-    public static ParameterizationPlan Apply(nn.Module model, optim.Optimizer optimizer, ParameterizeOptions options)
+    public static ParameterizationPlan Apply(nn.Module model, optim.Optimizer optimizer, ParameterizeOptions options) =>
+        ApplyWithStructure(model, optimizer, options).Plan;
+
+    /// <summary><see cref="Apply"/>, returning also what the discovery found (for the coordinate checks, which record by it).</summary>
+    internal static (ParameterizationPlan Plan, ModelStructure Structure) ApplyWithStructure(nn.Module model, optim.Optimizer optimizer, ParameterizeOptions options)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(optimizer);
@@ -47,18 +51,18 @@ public static class Parameterize
             throw new ArgumentException("options.BaseShape (the width and depth the base hyperparameters were tuned at) or options.BaseModel is required.", nameof(options));
         }
 
-        var structure = StructureDiscovery.Discover(model, options.Declarations);
-        var target = new ModelShape(structure.Width, structure.Depth);
-        if (options.TargetShape is { } declaredTarget && declaredTarget != target)
+        if (!Enum.IsDefined(options.Multipliers))
         {
-            throw new ArgumentException($"options.TargetShape ({declaredTarget}) disagrees with the model, which has {target} ({structure.Depth} blocks in '{structure.BlocksName}').", nameof(options));
+            throw new ArgumentOutOfRangeException(nameof(options), options.Multipliers, "options.Multipliers must be MultiplierMode.Fold or MultiplierMode.Hooks.");
         }
 
-        IReadOnlyDictionary<string, long>? baseFanIns = null;
+        bool widthOnly = options.Parameterization.Kind != ParameterizationKind.DepthScaled;
+        var structure = StructureDiscovery.Discover(model, options.Declarations, allowWidthOnly: widthOnly);
         var baseShape = options.BaseShape;
+        IReadOnlyDictionary<string, long>? baseFanIns = null;
         if (options.BaseModel is not null)
         {
-            var (readShape, fanIns) = BaseShapes.Read(options.BaseModel, options.Declarations);
+            var (readShape, fanIns) = BaseShapes.Read(options.BaseModel, options.Declarations, widthOnly);
             if (baseShape is not null && baseShape != readShape)
             {
                 throw new ArgumentException($"options.BaseShape ({baseShape}) disagrees with options.BaseModel, which has {readShape}.", nameof(options));
@@ -68,28 +72,29 @@ public static class Parameterize
             baseFanIns = fanIns;
         }
 
-        var setup = new RuleSetup(options.Parameterization, baseShape!, target, options.HeadDim, options.Hyperparameters, options.RuleOptions);
-        var rules = RulesEngine.Compute(setup);
-        var rows = structure.Parameters.Select(p => new PlanRow(
-            p.Name, p.Shape, rules.RuleFor(Describe(p, baseFanIns)), p.SharedWith, p.ResidualBranch, p.Trainable));
-        var plan = ParameterizationPlan.Create(rules, rows);
+        // A width-only model (no residual blocks) keeps the base depth: there is nothing for m_L to scale.
+        var target = new ModelShape(structure.Width, structure.Depth > 0 ? structure.Depth : baseShape!.Depth);
+        if (options.TargetShape is { } declaredTarget && declaredTarget != target)
+        {
+            throw new ArgumentException($"options.TargetShape ({declaredTarget}) disagrees with the model, which has {target} ({structure.Depth} blocks in '{structure.BlocksDescription}').", nameof(options));
+        }
+
+        var rules = RulesEngine.Compute(new RuleSetup(options.Parameterization, baseShape!, target, options.HeadDim, options.Hyperparameters, options.RuleOptions));
+        var plan = BuildPlan(structure, rules, options.Multipliers, options.Declarations, baseFanIns);
 
         // Check everything before changing anything.
         OptimizerRegrouping.Validate(optimizer, structure, options.Parameterization);
-        MultiplierHooks.Check(structure, plan);
+        bool verified = VerifyHooks(model, structure, plan, options.SampleForward);
 
-        if (options.Initialize)
-        {
-            Initialization.Apply(structure.Parameters, plan, options.Generator);
-        }
-
-        Install(model, optimizer, structure, plan, options.Logger);
-        return plan;
+        Initialization.Apply(structure.Parameters, plan, options.Generator, options.Initialize);
+        Install(model, optimizer, structure, plan, verified, options.Logger);
+        return (plan, structure);
     }
 
     /// <summary>
-    /// Re-attaches a saved plan to a model built at the plan's shape (typically just loaded from a
-    /// checkpoint): regroups the optimizer and installs the multipliers without re-initializing.
+    /// Re-attaches a saved plan to a model built at the plan's shape (typically just loaded from a checkpoint, its
+    /// weights already holding any folded multipliers): regroups the optimizer, installs the plan's hooks and sets the
+    /// attention scale, without re-initializing or re-scaling anything.
     /// </summary>
     /// <param name="model">The model.</param>
     /// <param name="optimizer">Its optimizer, built from <c>model.parameters()</c>.</param>
@@ -105,7 +110,7 @@ public static class Parameterize
         ArgumentNullException.ThrowIfNull(optimizer);
         ArgumentNullException.ThrowIfNull(plan);
         RefuseSecond(model);
-        var structure = StructureDiscovery.Discover(model, declarations ?? ModelDeclarations.None);
+        var structure = StructureDiscovery.Discover(model, declarations ?? ModelDeclarations.None, allowWidthOnly: plan.Setup.Parameterization.Kind != ParameterizationKind.DepthScaled);
         var mismatches = new List<string>();
         foreach (var p in structure.Parameters)
         {
@@ -121,33 +126,143 @@ public static class Parameterize
         }
 
         mismatches.AddRange(plan.Rows.Where(r => structure.Parameters.All(p => p.Name != r.Name)).Select(r => $"the plan's '{r.Name}' is not in the model"));
+        mismatches.AddRange(plan.Hooks.Where(h => structure.Tree.Find(h.ModuleName) is null).Select(h => $"the plan hooks '{h.ModuleName}', which is not in the model"));
         if (mismatches.Count > 0)
         {
             throw new ArgumentException($"The plan does not describe this model: {string.Join("; ", mismatches.Take(10))}.", nameof(plan));
         }
 
         OptimizerRegrouping.Validate(optimizer, structure, plan.Setup.Parameterization);
-        MultiplierHooks.Check(structure, plan);
-        Install(model, optimizer, structure, plan, logger);
+        Install(model, optimizer, structure, plan, verified: false, logger);
         return plan;
     }
 
-    private static void Install(nn.Module model, optim.Optimizer optimizer, ModelStructure structure, ParameterizationPlan plan, ILogger? logger)
+    private static ParameterizationPlan BuildPlan(ModelStructure structure, RuleSet rules, MultiplierMode mode, ModelDeclarations declarations,
+        IReadOnlyDictionary<string, long>? baseFanIns)
+    {
+        var findings = new Findings();
+        var (folded, hooks) = MultiplierPlacement.Decide(structure, rules.Multipliers, mode, declarations, findings);
+        findings.ThrowIfProblems();
+        var rows = structure.Parameters.Select(p => new PlanRow(p.Name, p.Shape, rules.RuleFor(Describe(p, baseFanIns)), p.SharedWith,
+            p.ResidualBranch, p.Trainable, folded.GetValueOrDefault(p.Name)));
+        var attention = structure.AttentionModules.Select(a => a.Name).ToList();
+        DescribeAttention(structure, rules, findings);
+        if (hooks.Count > 0)
+        {
+            findings.Info("(hooks)", $"{hooks.Count} forward hook(s) apply multipliers ({string.Join("; ", hooks)}): TorchSharp runs a hook only for module.call(...), so each is verified to fire.");
+        }
+
+        return ParameterizationPlan.Create(rules, rows, hooks, attention, structure.Diagnostics.Concat(findings.Diagnostics));
+    }
+
+    /// <summary>States how the attention scale is handled: set on IScaledAttention modules, or left to the model.</summary>
+    private static void DescribeAttention(ModelStructure structure, RuleSet rules, Findings findings)
+    {
+        var setup = rules.Setup;
+        var scale = rules.Multipliers.AttentionScale;
+        if (structure.AttentionModules.Count > 0)
+        {
+            findings.Info("(attention)", $"the logit scale {scale} is set on {structure.AttentionModules.Count} IScaledAttention module(s).");
+        }
+        else if (setup.Parameterization.Kind == ParameterizationKind.Standard)
+        {
+            findings.Info("(attention)", "no module implements IScaledAttention: the attention keeps the model's own logit scale, which under SP is the rule (1/sqrt(d_head)).");
+        }
+        else
+        {
+            findings.Info("(attention)", $"no module implements IScaledAttention, so the attention keeps the model's own logit scale. d_head is {setup.HeadDim} at the base and at the target shape " +
+                                         $"(heads = width / d_head), so a fixed 1/sqrt(d_head) differs from Table 1's {scale.Formula} = {ScaledValue.Format(scale.Value)} only by a constant factor, " +
+                                         $"which transfers like a tuned alpha_attn (= sqrt(d_head) = {ScaledValue.Format(Math.Sqrt(setup.HeadDim))}). A model that keeps the number of heads fixed instead " +
+                                         "(d_head growing with the width) needs 1/d_head: implement IScaledAttention.");
+        }
+    }
+
+    /// <summary>Proves the plan's hooks fire on the sample forward before anything changes; false when there is no sample (the first forward checks them).</summary>
+    private static bool VerifyHooks(nn.Module model, ModelStructure structure, ParameterizationPlan plan, Action? sampleForward)
+    {
+        if (plan.Hooks.Count == 0)
+        {
+            return true;
+        }
+
+        var modules = plan.Hooks.Select(h => (h.ModuleName, structure.Tree.Find(h.ModuleName)!.Module)).ToList();
+        if (sampleForward is null)
+        {
+            if (ModuleHooks.AfterForward(model, () => { }) is { } probe)
+            {
+                probe();
+                return false; // the first forward through model.call checks them
+            }
+
+            throw new ParameterClassificationException([
+                $"the plan applies multipliers through forward hooks ({string.Join("; ", plan.Hooks)}), and the model ({model.GetType().Name}) has no forward hooks of its own to check them on its first forward: pass options.SampleForward (e.g. () => model.forward(sample)) so that Apply can prove they fire."]);
+        }
+
+        var silent = ModuleHooks.NotRunBy(sampleForward, model, modules);
+        if (silent.Count > 0)
+        {
+            throw new ParameterClassificationException(silent.Select(name =>
+                $"the multiplier hook on '{name}' ({plan.Hooks.First(h => h.ModuleName == name).Reason}) did not fire on options.SampleForward: TorchSharp runs forward hooks only when a module is invoked with .call(x), " +
+                $"so '{name}' is invoked through .forward(x) or not at all. Invoke it with .call(x){(plan.Hooks.Any(h => h.Reason.Contains("tied", StringComparison.Ordinal)) ? ", or untie the readout from the embedding (then the multiplier is folded)" : ", or use the default MultiplierMode.Fold")}.").ToList());
+        }
+
+        return true;
+    }
+
+    private static void Install(nn.Module model, optim.Optimizer optimizer, ModelStructure structure, ParameterizationPlan plan, bool verified, ILogger? logger)
     {
         OptimizerRegrouping.Regroup(optimizer, structure, plan);
-        MultiplierHooks.Install(structure, plan);
+        var hooked = plan.Hooks.Select(h => (h, structure.Tree.Find(h.ModuleName)!.Module)).ToList();
+        ModuleHooks.InstallScaling(hooked);
+        if (!verified)
+        {
+            FirstForwardCheck(model, hooked);
+        }
+
+        foreach (var (_, attention) in structure.AttentionModules)
+        {
+            attention.AttentionScale = plan.Multipliers.AttentionScale.Value;
+        }
+
         model.register_buffer(MarkerBufferName, ones(1), persistent: false);
         if (logger is not null && logger.IsEnabled(LogLevel.Information))
         {
-            logger.LogInformation("CompleteP.Parameterization: {Parameterization} on {Blocks} blocks of '{BlocksName}', {Branches} residual branches, readout '{Readout}', {Attention} attention module(s) scaled.{NewLine}{Plan}",
-                plan.Setup.Parameterization, structure.Depth, structure.BlocksName, structure.ResidualBranches.Count,
-                structure.Readout?.Name ?? "(none)", structure.AttentionModules.Count, Environment.NewLine, plan.ToTable());
+            logger.LogInformation("CompleteP.Parameterization: {Parameterization} on {Blocks} blocks of '{BlocksName}', {Branches} residual branches, readout '{Readout}'.{NewLine}{Plan}",
+                plan.Setup.Parameterization, structure.Depth, structure.BlocksDescription, structure.Branches.Count, structure.Readout?.Name ?? "(none)", Environment.NewLine, plan.ToTable());
         }
 
-        if (logger is not null && structure.AttentionModules.Count == 0 && plan.Setup.Parameterization.Kind != ParameterizationKind.Standard)
+        if (logger is not null)
         {
-            logger.LogWarning("No module implements IScaledAttention: make the attention multiply q k^T by plan.Multipliers.AttentionScale ({Scale}), not 1/sqrt(d_head).", plan.Multipliers.AttentionScale);
+            foreach (var warning in plan.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Warning))
+            {
+                logger.LogWarning("CompleteP.Parameterization: {Diagnostic}", warning);
+            }
         }
+    }
+
+    /// <summary>After the model's first forward through <c>call</c>, throws if a multiplier hook did not fire; then removes itself.</summary>
+    private static void FirstForwardCheck(nn.Module model, IReadOnlyList<(MultiplierHook Hook, nn.Module Module)> hooked)
+    {
+        if (hooked.Count == 0)
+        {
+            return;
+        }
+
+        var ran = new HashSet<string>(StringComparer.Ordinal);
+        var removers = hooked.Select(h => ModuleHooks.AfterForward(h.Module, () => ran.Add(h.Hook.ModuleName))).ToList();
+        Action? removeCheck = null;
+        removeCheck = ModuleHooks.AfterForward(model, () =>
+        {
+            removeCheck?.Invoke();
+            removers.ForEach(r => r?.Invoke());
+            var silent = hooked.Where(h => !ran.Contains(h.Hook.ModuleName)).ToList();
+            if (silent.Count > 0)
+            {
+                throw new InvalidOperationException(
+                    $"CompleteP.Parameterization: the multiplier hook(s) on {string.Join(", ", silent.Select(s => $"'{s.Hook.ModuleName}'"))} did not fire on the model's first forward, so the forward pass lacks " +
+                    $"{string.Join("; ", silent.Select(s => s.Hook.ToString()))}. TorchSharp runs forward hooks only when a module is invoked with .call(x), not .forward(x): invoke it with .call(x), or untie the readout so that the multiplier is folded.");
+            }
+        });
     }
 
     private static void RefuseSecond(nn.Module model)

@@ -32,11 +32,25 @@ public sealed record ParameterizeOptions
     /// <summary>The shape of the model; null reads it from the model (width from the hidden norms or the embedding, depth from the number of blocks). When given, it must agree with the model.</summary>
     public ModelShape? TargetShape { get; init; }
 
-    /// <summary>The attention head dimension <c>d_head</c>; required (it sets the attention scale).</summary>
-    public int HeadDim { get; init; }
+    /// <summary>The attention head dimension <c>d_head</c>, held fixed from the base to the target shape (heads = width / d_head); it sets the attention scale.</summary>
+    public required int HeadDim { get; init; }
 
-    /// <summary>The hyperparameters tuned at the base shape. Required.</summary>
-    public BaseHyperparameters? Hyperparameters { get; init; }
+    /// <summary>The hyperparameters tuned at the base shape.</summary>
+    public required BaseHyperparameters Hyperparameters { get; init; }
+
+    /// <summary>
+    /// How the forward multipliers reach the forward pass: folded into the weights (the default, exact under Adam(W)
+    /// whatever way the model invokes its modules), or forward hooks (verified to fire).
+    /// </summary>
+    public MultiplierMode Multipliers { get; init; } = MultiplierMode.Fold;
+
+    /// <summary>
+    /// Optional: runs one forward pass of the model on a sample input (e.g. <c>() => model.call(tokens)</c>). When
+    /// Apply needs forward hooks (a readout tied to the embedding, or <see cref="MultiplierMode.Hooks"/>), it runs it
+    /// once, in eval mode and without gradients, before changing anything, and refuses if a hook does not fire.
+    /// Without it, the model's first forward through <c>call</c> checks the hooks and throws if one did not fire.
+    /// </summary>
+    public Action? SampleForward { get; init; }
 
     /// <summary>Epsilon scope, weight-decay convention, GPT-2 init and the tunable multipliers.</summary>
     public RuleOptions RuleOptions { get; init; } = RuleOptions.Default;

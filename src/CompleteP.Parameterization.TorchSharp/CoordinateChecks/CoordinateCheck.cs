@@ -1,13 +1,16 @@
 using System.Diagnostics;
+using CompleteP.Discovery;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace CompleteP.CoordinateChecks;
 
-
 /// <summary>
-/// Runs coordinate checks (microsoft/mup's, extended to depth) and the laziness check of
-/// Dey et al. (2025) on any model <see cref="Parameterize.Apply"/> works for.
+/// Runs coordinate checks (microsoft/mup's, extended to depth) and the laziness check of Dey et al. (2025) on any
+/// model <see cref="Parameterize.Apply"/> works for. Every run re-initializes through its own generator (seeded by
+/// the run's seed), so results do not depend on torch's process-wide generator or on tests running beside it. A
+/// module the check must see that never runs through <c>call</c> (TorchSharp runs no hook for <c>.forward</c>)
+/// makes it refuse, naming the module: a check that cannot see cannot pass.
 /// </summary>
 /// <example>
 /// <code>
@@ -18,8 +21,9 @@ namespace CompleteP.CoordinateChecks;
 public static class CoordinateCheck
 {
     /// <summary>
-    /// Builds, parameterizes and trains one model per parameterization, shape and seed, and records
-    /// the size of each recorded module's output on the training forward pass of each step.
+    /// Builds, parameterizes and trains one model per parameterization, shape and seed, and records the size of each
+    /// recorded module's output on the training forward pass of each step. For models from token ids (or any tensor)
+    /// to logits; see the other overload for models with other input and output types.
     /// </summary>
     /// <param name="modelFactory">Builds the model at (width, depth).</param>
     /// <param name="batches">The batch of a step (from 0) and seed: (input, target). Return the same batch for every step to make <c>deltaRms</c> the parameters' change alone.</param>
@@ -27,12 +31,39 @@ public static class CoordinateCheck
     /// <param name="settings">What to run.</param>
     /// <param name="progress">Told after each run; null for silence.</param>
     /// <returns>Every measurement.</returns>
+    /// <exception cref="CoordinateCheckRefusedException">A module the check records never ran through <c>call</c>.</exception>
     public static CoordinateCheckResult Run(
         Func<int, int, nn.Module<Tensor, Tensor>> modelFactory,
         Func<int, int, (Tensor Input, Tensor Target)> batches,
         Func<Tensor, Tensor, Tensor> loss,
         CoordinateCheckSettings settings,
         IProgress<CoordinateCheckProgress>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(loss);
+        return Run(modelFactory, batches, (model, batch) => loss(model.call(batch.Input), batch.Target), settings, progress);
+    }
+
+    /// <summary>
+    /// Builds, parameterizes and trains one model per parameterization, shape and seed, and records the size of each
+    /// recorded module's output on the training forward pass of each step: for any model, whatever its forward takes
+    /// and returns (records, tuples, several arguments).
+    /// </summary>
+    /// <typeparam name="TModel">The model type.</typeparam>
+    /// <typeparam name="TBatch">What a batch is.</typeparam>
+    /// <param name="modelFactory">Builds the model at (width, depth).</param>
+    /// <param name="batches">The batch of a step (from 0) and seed.</param>
+    /// <param name="loss">Runs the model on a batch and returns the scalar loss.</param>
+    /// <param name="settings">What to run.</param>
+    /// <param name="progress">Told after each run; null for silence.</param>
+    /// <returns>Every measurement.</returns>
+    /// <exception cref="CoordinateCheckRefusedException">A module the check records never ran through <c>call</c>.</exception>
+    public static CoordinateCheckResult Run<TModel, TBatch>(
+        Func<int, int, TModel> modelFactory,
+        Func<int, int, TBatch> batches,
+        Func<TModel, TBatch, Tensor> loss,
+        CoordinateCheckSettings settings,
+        IProgress<CoordinateCheckProgress>? progress = null)
+        where TModel : nn.Module
     {
         ArgumentNullException.ThrowIfNull(modelFactory);
         ArgumentNullException.ThrowIfNull(batches);
@@ -54,14 +85,16 @@ public static class CoordinateCheck
     /// MLP's input by a term scaled by the residual multiplier, which adds a spurious <c>m_L^-1/2</c>.) Runs in float64. <c>J dtheta</c> is a central finite difference,
     /// <c>(h(theta + e dtheta) - h(theta - e dtheta)) / 2e</c> with <c>e = 1e-3</c>: its error is
     /// <c>O(e^2 |dtheta|^3)</c>, about 1e-6 of the nonlinear part being measured, and float64
-    /// round-off adds about 1e-13 relative.
+    /// round-off adds about 1e-13 relative. A folded multiplier scales a branch's output by a constant, which the
+    /// ratio does not see. The branches must be Tensor-to-Tensor modules invoked through <c>call</c>.
     /// </summary>
     /// <param name="modelFactory">Builds the model at (width, depth).</param>
-    /// <param name="batches">The batch of a step and seed; step 0's batch is used.</param>
+    /// <param name="batches">The batch of a step and seed; step 0's batch is used (a floating input is converted to float64).</param>
     /// <param name="loss">The scalar loss of (model output, target).</param>
     /// <param name="settings">What to run: the parameterizations, <see cref="CoordinateCheckSettings.Depths"/> at <see cref="CoordinateCheckSettings.SweepWidth"/>, the seeds.</param>
     /// <param name="progress">Told after each run; null for silence.</param>
     /// <returns>One measurement per residual branch, depth, seed and parameterization.</returns>
+    /// <exception cref="CoordinateCheckRefusedException">A residual branch is not a Tensor-to-Tensor module, or did not run through <c>call</c>.</exception>
     public static IReadOnlyList<LazinessMeasurement> Laziness(
         Func<int, int, nn.Module<Tensor, Tensor>> modelFactory,
         Func<int, int, (Tensor Input, Tensor Target)> batches,
@@ -80,9 +113,24 @@ public static class CoordinateCheck
         }
 
         int width = settings.SweepWidth ?? settings.BaseShape.Width;
-        var result = EveryRun(settings, settings.Depths.Select(depth => (width, depth)).ToList(), progress,
+        return EveryRun(settings, settings.Depths.Select(depth => (width, depth)).ToList(), progress,
             (parameterization, w, depth, seed) => OneLazinessRun(modelFactory, batches, loss, settings, parameterization, w, depth, seed));
-        return result;
+    }
+
+    /// <summary>
+    /// The modules a coordinate check records on a model: those matching <paramref name="patterns"/>, or by default
+    /// the inputs, every block, every residual branch (or, where a branch is not Tensor to Tensor, the Linear that
+    /// writes its output), the residual stream at the final norm's input, the final norm and the readout. Only
+    /// Tensor-to-Tensor modules can be recorded.
+    /// </summary>
+    /// <param name="model">The model.</param>
+    /// <param name="declarations">Declarations for a model inference cannot read; null for none.</param>
+    /// <param name="patterns">Glob patterns of module names; null or empty for the default set.</param>
+    /// <returns>The modules, with their kind and block index.</returns>
+    public static IReadOnlyList<RecordableModule> RecordableModules(nn.Module model, ModelDeclarations? declarations = null, IReadOnlyList<string>? patterns = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return RecordedModules(StructureDiscovery.Discover(model, declarations ?? ModelDeclarations.None, allowWidthOnly: true), patterns ?? []);
     }
 
     /// <summary>Runs <paramref name="one"/> for every parameterization, shape and seed, telling <paramref name="progress"/> after each.</summary>
@@ -107,11 +155,11 @@ public static class CoordinateCheck
         return rows;
     }
 
-    private static (nn.Module<Tensor, Tensor> Model, optim.Optimizer Optimizer, ModelStructure Structure) Build(
-        Func<int, int, nn.Module<Tensor, Tensor>> modelFactory, CoordinateCheckSettings settings, Parameterization parameterization,
+    private static (TModel Model, optim.Optimizer Optimizer, ParameterizationPlan Plan, ModelStructure Structure) Build<TModel>(
+        Func<int, int, TModel> modelFactory, CoordinateCheckSettings settings, Parameterization parameterization,
         int width, int depth, int seed, ScalarType? dtype = null)
+        where TModel : nn.Module
     {
-        manual_seed(seed);
         var model = modelFactory(width, depth);
         if (dtype is { } t)
         {
@@ -119,7 +167,8 @@ public static class CoordinateCheck
         }
 
         var optimizer = optim.AdamW(model.parameters(), lr: settings.Hyperparameters.LearningRate, beta1: settings.Beta1, beta2: settings.Beta2);
-        Parameterize.Apply(model, optimizer, new ParameterizeOptions
+        using var generator = new Generator((ulong)seed);
+        var (plan, structure) = Parameterize.ApplyWithStructure(model, optimizer, new ParameterizeOptions
         {
             Parameterization = parameterization,
             BaseShape = settings.BaseShape,
@@ -127,93 +176,132 @@ public static class CoordinateCheck
             Hyperparameters = settings.Hyperparameters,
             RuleOptions = settings.RuleOptions,
             Declarations = settings.Declarations,
+            Generator = generator,
         });
-        var structure = StructureDiscovery.Discover(model, settings.Declarations);
-        return (model, optimizer, structure);
+        return (model, optimizer, plan, structure);
     }
 
-    private static void TrainStep(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, Func<Tensor, Tensor, Tensor> loss,
-        (Tensor Input, Tensor Target) batch, double clip)
+    private static void TrainStep(nn.Module model, optim.Optimizer optimizer, ParameterizationPlan plan, Func<Tensor> loss, double clip)
     {
         optimizer.zero_grad();
         using var scope = NewDisposeScope();
-        var value = loss(model.call(batch.Input), batch.Target);
+        var value = loss();
         value.backward();
         if (clip > 0)
         {
-            nn.utils.clip_grad_norm_(model.parameters(), clip);
+            UnfoldedClip(model, plan, clip);
         }
 
         optimizer.step();
     }
 
-    private static List<CoordinateMeasurement> OneRun(
-        Func<int, int, nn.Module<Tensor, Tensor>> modelFactory, Func<int, int, (Tensor Input, Tensor Target)> batches,
-        Func<Tensor, Tensor, Tensor> loss, CoordinateCheckSettings settings, Parameterization parameterization, int width, int depth, int seed)
+    /// <summary>Global gradient-norm clipping as the unfolded model sees it: a folded tensor V = c W has gradient grad(W) / c.</summary>
+    private static void UnfoldedClip(nn.Module model, ParameterizationPlan plan, double maxNorm)
     {
-        var (model, optimizer, structure) = Build(modelFactory, settings, parameterization, width, depth, seed);
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var grads = model.named_parameters().Where(p => p.parameter.grad is not null)
+            .Select(p => (Grad: p.parameter.grad!, C: plan[p.name].Folded?.Value.Value ?? 1.0)).ToList();
+        if (grads.Count == 0)
+        {
+            return;
+        }
+
+        double total = Math.Sqrt(grads.Sum(g => Math.Pow(g.C * g.Grad.norm().item<float>(), 2)));
+        double factor = maxNorm / (total + 1e-6);
+        if (factor < 1)
+        {
+            grads.ForEach(g => g.Grad.mul_(factor));
+        }
+    }
+
+    private static List<CoordinateMeasurement> OneRun<TModel, TBatch>(
+        Func<int, int, TModel> modelFactory, Func<int, int, TBatch> batches, Func<TModel, TBatch, Tensor> loss,
+        CoordinateCheckSettings settings, Parameterization parameterization, int width, int depth, int seed)
+        where TModel : nn.Module
+    {
+        var (model, optimizer, plan, structure) = Build(modelFactory, settings, parameterization, width, depth, seed);
         using var disposeModel = model;
         using var disposeOptimizer = optimizer;
-        using var recorder = new ActivationRecorder(RecordedModules(model, structure, settings.ModulePatterns), parameterization.Name, width, depth, seed);
+        var modules = RecordedModules(structure, settings.ModulePatterns);
+        using var recorder = new ActivationRecorder(modules, parameterization.Name, width, depth, seed);
         model.train();
         for (int step = 1; step <= settings.Steps; step++)
         {
             recorder.Step = step;
-            TrainStep(model, optimizer, loss, batches(step - 1, seed), settings.GradientClip);
+            var batch = batches(step - 1, seed);
+            TrainStep(model, optimizer, plan, () => loss(model, batch), settings.GradientClip);
+        }
+
+        var silent = recorder.Silent;
+        if (silent.Count > 0)
+        {
+            throw new CoordinateCheckRefusedException(silent,
+                $"The coordinate check recorded nothing for {string.Join(", ", silent.Select(s => $"'{s}'"))} ({parameterization}, width {width}, depth {depth}): TorchSharp runs forward hooks " +
+                "only for module.call(x), so these modules are invoked through .forward(x) (or not at all). Invoke them with .call(x), or restrict the check to modules it can see " +
+                "with CoordinateCheckSettings.ModulePatterns; a check that cannot see them cannot judge them.");
         }
 
         return recorder.Measurements.ToList();
     }
 
-    /// <summary>
-    /// The modules a coordinate check records on a model: those matching <paramref name="patterns"/>, or by
-    /// default the inputs, every block, every residual branch, the final norm and the readout; with
-    /// their kind and block index, ready for <see cref="ActivationRecorder"/>.
-    /// </summary>
-    /// <param name="model">The model.</param>
-    /// <param name="declarations">Declarations for a model inference cannot read; null for none.</param>
-    /// <param name="patterns">Glob patterns of module names; null or empty for the default set.</param>
-    /// <returns>(name, module, kind, block index) of each module.</returns>
-    public static IReadOnlyList<(string Name, nn.Module<Tensor, Tensor> Module, string Kind, int BlockIndex)> RecordableModules(
-        nn.Module model, ModelDeclarations? declarations = null, IReadOnlyList<string>? patterns = null)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        return RecordedModules(model, StructureDiscovery.Discover(model, declarations ?? ModelDeclarations.None), patterns ?? []);
-    }
-
     /// <summary>The modules to record, with their kind and block index.</summary>
-    internal static List<(string Name, nn.Module<Tensor, Tensor> Module, string Kind, int BlockIndex)> RecordedModules(
-        nn.Module model, ModelStructure structure, IReadOnlyList<string> patterns)
+    internal static List<RecordableModule> RecordedModules(ModelStructure structure, IReadOnlyList<string> patterns)
     {
-        var finalNorms = structure.Parameters.Where(p => p.Role == TensorRole.FinalNorm).Select(p => p.ModuleName).ToHashSet(StringComparer.Ordinal);
-        var branches = structure.ResidualBranches.Select(b => b.Name).ToHashSet(StringComparer.Ordinal);
-        var inputs = structure.InputModules.Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
-        string Kind(string name) =>
-            inputs.Contains(name) ? "input"
-            : structure.BlockNames.Contains(name) ? "block"
-            : branches.Contains(name) ? "branch"
-            : finalNorms.Contains(name) ? "finalNorm"
-            : structure.Readout?.Name == name ? "readout"
-            : "other";
-        int BlockIndex(string name) => structure.BlockNames.ToList().FindIndex(b => name == b || name.StartsWith(b + ".", StringComparison.Ordinal));
-
-        var matchers = patterns.Select(p => new RoleDeclaration(p, TensorRole.Embedding)).ToList();
-        var all = new List<(string, nn.Module)>();
-        void Walk(string name, nn.Module module)
+        var modules = new List<RecordableModule>();
+        void Add(TreeModule? m, ModuleKind kind, bool input = false)
         {
-            all.Add((name, module));
-            foreach (var (child, m) in module.named_children())
+            if (m?.Module is nn.Module<Tensor, Tensor> module)
             {
-                Walk(name.Length == 0 ? child : name + "." + child, m);
+                modules.Add(new RecordableModule(input ? m.Name + ".input" : m.Name, module, kind, structure.BlockIndexOf(m.Name), input));
             }
         }
 
-        Walk(string.Empty, model);
-        return all
-            .Where(m => m.Item1.Length > 0 && m.Item2 is nn.Module<Tensor, Tensor>)
-            .Where(m => matchers.Count > 0 ? matchers.Any(x => x.Matches(m.Item1)) : Kind(m.Item1) != "other")
-            .Select(m => (m.Item1, (nn.Module<Tensor, Tensor>)m.Item2, Kind(m.Item1), BlockIndex(m.Item1)))
-            .ToList();
+        foreach (var m in structure.Tree.Modules.Where(m => m.Name.Length > 0))
+        {
+            if (structure.Inputs.Contains(m))
+            {
+                Add(m, ModuleKind.Input);
+            }
+            else if (structure.Blocks.Contains(m))
+            {
+                Add(m, ModuleKind.Block);
+            }
+            else if (structure.Branches.FirstOrDefault(b => b.Module == m) is { } branch)
+            {
+                if (m.Module is nn.Module<Tensor, Tensor>)
+                {
+                    Add(m, ModuleKind.Branch);
+                }
+                else
+                {
+                    Add(branch.OutputProjection, ModuleKind.BranchOutput);
+                }
+            }
+            else if (m == FinalNorm(structure))
+            {
+                Add(m, ModuleKind.ResidualStream, input: true);
+                Add(m, ModuleKind.FinalNorm);
+            }
+            else if (m == structure.Readout)
+            {
+                Add(m, ModuleKind.Readout);
+            }
+            else if (patterns.Count > 0)
+            {
+                Add(m, ModuleKind.Other);
+            }
+        }
+
+        return patterns.Count == 0 ? modules : modules.Where(r => patterns.Any(p => Glob.Matches(p, r.Name))).ToList();
+    }
+
+    /// <summary>The norm after the last block: the final-norm module registered after the first block, else the only one.</summary>
+    private static TreeModule? FinalNorm(ModelStructure structure)
+    {
+        var norms = structure.Parameters.Where(p => p.Role == TensorRole.FinalNorm).Select(p => structure.Tree.Find(p.ModuleName)!).Distinct().ToList();
+        int firstBlock = structure.Blocks.Count > 0 ? structure.Blocks[0].Index : -1;
+        return norms.LastOrDefault(n => n.Index > firstBlock) ?? (norms.Count == 1 ? norms[0] : null);
     }
 
     private static List<LazinessMeasurement> OneLazinessRun(
@@ -221,11 +309,20 @@ public static class CoordinateCheck
         Func<Tensor, Tensor, Tensor> loss, CoordinateCheckSettings settings, Parameterization parameterization, int width, int depth, int seed)
     {
         const double e = 1e-3;
-        var (model, optimizer, structure) = Build(modelFactory, settings, parameterization, width, depth, seed, ScalarType.Float64);
+        var (model, optimizer, plan, structure) = Build(modelFactory, settings, parameterization, width, depth, seed, ScalarType.Float64);
         using var disposeModel = model;
         using var disposeOptimizer = optimizer;
+
         // The residual branches F_l (attention, MLP) are what the paper linearizes: each with its own input held fixed.
-        var branches = structure.ResidualBranches.Select(b => (name: b.Name, (nn.Module<Tensor, Tensor>)b.Module)).ToList();
+        var unusable = structure.Branches.Where(b => b.Module.Module is not nn.Module<Tensor, Tensor>).Select(b => b.Name).ToList();
+        if (unusable.Count > 0)
+        {
+            throw new CoordinateCheckRefusedException(unusable,
+                $"The laziness check calls each residual branch on its own input, and {string.Join(", ", unusable.Take(3).Select(u => $"'{u}'"))}{(unusable.Count > 3 ? ", ..." : string.Empty)} " +
+                "are not Tensor-to-Tensor modules, so they cannot be called alone.");
+        }
+
+        var branches = structure.Branches.Select(b => (name: b.Name, (nn.Module<Tensor, Tensor>)b.Module.Module)).ToList();
 
         // The branch inputs before the step.
         var inputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
@@ -233,6 +330,11 @@ public static class CoordinateCheck
         {
             var handle = b.Item2.register_forward_hook((_, input, output) =>
             {
+                if (inputs.Remove(b.name, out var old))
+                {
+                    old.Dispose();
+                }
+
                 inputs[b.name] = input.detach().clone().DetachFromDisposeScope();
                 return output;
             });
@@ -243,22 +345,29 @@ public static class CoordinateCheck
         var input64 = batch.Input.is_floating_point() ? batch.Input.to(ScalarType.Float64) : batch.Input;
         var before = model.parameters().Select(p => p.detach().clone()).ToList();
         model.train();
-        TrainStep(model, optimizer, loss, (input64, batch.Target), settings.GradientClip);
+        TrainStep(model, optimizer, plan, () => loss(model.call(input64), batch.Target), settings.GradientClip);
         removers.ForEach(r => r());
+        var silent = branches.Where(b => !inputs.ContainsKey(b.name)).Select(b => b.name).ToList();
+        if (silent.Count > 0)
+        {
+            throw new CoordinateCheckRefusedException(silent,
+                $"The laziness check saw no input for {string.Join(", ", silent.Take(3).Select(s => $"'{s}'"))}{(silent.Count > 3 ? ", ..." : string.Empty)}: TorchSharp runs forward hooks only for " +
+                "module.call(x), so these branches are invoked through .forward(x). Invoke them with .call(x).");
+        }
+
         var parameters = model.parameters().ToList();
         var step = parameters.Select((p, i) => (p.detach() - before[i]).DetachFromDisposeScope()).ToList();
 
         var rows = new List<LazinessMeasurement>();
         using (no_grad())
         {
-            // Back to theta, then vary one block's parameters at a time.
+            // Back to theta, then vary one branch's parameters at a time.
             for (int i = 0; i < parameters.Count; i++)
             {
                 parameters[i].copy_(before[i]);
             }
 
             model.eval();
-            var blockNames = structure.BlockNames.ToList();
             for (int b = 0; b < branches.Count; b++)
             {
                 var (name, branch) = branches[b];
@@ -279,8 +388,7 @@ public static class CoordinateCheck
                 At(0);
                 double nonlinear = (h1 - h0 - jdtheta).norm().item<double>();
                 double linear = jdtheta.norm().item<double>();
-                int blockIndex = blockNames.FindIndex(n => name.StartsWith(n + ".", StringComparison.Ordinal));
-                rows.Add(new LazinessMeasurement(parameterization.Name, width, depth, seed, name, blockIndex, nonlinear, linear));
+                rows.Add(new LazinessMeasurement(parameterization.Name, width, depth, seed, name, structure.BlockIndexOf(name), nonlinear, linear));
             }
         }
 

@@ -78,8 +78,14 @@ public sealed class CoordinateCheckReport
                 // Compared across depth: the modules outside the blocks and the final residual stream (the last
                 // block's output). Residual branches are not judged: their output m_L^-alpha * (F_0 + dF) mixes
                 // the O(1) initial F_0 with the update dF ~ L^(alpha-1), so no single exponent is predicted.
-                var comparable = atWidth.Where(r => r.Kind != "branch" && (r.BlockIndex == -1 || r.BlockIndex == r.Depth - 1));
-                depth.AddRange(Fit(comparable, r => r.Depth, DepthKey, metric, byParameterization.Key, SweepAxis.Depth, tolerance, _ => 0.0));
+                var comparable = atWidth.Where(r => r.Kind is not (ModuleKind.Branch or ModuleKind.BranchOutput) && ModuleNames.DepthKey(r) is not null).ToList();
+                depth.AddRange(Fit(comparable, r => r.Depth, r => ModuleNames.DepthKey(r)!, metric, byParameterization.Key, SweepAxis.Depth, tolerance, _ => 0.0));
+                if (!comparable.Any(r => r.Kind == ModuleKind.ResidualStream || (r.Kind == ModuleKind.Block && r.BlockIndex == r.Depth - 1)))
+                {
+                    // The depth check is about the residual stream: without it, it cannot fail, so it fails.
+                    depth.Add(new SlopeVerdict(byParameterization.Key, SweepAxis.Depth, "(residual stream)", ModuleKind.ResidualStream, 0, double.NaN, 0, tolerance, false, 0,
+                        "no residual stream was recorded (neither the last block's output nor the final norm's input): the blocks are not Tensor-to-Tensor modules invoked through call, and no final norm was found"));
+                }
             }
         }
 
@@ -135,27 +141,9 @@ public sealed class CoordinateCheckReport
         }
     }
 
-    /// <summary>A module name with the last block's index written <c>last</c>, so the same module is compared across depths.</summary>
-    internal static string DepthKey(CoordinateMeasurement m)
-    {
-        if (m.BlockIndex < 0 || m.BlockIndex != m.Depth - 1)
-        {
-            return m.Module;
-        }
-
-        var parts = m.Module.Split('.');
-        int i = Array.IndexOf(parts, m.BlockIndex.ToString(CultureInfo.InvariantCulture));
-        if (i >= 0)
-        {
-            parts[i] = "last";
-        }
-
-        return string.Join('.', parts);
-    }
-
     private static IEnumerable<SlopeVerdict> Fit(IEnumerable<CoordinateMeasurement> rows, Func<CoordinateMeasurement, int> x,
         Func<CoordinateMeasurement, string> key, CoordinateMetric metric, string parameterization, SweepAxis axis, double tolerance,
-        Func<string, double> expected)
+        Func<ModuleKind, double> expected)
     {
         foreach (var g in rows.GroupBy(r => (Module: key(r), r.Step)))
         {
@@ -169,9 +157,9 @@ public sealed class CoordinateCheckReport
                 continue;
             }
 
-            string kind = g.First().Kind;
+            var kind = g.First().Kind;
             yield return new SlopeVerdict(parameterization, axis, g.Key.Module, kind, g.Key.Step, SlopeOf(points), expected(kind), tolerance,
-                OneSided: kind == "readout", points.Count);
+                OneSided: kind == ModuleKind.Readout, points.Count);
         }
     }
 

@@ -24,7 +24,7 @@ public sealed record CoordinateCheckResult(IReadOnlyList<CoordinateMeasurement> 
         foreach (var m in Measurements)
         {
             sb.Append(CultureInfo.InvariantCulture,
-                $"{m.Parameterization},{m.Width},{m.Depth},{m.Seed},{m.Step},{m.Module},{R(m.MeanAbs)},{R(m.Rms)},{R(m.DeltaRms)},{m.Kind},{m.BlockIndex}\n");
+                $"{m.Parameterization},{m.Width},{m.Depth},{m.Seed},{m.Step},{m.Module},{R(m.MeanAbs)},{R(m.Rms)},{R(m.DeltaRms)},{KindName(m.Kind)},{m.BlockIndex}\n");
         }
 
         return sb.ToString();
@@ -48,7 +48,7 @@ public sealed record CoordinateCheckResult(IReadOnlyList<CoordinateMeasurement> 
     /// <returns>The JSON text.</returns>
     public string ToJson() => JsonSerializer.Serialize(
         new { measurements = Measurements, laziness = Laziness },
-        new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.CamelCase, WriteIndented = false });
+        new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.CamelCase, WriteIndented = false, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.CamelCase) } });
 
     /// <summary>Reads the CSV written by <see cref="ToCsv"/>.</summary>
     /// <param name="csv">The CSV text.</param>
@@ -74,9 +74,18 @@ public sealed record CoordinateCheckResult(IReadOnlyList<CoordinateMeasurement> 
             static double D(string s) => double.Parse(s, CultureInfo.InvariantCulture);
             static int I(string s) => int.Parse(s, CultureInfo.InvariantCulture);
             return new CoordinateMeasurement(c[0], I(c[1]), I(c[2]), I(c[3]), I(c[4]), c[5], D(c[6]), D(c[7]), D(c[8]),
-                c.Length > 9 ? c[9] : "other", c.Length > 10 ? I(c[10]) : -1);
+                c.Length > 9 ? ParseKind(c[9], i + 2) : ModuleKind.Other, c.Length > 10 ? I(c[10]) : -1);
         }).ToList();
     }
+
+    /// <summary>A kind as the CSV writes it: camelCase (<c>finalNorm</c>, <c>residualStream</c>).</summary>
+    /// <param name="kind">The kind.</param>
+    /// <returns>Its name.</returns>
+    public static string KindName(ModuleKind kind) => JsonNamingPolicy.CamelCase.ConvertName(kind.ToString());
+
+    private static ModuleKind ParseKind(string text, int line) =>
+        Enum.GetValues<ModuleKind>().Cast<ModuleKind?>().FirstOrDefault(k => KindName(k!.Value) == text)
+        ?? throw new FormatException($"Line {line} has the module kind '{text}'; kinds are {string.Join(", ", Enum.GetValues<ModuleKind>().Select(KindName))}.");
 
     private static string R(double v) => v.ToString("R", CultureInfo.InvariantCulture);
 }

@@ -9,11 +9,11 @@ namespace CompleteP.CoordinateChecks;
 /// <param name="Depth">The model depth (blocks).</param>
 /// <param name="Seed">The seed of the run.</param>
 /// <param name="Step">1 is the forward pass before the first update; step t follows t-1 updates.</param>
-/// <param name="Module">The module's name in the model (the last block's output is <c>transformer.h.{depth-1}</c>).</param>
+/// <param name="Module">The module's name in the model (the last block's output is <c>transformer.h.{depth-1}</c>; the residual stream at the final norm is <c>transformer.ln_f.input</c>).</param>
 /// <param name="MeanAbs">Mean absolute value of the output's coordinates (microsoft/mup's l1).</param>
 /// <param name="Rms">Root mean square of the output's coordinates.</param>
 /// <param name="DeltaRms">Root mean square of the output's change since step 1 (the training forward pass of each step; with a repeated batch, the change is the parameters' alone).</param>
-/// <param name="Kind">What the module is: <c>input</c>, <c>block</c>, <c>branch</c>, <c>finalNorm</c>, <c>readout</c> or <c>other</c>.</param>
+/// <param name="Kind">What the module is.</param>
 /// <param name="BlockIndex">The index of the block that holds the module, or -1 outside the blocks.</param>
 public sealed record CoordinateMeasurement(
     string Parameterization,
@@ -25,7 +25,7 @@ public sealed record CoordinateMeasurement(
     double MeanAbs,
     double Rms,
     double DeltaRms,
-    string Kind = "other",
+    ModuleKind Kind = ModuleKind.Other,
     int BlockIndex = -1)
 {
     /// <summary>The CSV header.</summary>

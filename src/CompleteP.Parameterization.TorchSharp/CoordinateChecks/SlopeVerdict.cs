@@ -16,13 +16,16 @@ namespace CompleteP.CoordinateChecks;
 /// <param name="Tolerance">How far the slope may stray from it.</param>
 /// <param name="OneSided">True where only growth beyond the tolerance fails (the readout, whose logits may shrink with width at initialization).</param>
 /// <param name="Points">How many sizes the slope was fitted on.</param>
-public sealed record SlopeVerdict(string Parameterization, SweepAxis Axis, string Module, string Kind, int Step, double Slope,
-    double Expected, double Tolerance, bool OneSided, int Points)
+/// <param name="Note">Why the verdict fails regardless of a slope (nothing to fit), or null.</param>
+public sealed record SlopeVerdict(string Parameterization, SweepAxis Axis, string Module, ModuleKind Kind, int Step, double Slope,
+    double Expected, double Tolerance, bool OneSided, int Points, string? Note = null)
 {
     /// <summary>Whether the slope is within the tolerance of the predicted exponent.</summary>
-    public bool Passed => OneSided ? Slope <= Expected + Tolerance : Math.Abs(Slope - Expected) <= Tolerance;
+    public bool Passed => Note is null && (OneSided ? Slope <= Expected + Tolerance : Math.Abs(Slope - Expected) <= Tolerance);
 
     /// <inheritdoc />
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+    public override string ToString() => Note is not null
+        ? $"{Parameterization}: {Module} across {Axis.ToString().ToLowerInvariant()}: FAIL, {Note}"
+        : string.Create(CultureInfo.InvariantCulture,
         $"{Parameterization}: module '{Module}' at step {Step}: slope of log2(size) vs log2({Axis.ToString().ToLowerInvariant()}) = {Slope:F3}, expected {Expected:F2} {(OneSided ? "or less, + " : "± ")}{Tolerance:F2} ({(Passed ? "pass" : "FAIL")}, {Points} points)");
 }

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace CompleteP;
+namespace CompleteP.Discovery;
 
 /// <summary>
 /// Reads the base shape and each hidden weight's base fan-in from the same model built at the base
@@ -9,7 +9,7 @@ namespace CompleteP;
 /// </summary>
 internal static class BaseShapes
 {
-    public static (ModelShape Shape, IReadOnlyDictionary<string, long> FanIns) Read(Func<nn.Module> factory, ModelDeclarations declarations)
+    public static (ModelShape Shape, IReadOnlyDictionary<string, long> FanIns) Read(Func<nn.Module> factory, ModelDeclarations declarations, bool allowWidthOnly)
     {
         var previous = get_default_device();
         nn.Module? model = null;
@@ -30,12 +30,12 @@ internal static class BaseShapes
 
         using (model)
         {
-            var structure = StructureDiscovery.Discover(model, declarations);
+            var structure = StructureDiscovery.Discover(model, declarations, allowWidthOnly);
             var fanIns = structure.Parameters
                 .Where(p => p.FanIn.HasValue)
                 .GroupBy(p => p.ShapeKey, StringComparer.Ordinal)
                 .ToDictionary(g => g.Key, g => g.First().FanIn!.Value, StringComparer.Ordinal);
-            return (new ModelShape(structure.Width, structure.Depth), fanIns);
+            return (new ModelShape(structure.Width, Math.Max(1, structure.Depth)), fanIns);
         }
     }
 }

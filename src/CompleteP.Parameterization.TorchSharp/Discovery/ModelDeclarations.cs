@@ -8,9 +8,10 @@ namespace CompleteP;
 /// <example>
 /// <code>
 /// var declarations = ModelDeclarations.None
-///     .Blocks("layers")                    // the ModuleList / Sequential of repeated blocks
-///     .ResidualBranches("mixer", "ffn")    // children of each block whose output is added to the residual stream
-///     .Readout("head")                     // the module that maps the width to the output space
+///     .Blocks("layers")                                  // the ModuleList / Sequential of repeated blocks (or a pattern: "block_*")
+///     .ResidualBranches("mixer", "ffn")                  // modules of each block whose output is added to the residual stream
+///     .OutputProjections("mixer.o_proj", "ffn.w_out")    // the Linear that writes each branch's output
+///     .Readout("head")                                   // the Linear that maps the width to the logits
 ///     .Role("*.gate_scale", TensorRole.HiddenBias);
 /// </code>
 /// </example>
@@ -25,14 +26,23 @@ public sealed record ModelDeclarations
     /// <summary>The names, relative to a block, of its residual branches; empty to infer them.</summary>
     public IReadOnlyList<string> ResidualBranchNames { get; init; } = [];
 
+    /// <summary>The names, relative to a block, of the Linears that write the residual branches' outputs; empty to infer them.</summary>
+    public IReadOnlyList<string> OutputProjectionNames { get; init; } = [];
+
+    /// <summary>
+    /// Whether the model's own forward multiplies its logits by <c>plan.Multipliers.Output</c> (for a head computed
+    /// from the embedding table, <c>x @ wte.weight.T</c>, which no module holds).
+    /// </summary>
+    public bool OutputMultiplierInForward { get; init; }
+
     /// <summary>The name of the readout (unembedding) module, or null to infer it.</summary>
     public string? ReadoutName { get; init; }
 
     /// <summary>Roles declared for parameters whose full names match a pattern.</summary>
     public IReadOnlyList<RoleDeclaration> Roles { get; init; } = [];
 
-    /// <summary>Declares the container of repeated blocks.</summary>
-    /// <param name="containerName">Its name in <c>named_modules()</c>, e.g. <c>transformer.h</c>.</param>
+    /// <summary>Declares the repeated residual blocks: their container, or a pattern that matches the blocks themselves.</summary>
+    /// <param name="containerName">The container's name, e.g. <c>transformer.h</c>; or a pattern with <c>*</c> such as <c>block_*</c> for blocks registered without a container.</param>
     /// <returns>The declarations with this one added.</returns>
     public ModelDeclarations Blocks(string containerName)
     {
@@ -40,8 +50,11 @@ public sealed record ModelDeclarations
         return this with { BlocksName = containerName };
     }
 
-    /// <summary>Declares the residual branches of every block.</summary>
-    /// <param name="childNames">Names relative to a block, e.g. <c>attn</c>, <c>mlp</c>.</param>
+    /// <summary>
+    /// Declares the residual branches of every block: every module whose output is added to the residual stream
+    /// (declare them all; a module holding weights left out is refused).
+    /// </summary>
+    /// <param name="childNames">Names relative to a block, e.g. <c>attn</c>, <c>mlp</c>; nested names such as <c>self_attn.o_proj</c> are allowed.</param>
     /// <returns>The declarations with this one added.</returns>
     public ModelDeclarations ResidualBranches(params string[] childNames)
     {
@@ -53,6 +66,31 @@ public sealed record ModelDeclarations
 
         return this with { ResidualBranchNames = childNames.ToArray() };
     }
+
+    /// <summary>
+    /// Declares the Linear that writes each residual branch's output (where a branch holds several Linears that map
+    /// to the width, e.g. q_proj and o_proj): the residual multiplier is folded into it.
+    /// </summary>
+    /// <param name="names">Names relative to a block, one per branch, e.g. <c>self_attn.o_proj</c>, <c>mlp.down_proj</c>.</param>
+    /// <returns>The declarations with this one added.</returns>
+    public ModelDeclarations OutputProjections(params string[] names)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        if (names.Length == 0 || names.Any(string.IsNullOrWhiteSpace))
+        {
+            throw new ArgumentException("OutputProjections needs at least one non-empty name.", nameof(names));
+        }
+
+        return this with { OutputProjectionNames = names.ToArray() };
+    }
+
+    /// <summary>
+    /// Declares that the model's forward multiplies its logits by <c>plan.Multipliers.Output</c> itself, because no
+    /// module computes them (GPT-2 ports that take <c>x @ wte.weight.T</c>). Without it such a model is refused
+    /// under muP and CompleteP, whose logits need the multiplier <c>alpha_out / m_N</c>.
+    /// </summary>
+    /// <returns>The declarations with this one added.</returns>
+    public ModelDeclarations OutputMultiplierAppliedInForward() => this with { OutputMultiplierInForward = true };
 
     /// <summary>Declares the readout (unembedding) module.</summary>
     /// <param name="moduleName">Its name in <c>named_modules()</c>, e.g. <c>lm_head</c>.</param>

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 
 namespace CompleteP;
 
@@ -11,7 +10,5 @@ public sealed record RoleDeclaration(string Pattern, TensorRole Role, bool? IsBi
     /// <summary>Whether a parameter name matches the pattern.</summary>
     /// <param name="parameterName">The full parameter name.</param>
     /// <returns>True when it matches.</returns>
-    public bool Matches(string parameterName) =>
-        Regex.IsMatch(parameterName, "^" + Regex.Escape(Pattern).Replace(@"\*", ".*", StringComparison.Ordinal).Replace(@"\?", ".", StringComparison.Ordinal) + "$",
-            RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+    public bool Matches(string parameterName) => Discovery.Glob.Matches(Pattern, parameterName);
 }

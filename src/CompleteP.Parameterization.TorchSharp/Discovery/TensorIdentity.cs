@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace CompleteP;
+namespace CompleteP.Discovery;
 
 /// <summary>
 /// Finds which parameter objects are the same tensor. TorchSharp can hand out two wrappers (different
@@ -59,17 +59,26 @@ internal static class TensorIdentity
 
     private static void Probe(IReadOnlyList<Tensor> tensors, int[] chunk, int[] canonical)
     {
+        using var scope = NewDisposeScope();
         var firsts = chunk.Select(i => tensors[i].view(-1)[0]).ToList();
         var originals = firsts.Select(f => f.clone()).ToList();
-        for (int k = 0; k < chunk.Length; k++)
+        List<int> read;
+        try
         {
-            firsts[k].fill_(k + 1.0);
-        }
+            for (int k = 0; k < chunk.Length; k++)
+            {
+                firsts[k].fill_(k + 1.0);
+            }
 
-        var read = firsts.Select(f => (int)Math.Round(f.to(ScalarType.Float64).item<double>()) - 1).ToList();
-        for (int k = chunk.Length - 1; k >= 0; k--)
+            read = firsts.Select(f => (int)Math.Round(f.to(ScalarType.Float64).item<double>()) - 1).ToList();
+        }
+        finally
         {
-            firsts[k].copy_(originals[k]);
+            // The weights get their values back whatever happens in between.
+            for (int k = chunk.Length - 1; k >= 0; k--)
+            {
+                firsts[k].copy_(originals[k]);
+            }
         }
 
         // Tensors that read back the same marker share one storage: the last marker written into it.
@@ -80,11 +89,6 @@ internal static class TensorIdentity
             {
                 canonical[chunk[k]] = first;
             }
-        }
-
-        foreach (var t in firsts.Concat(originals))
-        {
-            t.Dispose();
         }
     }
 }

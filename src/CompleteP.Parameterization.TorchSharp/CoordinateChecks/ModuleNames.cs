@@ -1,20 +1,22 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using CompleteP.CoordinateChecks;
-
-namespace CompleteP.Plotting.Internal;
+namespace CompleteP.CoordinateChecks;
 
 /// <summary>Where a module sits in the model: outside the blocks, or in block <see cref="Index"/>.</summary>
 /// <param name="Index">The block index, or -1 outside the blocks.</param>
 /// <param name="Prefix">The name up to and including the index segment (<c>transformer.h.3</c>); empty outside the blocks.</param>
 /// <param name="Rest">The part after the block (<c>.attn</c>), empty for the block's own output.</param>
-internal readonly record struct BlockLocation(int Index, string Prefix, string Rest)
+public readonly record struct BlockLocation(int Index, string Prefix, string Rest)
 {
+    /// <summary>Whether the module lies in a block.</summary>
     public bool InBlock => Index >= 0;
 }
 
-/// <summary>Reading block indices out of module names, and the depth sweep's normalized names.</summary>
-internal static partial class ModuleNames
+/// <summary>
+/// Reading block indices out of module names, and the names a depth sweep compares modules by: the one home of
+/// "the last block", shared by the verdicts (<see cref="CoordinateCheckReport"/>) and the plots.
+/// </summary>
+public static partial class ModuleNames
 {
     /// <summary>The marker that replaces the last block's index in depth sweeps.</summary>
     public const string Last = "last";
@@ -25,10 +27,13 @@ internal static partial class ModuleNames
     /// purely numeric path segment after a named container (<c>transformer.h.3.attn</c>, <c>layers.0</c>)
     /// is the block index.
     /// </summary>
+    /// <param name="row">A measurement.</param>
+    /// <returns>Its block and the parts of its name around the block's index.</returns>
     public static BlockLocation Locate(CoordinateMeasurement row)
     {
+        ArgumentNullException.ThrowIfNull(row);
         string[] parts = row.Module.Split('.');
-        bool measured = row.BlockIndex >= 0 || !string.Equals(row.Kind, "other", StringComparison.Ordinal);
+        bool measured = row.BlockIndex >= 0 || row.Kind != ModuleKind.Other;
         if (measured && row.BlockIndex < 0)
         {
             return new BlockLocation(-1, string.Empty, string.Empty);
@@ -66,8 +71,11 @@ internal static partial class ModuleNames
     /// (<c>transformer.h.11.mlp</c> at depth 12 becomes <c>transformer.h.last.mlp</c>); others give none.
     /// At depth 1 the one block is both, and gives both names.
     /// </summary>
+    /// <param name="row">A measurement.</param>
+    /// <returns>Its names in a depth sweep.</returns>
     public static IEnumerable<string> DepthSweepNames(CoordinateMeasurement row)
     {
+        ArgumentNullException.ThrowIfNull(row);
         var at = Locate(row);
         if (!at.InBlock)
         {
@@ -84,6 +92,19 @@ internal static partial class ModuleNames
         {
             yield return ReplaceIndex(at) + at.Rest;
         }
+    }
+
+    /// <summary>
+    /// The name a depth verdict compares a module by: its own outside the blocks, <c>last</c> in place of the block
+    /// index in the last block; null for the other blocks (depth verdicts judge only the last).
+    /// </summary>
+    /// <param name="row">A measurement.</param>
+    /// <returns>The name, or null.</returns>
+    public static string? DepthKey(CoordinateMeasurement row)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        var at = Locate(row);
+        return !at.InBlock ? row.Module : at.Index == row.Depth - 1 ? ReplaceIndex(at) + at.Rest : null;
     }
 
     private static string ReplaceIndex(BlockLocation at)
