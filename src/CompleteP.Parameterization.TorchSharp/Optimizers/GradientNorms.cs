@@ -5,7 +5,7 @@ namespace CompleteP.Optimizers;
 
 /// <summary>
 /// The few-kernel pieces of fold-aware global-norm clipping, shared by <see cref="ParameterizedGradients"/>
-/// and FlatAdamW: one 2-norm per run of same-factor tensors (the tensors of a run are concatenated,
+/// and <see cref="FlatAdamW"/>: one 2-norm per run of same-factor tensors (the tensors of a run are concatenated,
 /// at most <see cref="ConcatenationLimit"/> elements at a time), the runs' norms scaled by their factors, and one
 /// norm over those.
 /// </summary>

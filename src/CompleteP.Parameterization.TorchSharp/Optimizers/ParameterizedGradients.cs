@@ -13,8 +13,8 @@ namespace CompleteP.Optimizers;
 /// </summary>
 /// <remarks>
 /// Same-factor gradients are concatenated for one norm kernel (up to 16 M elements at a time), so the norm costs a
-/// few kernels whatever the number of tensors; the scaling is one multiply per tensor. With FlatAdamW,
-/// use its own clipping instead (SetGradientClipping): there the scaling is one multiply per group.
+/// few kernels whatever the number of tensors; the scaling is one multiply per tensor. With <see cref="FlatAdamW"/>,
+/// use its <see cref="FlatAdamW.SetGradientClipping(double, nn.Module, ParameterizationPlan)"/> instead: there the scaling is one multiply per group.
 /// </remarks>
 /// <example>
 /// <code>
