@@ -189,30 +189,10 @@ public static class CoordinateCheck
         value.backward();
         if (clip > 0)
         {
-            UnfoldedClip(model, plan, clip);
+            Optimizers.ParameterizedGradients.ClipGradNorm(model, plan, clip);
         }
 
         optimizer.step();
-    }
-
-    /// <summary>Global gradient-norm clipping as the unfolded model sees it: a folded tensor V = c W has gradient grad(W) / c.</summary>
-    private static void UnfoldedClip(nn.Module model, ParameterizationPlan plan, double maxNorm)
-    {
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
-        var grads = model.named_parameters().Where(p => p.parameter.grad is not null)
-            .Select(p => (Grad: p.parameter.grad!, C: plan[p.name].Folded?.Value.Value ?? 1.0)).ToList();
-        if (grads.Count == 0)
-        {
-            return;
-        }
-
-        double total = Math.Sqrt(grads.Sum(g => Math.Pow(g.C * g.Grad.norm().item<float>(), 2)));
-        double factor = maxNorm / (total + 1e-6);
-        if (factor < 1)
-        {
-            grads.ForEach(g => g.Grad.mul_(factor));
-        }
     }
 
     private static List<CoordinateMeasurement> OneRun<TModel, TBatch>(

@@ -1,0 +1,25 @@
+namespace CompleteP.Tests.Adapter.Models.Corpus;
+
+/// <summary>
+/// Forward multipliers written into a corpus model's own forward, all 1 as its author wrote it. The equivalence tests
+/// set them to Table 1's multipliers to make the hand-written CompleteP version of the same model (the reference).
+/// A plain class, not a module, so that TorchSharp does not register it.
+/// </summary>
+public sealed class HandScales
+{
+    /// <summary>Multiplies every residual branch's output (Table 1: m_L^-alpha).</summary>
+    public double Residual { get; set; } = 1.0;
+
+    /// <summary>Multiplies the logits (Table 1: alpha_out / m_N).</summary>
+    public double Output { get; set; } = 1.0;
+
+    /// <summary>Multiplies the embeddings' output (alpha_in).</summary>
+    public double Embedding { get; set; } = 1.0;
+}
+
+/// <summary>A corpus model whose forward carries <see cref="HandScales"/>.</summary>
+public interface IHandScaled
+{
+    /// <summary>The multipliers its forward applies.</summary>
+    HandScales Scales { get; }
+}

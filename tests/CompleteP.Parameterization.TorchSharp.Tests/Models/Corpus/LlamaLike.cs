@@ -1,0 +1,177 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace CompleteP.Tests.Adapter.Models.Corpus;
+
+// A LLaMA-style decoder in the shape public TorchSharp code takes (ML.NET GenAI, Llama ports): RMSNorm, rotary
+// position embeddings (cos/sin tables as buffers), a gate/up/down MLP, separate q/k/v/o projections with o_proj
+// registered first, an untied lm_head declared before the decoder, children called with .forward, and custom
+// input/output records instead of tensors. Written here; no public code copied.
+
+public sealed record LlamaLikeInput(Tensor InputIds);
+
+public sealed record LlamaLikeOutput(Tensor Logits);
+
+public sealed record LlamaLikeLayerInput(Tensor HiddenStates, Tensor Cos, Tensor Sin);
+
+public sealed record LlamaLikeLayerOutput(Tensor HiddenStates);
+
+public sealed class LlamaLikeRmsNorm : nn.Module<Tensor, Tensor>
+{
+    private readonly Parameter weight;
+
+    public LlamaLikeRmsNorm(int dim) : base(nameof(LlamaLikeRmsNorm))
+    {
+        weight = new Parameter(ones(dim));
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x) => x * rsqrt(x.pow(2).mean([-1], keepdim: true) + 1e-6) * weight;
+}
+
+public sealed class LlamaLikeAttention : nn.Module<LlamaLikeLayerInput, Tensor>
+{
+    // o_proj first, as GenAI's attention registers it.
+    private readonly Linear o_proj;
+    private readonly Linear q_proj;
+    private readonly Linear k_proj;
+    private readonly Linear v_proj;
+    private readonly int _heads;
+    private readonly int _headDim;
+
+    public LlamaLikeAttention(int width, int headDim) : base(nameof(LlamaLikeAttention))
+    {
+        _headDim = headDim;
+        _heads = width / headDim;
+        o_proj = nn.Linear(width, width, hasBias: false);
+        q_proj = nn.Linear(width, width, hasBias: false);
+        k_proj = nn.Linear(width, width, hasBias: false);
+        v_proj = nn.Linear(width, width, hasBias: false);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(LlamaLikeLayerInput input)
+    {
+        var x = input.HiddenStates;
+        long b = x.shape[0], t = x.shape[1];
+        Tensor Heads(Tensor y) => y.view(b, t, _heads, _headDim).transpose(1, 2);
+        var q = Rotate(Heads(q_proj.forward(x)), input.Cos, input.Sin);
+        var k = Rotate(Heads(k_proj.forward(x)), input.Cos, input.Sin);
+        var v = Heads(v_proj.forward(x));
+        var scores = q.matmul(k.transpose(-2, -1)) / Math.Sqrt(_headDim);
+        var mask = ones(t, t, dtype: ScalarType.Bool, device: x.device).tril().logical_not();
+        var weights = scores.masked_fill(mask, double.NegativeInfinity).softmax(-1);
+        return o_proj.forward(weights.matmul(v).transpose(1, 2).contiguous().view(b, t, _heads * _headDim));
+    }
+
+    private static Tensor Rotate(Tensor x, Tensor cos, Tensor sin)
+    {
+        long half = x.shape[^1] / 2;
+        var rotated = cat([-x.narrow(-1, half, half), x.narrow(-1, 0, half)], -1);
+        return x * cos + rotated * sin;
+    }
+}
+
+public sealed class LlamaLikeMlp : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear gate_proj;
+    private readonly Linear up_proj;
+    private readonly Linear down_proj;
+
+    public LlamaLikeMlp(int width, int hidden) : base(nameof(LlamaLikeMlp))
+    {
+        gate_proj = nn.Linear(width, hidden, hasBias: false);
+        up_proj = nn.Linear(width, hidden, hasBias: false);
+        down_proj = nn.Linear(hidden, width, hasBias: false);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x) => down_proj.forward(nn.functional.silu(gate_proj.forward(x)) * up_proj.forward(x));
+}
+
+public sealed class LlamaLikeLayer : nn.Module<LlamaLikeLayerInput, LlamaLikeLayerOutput>
+{
+    // The MLP and both norms before the attention, as GenAI's decoder layer declares them.
+    private readonly LlamaLikeMlp mlp;
+    private readonly LlamaLikeRmsNorm input_layernorm;
+    private readonly LlamaLikeRmsNorm post_attention_layernorm;
+    private readonly LlamaLikeAttention self_attn;
+    private readonly HandScales _scales;
+
+    public LlamaLikeLayer(int width, int headDim, int hidden, HandScales scales) : base(nameof(LlamaLikeLayer))
+    {
+        _scales = scales;
+        mlp = new LlamaLikeMlp(width, hidden);
+        input_layernorm = new LlamaLikeRmsNorm(width);
+        post_attention_layernorm = new LlamaLikeRmsNorm(width);
+        self_attn = new LlamaLikeAttention(width, headDim);
+        RegisterComponents();
+    }
+
+    public override LlamaLikeLayerOutput forward(LlamaLikeLayerInput input)
+    {
+        var residual = input.HiddenStates;
+        var h = input_layernorm.forward(residual);
+        h = residual + _scales.Residual * self_attn.forward(input with { HiddenStates = h });
+        residual = h;
+        h = post_attention_layernorm.forward(h);
+        return new LlamaLikeLayerOutput(residual + _scales.Residual * mlp.forward(h));
+    }
+}
+
+public sealed class LlamaLikeModel : nn.Module<Tensor, Tensor>
+{
+    private readonly Embedding embed_tokens;
+    private readonly ModuleList<LlamaLikeLayer> layers;
+    private readonly LlamaLikeRmsNorm norm;
+    private readonly Tensor cos_cached;
+    private readonly Tensor sin_cached;
+    private readonly HandScales _scales;
+
+    public LlamaLikeModel(int vocab, int width, int depth, int headDim, int hidden, int maxLength, HandScales scales) : base(nameof(LlamaLikeModel))
+    {
+        _scales = scales;
+        embed_tokens = nn.Embedding(vocab, width);
+        layers = new ModuleList<LlamaLikeLayer>(Enumerable.Range(0, depth).Select(_ => new LlamaLikeLayer(width, headDim, hidden, scales)).ToArray());
+        norm = new LlamaLikeRmsNorm(width);
+        var inverse = 1.0 / pow(10000.0, arange(0, headDim, 2, dtype: ScalarType.Float32) / headDim);
+        var angles = outer(arange(maxLength, dtype: ScalarType.Float32), inverse);
+        var both = cat([angles, angles], -1);
+        cos_cached = both.cos();
+        sin_cached = both.sin();
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor ids)
+    {
+        long t = ids.shape[1];
+        var h = _scales.Embedding * embed_tokens.forward(ids);
+        var cos = cos_cached.narrow(0, 0, t).to(h.dtype);
+        var sin = sin_cached.narrow(0, 0, t).to(h.dtype);
+        foreach (var layer in layers)
+        {
+            h = layer.forward(new LlamaLikeLayerInput(h, cos, sin)).HiddenStates;
+        }
+
+        return norm.forward(h);
+    }
+}
+
+/// <summary>The causal LM: lm_head declared before the decoder, custom records in and out.</summary>
+public sealed class LlamaLike : nn.Module<LlamaLikeInput, LlamaLikeOutput>, IHandScaled
+{
+    private readonly Linear lm_head;
+    private readonly LlamaLikeModel model;
+
+    public LlamaLike(int vocab, int width, int depth, int headDim = 16, int? hidden = null, int maxLength = 64) : base(nameof(LlamaLike))
+    {
+        model = new LlamaLikeModel(vocab, width, depth, headDim, hidden ?? 2 * width, maxLength, Scales);
+        lm_head = nn.Linear(width, vocab, hasBias: false);
+        RegisterComponents();
+    }
+
+    public HandScales Scales { get; } = new();
+
+    public override LlamaLikeOutput forward(LlamaLikeInput input) => new(Scales.Output * lm_head.forward(model.forward(input.InputIds)));
+}
