@@ -20,6 +20,7 @@ internal static class ExplainCommand
             Description = $"a tensor role ({string.Join(", ", RuleExplainer.Roles)}) or a multiplier ({string.Join(", ", RuleExplainer.Multipliers)}); "
                 + "without it, every role (and, without --quantity, every multiplier)",
             Arity = ArgumentArity.ZeroOrOne,
+            HelpName = "role|multiplier",
         };
         subject.AcceptOnlyFromAmong([.. RuleExplainer.Roles, .. RuleExplainer.Multipliers]);
         var quantity = new Option<string?>("--quantity", "-q") { Description = $"for a role: {string.Join(", ", RuleExplainer.Quantities)} (default: all four)" };
