@@ -3,7 +3,7 @@ using System.CommandLine;
 namespace CompleteP.Cli;
 
 /// <summary>
-/// The <c>completep</c> command line. Exit codes: 0 success, 1 failure while running,
+/// The <c>completep</c> command line: <c>plan</c>, <c>explain</c> and <c>analyze-sweep</c>. Exit codes: 0 success, 1 failure while running,
 /// 2 bad input (one line on standard error naming the parameter, the value and the valid range).
 /// </summary>
 public static class CompletepCli
@@ -24,8 +24,8 @@ public static class CompletepCli
 
         var root = new RootCommand("completep: CompleteP / muP / SP parameterization rules for transformers whose hyperparameters transfer across width and depth.");
         root.Subcommands.Add(PlanCommand.Create(output));
-        root.Subcommands.Add(CoordCheckCommand.Create(output, error));
-        root.Subcommands.Add(PlotSweepCommand.Create(output));
+        root.Subcommands.Add(ExplainCommand.Create(output));
+        root.Subcommands.Add(AnalyzeSweepCommand.Create(output));
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -8,13 +8,7 @@ namespace CompleteP.Tests.Cli;
 
 public class PlanCommandTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = CompletepCli.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => Completep.Run(args);
 
     private static string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
 

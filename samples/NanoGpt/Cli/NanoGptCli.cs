@@ -3,8 +3,9 @@ using System.CommandLine;
 namespace NanoGpt.Cli;
 
 /// <summary>
-/// The sample's command line: <c>train</c> (the demo) and <c>plan</c> (what the parameterization
-/// did to the model). Exit codes: 0 success, 1 failure while running, 2 bad input (one line on
+/// The sample's command line: <c>train</c> (the demo), <c>plan</c> (what the parameterization
+/// did to the model), <c>sweep</c> (a learning-rate sweep to CSV), <c>plot-sweep</c> (that CSV as a PNG)
+/// and <c>coord-check</c> (coordinate checks and the laziness check, with plots). Exit codes: 0 success, 1 failure while running, 2 bad input (one line on
 /// standard error naming the option, the value and the valid range).
 /// </summary>
 public static class NanoGptCli
@@ -23,11 +24,16 @@ public static class NanoGptCli
         root.Subcommands.Add(TrainCommand.Create(output));
         root.Subcommands.Add(PlanCommand.Create(output));
         root.Subcommands.Add(SweepCommand.Create(output));
+        root.Subcommands.Add(PlotSweepCommand.Create(output));
+        root.Subcommands.Add(CoordCheckCommand.Create(output, error));
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
-            error.WriteLine($"nanogpt: {OneLine(parsed.Errors[0].Message)}");
+            var first = parsed.Errors[0];
+            string message = OneLine(first.Message);
+            string? option = OptionOf(first.SymbolResult);
+            error.WriteLine($"nanogpt: {(option is not null && !message.Contains(option, StringComparison.Ordinal) ? option + ": " : string.Empty)}{message}");
             return BadInput;
         }
 
@@ -40,6 +46,20 @@ public static class NanoGptCli
             error.WriteLine($"nanogpt: {OneLine(e.Message)}");
             return BadInput;
         }
+    }
+
+    /// <summary>The name of the option a parse error belongs to, if any.</summary>
+    private static string? OptionOf(System.CommandLine.Parsing.SymbolResult? result)
+    {
+        for (var r = result; r is not null; r = r.Parent)
+        {
+            if (r is System.CommandLine.Parsing.OptionResult o)
+            {
+                return o.Option.Name;
+            }
+        }
+
+        return null;
     }
 
     private static string OneLine(string message) =>

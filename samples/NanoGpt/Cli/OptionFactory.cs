@@ -59,6 +59,22 @@ internal static class OptionFactory
         },
     };
 
+    /// <summary>The comma-separated items of a list option; an empty list is a usage error.</summary>
+    public static string[] Items(string text, string option)
+    {
+        var items = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return items.Length > 0 ? items : throw new UsageException($"{option} must list at least one value, but was '{text}'.");
+    }
+
+    /// <summary>The comma-separated values of a list option; an item <paramref name="parse"/> refuses is a usage error.</summary>
+    public static List<T> Numbers<T>(string text, string option, Func<string, T?> parse)
+        where T : struct =>
+        Items(text, option).Select(s => parse(s) ?? throw new UsageException($"{option} has '{s}', which is not a valid value (in '{text}').")).ToList();
+
+    /// <summary>The comma-separated positive integers of a list option.</summary>
+    public static List<int> PositiveIntegers(string text, string option) =>
+        Numbers(text, option, s => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v > 0 ? v : (int?)null);
+
     public static string F(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
     private static double ParseDouble(ArgumentResult r, string name, double min, bool minExclusive, double max)

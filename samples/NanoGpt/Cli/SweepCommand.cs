@@ -42,10 +42,10 @@ internal static class SweepCommand
 
         command.SetAction(r =>
         {
-            var names = Items(r.GetValue(parameterizations)!, "--parameterizations").ToList();
-            var widthList = Numbers(r.GetValue(widths)!, "--widths", s => int.TryParse(s, CultureInfo.InvariantCulture, out int v) && v > 0 ? v : (int?)null);
-            var depthList = Numbers(r.GetValue(depths)!, "--depths", s => int.TryParse(s, CultureInfo.InvariantCulture, out int v) && v > 0 ? v : (int?)null);
-            var lrList = Numbers(r.GetValue(lrs)!, "--lrs", s => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 && double.IsFinite(v) ? v : (double?)null);
+            var names = OptionFactory.Items(r.GetValue(parameterizations)!, "--parameterizations").ToList();
+            var widthList = OptionFactory.PositiveIntegers(r.GetValue(widths)!, "--widths");
+            var depthList = OptionFactory.PositiveIntegers(r.GetValue(depths)!, "--depths");
+            var lrList = OptionFactory.Numbers(r.GetValue(lrs)!, "--lrs", s => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 && double.IsFinite(v) ? v : (double?)null);
             var target = TrainCommand.PickDevice(r.GetValue(device)!);
             string path = r.GetValue(csv)!;
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
@@ -95,14 +95,4 @@ internal static class SweepCommand
 
     /// <summary>A diverged run's loss is written as NaN's stand-in, a large finite number, so plots and parsers keep it.</summary>
     private static double Finite(double loss) => double.IsFinite(loss) ? loss : 99.0;
-
-    private static string[] Items(string text, string option)
-    {
-        var items = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return items.Length > 0 ? items : throw new UsageException($"{option} must list at least one value, but was '{text}'.");
-    }
-
-    private static List<T> Numbers<T>(string text, string option, Func<string, T?> parse)
-        where T : struct =>
-        Items(text, option).Select(s => parse(s) ?? throw new UsageException($"{option} has '{s}', which is not a valid value (in '{text}').")).ToList();
 }

@@ -1,17 +1,19 @@
-using CompleteP.Cli;
+using System.Globalization;
 using CompleteP.CoordinateChecks;
 using FluentAssertions;
+using NanoGpt.Cli;
 using Xunit;
 
-namespace CompleteP.Tests.Cli;
+namespace CompleteP.Tests.Adapter;
 
-public class CoordCheckCommandTests
+/// <summary>The nanoGPT sample's <c>coord-check</c> and <c>plot-sweep</c> commands (moved there from the <c>completep</c> tool, which needs no TorchSharp).</summary>
+public class NanoGptCoordCheckCommandTests
 {
     private static (int Code, string Out, string Err) Run(params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        int code = CompletepCli.Run(args, output, error);
+        int code = NanoGptCli.Run(args, output, error);
         return (code, output.ToString(), error.ToString());
     }
 
@@ -38,6 +40,7 @@ public class CoordCheckCommandTests
             rows.Should().Contain(r => r.Module == "transformer.h.3" && r.Depth == 4 && r.Kind == ModuleKind.Block);
             rows.Select(r => r.Step).Distinct().Should().BeEquivalentTo([1, 2]);
             File.ReadAllBytes(Path.Combine(folder, "widthsweep.png")).Take(4).Should().Equal(0x89, (byte)'P', (byte)'N', (byte)'G');
+            File.ReadAllText(Path.Combine(folder, "summary.md")).Should().Contain("Command: `dotnet run -c Release --project samples/NanoGpt -- coord-check --parameterizations sp,completep");
         }
         finally
         {
@@ -55,11 +58,48 @@ public class CoordCheckCommandTests
     [InlineData("--parameterizations", "sp,umup", "umup")]
     [InlineData("--head-dim", "48", "--head-dim")]
     [InlineData("--metric", "l2", "l2")]
+    [InlineData("--lr", "-1", "--lr")]
+    [InlineData("--beta2", "1.5", "--beta2")]
     public void Bad_input_exits_2_with_one_line(string option, string value, string named)
     {
         var (code, output, error) = Run("coord-check", option, value, "--out", Path.Combine(Path.GetTempPath(), "never-written"));
-        code.Should().Be(CompletepCli.BadInput);
+        code.Should().Be(NanoGptCli.BadInput);
         output.Should().BeEmpty();
         error.TrimEnd().Split('\n').Should().ContainSingle().Which.Should().Contain(named).And.Contain(option.TrimStart('-').Split('-')[0]);
+    }
+
+    [Fact]
+    public void Plot_sweep_draws_a_png_and_prints_the_best_learning_rate_per_shape()
+    {
+        string folder = Path.Combine(Path.GetTempPath(), $"nanogpt-plot-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(folder);
+        try
+        {
+            string csv = Path.Combine(folder, "sweep.csv"), png = Path.Combine(folder, "sweep.png");
+            File.WriteAllLines(csv, [
+                "parameterization,width,depth,baseWidth,baseDepth,lr,seed,steps,trainLoss,valLoss,seconds,device",
+                .. from depth in new[] { 2, 8 } from lr in new[] { 0.001, 0.002, 0.004 }
+                   select string.Create(CultureInfo.InvariantCulture, $"completep,64,{depth},64,2,{lr},1,10,{2 + lr},{2 + Math.Abs(lr - 0.002) * depth},1.0,cpu"),
+            ]);
+
+            var (code, output, error) = Run("plot-sweep", "--csv", csv, "--out", png);
+
+            code.Should().Be(0, error);
+            output.Should().Contain("completep width 64 depth 2: best lr 0.002 (loss 2.000)").And.Contain("completep width 64 depth 8: best lr 0.002").And.Contain($"wrote {png}");
+            File.ReadAllBytes(png).Take(4).Should().Equal(0x89, (byte)'P', (byte)'N', (byte)'G');
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Plot_sweep_names_a_missing_file()
+    {
+        var (code, _, error) = Run("plot-sweep", "--csv", "/no/such/sweep.csv", "--out", "/tmp/never.png");
+
+        code.Should().Be(NanoGptCli.BadInput);
+        error.Should().Contain("--csv: no file '/no/such/sweep.csv'");
     }
 }

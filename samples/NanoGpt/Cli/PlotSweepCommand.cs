@@ -2,12 +2,11 @@ using System.CommandLine;
 using System.Globalization;
 using CompleteP.Plotting;
 
-namespace CompleteP.Cli;
+namespace NanoGpt.Cli;
 
 /// <summary>
-/// <c>completep plot-sweep</c>: draws a learning-rate sweep CSV (as written by the NanoGpt sample's
-/// <c>sweep</c> command: columns parameterization, width, depth, lr, trainLoss, valLoss, ...) as one
-/// panel per parameterization, loss against learning rate, one line per model size.
+/// <c>plot-sweep</c>: draws a learning-rate sweep CSV (as written by <c>sweep</c>: columns parameterization,
+/// width, depth, lr, trainLoss, valLoss, ...) as one panel per parameterization, loss against learning rate, one line per model size.
 /// </summary>
 internal static class PlotSweepCommand
 {
@@ -26,12 +25,12 @@ internal static class PlotSweepCommand
             string path = r.GetValue(csv)!;
             if (!File.Exists(path))
             {
-                throw new ArgumentException($"--csv: no file '{path}'.");
+                throw new UsageException($"--csv: no file '{path}'.");
             }
 
             var lines = File.ReadAllLines(path).Where(l => l.Length > 0).ToList();
             var header = lines[0].Split(',').ToList();
-            int Column(string name) => header.IndexOf(name) is int i and >= 0 ? i : throw new ArgumentException($"--csv: '{path}' has no column '{name}' (has {string.Join(", ", header)}).");
+            int Column(string name) => header.IndexOf(name) is int i and >= 0 ? i : throw new UsageException($"--csv: '{path}' has no column '{name}' (has {string.Join(", ", header)}).");
             int p = Column("parameterization"), w = Column("width"), d = Column("depth"), lr = Column("lr"), l = Column(r.GetValue(loss)!);
             var points = lines.Skip(1).Select(line => line.Split(',')).Select(c => new LearningRatePoint(c[p],
                 int.Parse(c[w], CultureInfo.InvariantCulture), int.Parse(c[d], CultureInfo.InvariantCulture),

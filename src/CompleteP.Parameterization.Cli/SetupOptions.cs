@@ -1,0 +1,147 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using CompleteP.Rules;
+
+namespace CompleteP.Cli;
+
+/// <summary>
+/// The options that describe one setup (parameterization, base and target shapes, head dimension, base
+/// hyperparameters, rule options), shared by <c>plan</c> and <c>explain</c>; errors name the option,
+/// the value and the valid range.
+/// </summary>
+internal sealed class SetupOptions
+{
+    /// <summary>The engine's parameter names and the options that set them.</summary>
+    private static readonly Dictionary<string, string> OptionOf = new(StringComparer.Ordinal)
+    {
+        ["name"] = "--parameterization", ["alpha"] = "--alpha", ["headDim"] = "--head-dim", ["learningRate"] = "--lr",
+        ["initStd"] = "--init-std", ["weightDecay"] = "--weight-decay", ["adamEpsilon"] = "--eps", ["options"] = "--gpt2-output-init",
+        ["InputMultiplier"] = "--alpha-in", ["OutputMultiplier"] = "--alpha-out", ["AttentionMultiplier"] = "--alpha-attn",
+    };
+
+    /// <summary>Creates the options.</summary>
+    /// <param name="headDimRequired">Whether <c>--head-dim</c> must be given; when not, it may be absent (null).</param>
+    public SetupOptions(bool headDimRequired)
+    {
+        HeadDim = new Option<int?>("--head-dim")
+        {
+            Description = "attention head dimension d_head (fixed as width grows)" + (headDimRequired ? string.Empty : "; only the attention scale depends on it"),
+            Required = headDimRequired,
+        };
+    }
+
+    public Option<string> Parameterization { get; } = new("--parameterization", "-p") { Description = "sp, mup, completep, depth-mup (or alpha=A)", Required = true };
+
+    public Option<double?> Alpha { get; } = new("--alpha") { Description = "depth exponent in [0.5, 1] for completep (default 1) or depth-mup (default 0.5)" };
+
+    public Option<int> BaseWidth { get; } = new("--base-width") { Description = "width N_base the base hyperparameters were tuned at", Required = true };
+
+    public Option<int> Width { get; } = new("--width") { Description = "width N (d_model) of the target model", Required = true };
+
+    public Option<int> BaseDepth { get; } = new("--base-depth") { Description = "depth L_base (blocks) the base hyperparameters were tuned at", Required = true };
+
+    public Option<int> Depth { get; } = new("--depth") { Description = "depth L (blocks) of the target model", Required = true };
+
+    public Option<int?> HeadDim { get; }
+
+    public Option<double> LearningRate { get; } = new("--lr") { Description = "base learning rate eta", Required = true };
+
+    public Option<double> InitStd { get; } = new("--init-std") { Description = "base init std sigma", DefaultValueFactory = _ => 0.02 };
+
+    public Option<double> WeightDecay { get; } = new("--weight-decay") { Description = "base AdamW weight decay lambda", DefaultValueFactory = _ => 0.0 };
+
+    public Option<double> Eps { get; } = new("--eps") { Description = "base Adam epsilon", DefaultValueFactory = _ => 1e-8 };
+
+    public Option<EpsilonScope> EpsilonScope { get; } = new("--epsilon-scope")
+    {
+        Description = "residual-blocks (Table 1, default) or global (reference code)",
+        DefaultValueFactory = _ => CompleteP.EpsilonScope.ResidualBlocks,
+        CustomParser = r => ParseEnum<EpsilonScope>(r, "--epsilon-scope"),
+    };
+
+    public Option<WeightDecayConvention> WeightDecayConvention { get; } = new("--weight-decay-convention")
+    {
+        Description = "coupled (PyTorch AdamW, default) or independent",
+        DefaultValueFactory = _ => CompleteP.WeightDecayConvention.Coupled,
+        CustomParser = r => ParseEnum<WeightDecayConvention>(r, "--weight-decay-convention"),
+    };
+
+    public Option<bool> Gpt2OutputInit { get; } = new("--gpt2-output-init") { Description = "SP only: GPT-2's sigma / sqrt(2L) init for residual output projections" };
+
+    public Option<double> AlphaIn { get; } = new("--alpha-in") { Description = "embedding output multiplier", DefaultValueFactory = _ => 1.0 };
+
+    public Option<double> AlphaOut { get; } = new("--alpha-out") { Description = "unembedding (logit) multiplier", DefaultValueFactory = _ => 1.0 };
+
+    public Option<double> AlphaAttn { get; } = new("--alpha-attn") { Description = "attention logit multiplier", DefaultValueFactory = _ => 1.0 };
+
+    /// <summary>Every option, in the order help lists them.</summary>
+    public IEnumerable<Option> All =>
+    [
+        Parameterization, Alpha, BaseWidth, Width, BaseDepth, Depth, HeadDim, LearningRate, InitStd, WeightDecay, Eps,
+        EpsilonScope, WeightDecayConvention, Gpt2OutputInit, AlphaIn, AlphaOut, AlphaAttn,
+    ];
+
+    /// <summary>
+    /// The rules of the setup the options describe. Without <c>--head-dim</c> (where it is optional) the head
+    /// dimension is the greatest common divisor of the two widths, which changes no rule but the attention scale.
+    /// </summary>
+    /// <exception cref="ArgumentException">A value is out of range; the message names its option.</exception>
+    public RuleSet Read(ParseResult r)
+    {
+        var baseShape = new ModelShape(Positive(r.GetValue(BaseWidth), "--base-width"), Positive(r.GetValue(BaseDepth), "--base-depth"));
+        var target = new ModelShape(Positive(r.GetValue(Width), "--width"), Positive(r.GetValue(Depth), "--depth"));
+        int headDim = r.GetValue(HeadDim) is { } given ? Positive(given, "--head-dim") : GreatestCommonDivisor(baseShape.Width, target.Width);
+        return RulesEngine.Compute(NamingOptions(() => new RuleSetup(
+            CompleteP.Parameterization.Parse(r.GetValue(Parameterization)!, r.GetValue(Alpha)),
+            baseShape,
+            target,
+            headDim,
+            new BaseHyperparameters(r.GetValue(LearningRate), r.GetValue(InitStd), r.GetValue(WeightDecay), r.GetValue(Eps)),
+            new RuleOptions
+            {
+                EpsilonScope = r.GetValue(EpsilonScope),
+                WeightDecayConvention = r.GetValue(WeightDecayConvention),
+                Gpt2OutputProjectionInit = r.GetValue(Gpt2OutputInit),
+                InputMultiplier = r.GetValue(AlphaIn),
+                OutputMultiplier = r.GetValue(AlphaOut),
+                AttentionMultiplier = r.GetValue(AlphaAttn),
+            })));
+    }
+
+    /// <summary>The value of an integer option that must be at least 1.</summary>
+    public static int Positive(int value, string option) => value > 0
+        ? value
+        : throw new ArgumentOutOfRangeException(option, value, $"{option} must be at least 1 (valid range: 1 and above), but was {value}.");
+
+    /// <summary>An enum option written in kebab case (<c>residual-blocks</c>), case-insensitive.</summary>
+    public static T ParseEnum<T>(ArgumentResult result, string option) where T : struct, Enum
+    {
+        var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Empty;
+        var key = text.Replace("-", string.Empty, StringComparison.Ordinal);
+        if (Enum.TryParse<T>(key, ignoreCase: true, out var value) && Enum.IsDefined(value))
+        {
+            return value;
+        }
+
+        result.AddError($"{option} must be one of {string.Join(", ", Enum.GetNames<T>().Select(Kebab))}, but was '{text}'.");
+        return default;
+    }
+
+    /// <summary>A type or member name in kebab case: <c>HiddenWeight</c> is <c>hidden-weight</c>.</summary>
+    public static string Kebab(string name) => string.Concat(name.Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+
+    /// <summary>Runs <paramref name="create"/>; an engine error is re-thrown naming the command-line option that set the bad value.</summary>
+    private static T NamingOptions<T>(Func<T> create)
+    {
+        try
+        {
+            return create();
+        }
+        catch (ArgumentException e) when (e.ParamName is { } p && OptionOf.TryGetValue(p, out var option))
+        {
+            throw new ArgumentException($"{option}: {e.Message}", option, e);
+        }
+    }
+
+    private static int GreatestCommonDivisor(int a, int b) => b == 0 ? a : GreatestCommonDivisor(b, a % b);
+}

@@ -1,0 +1,12 @@
+namespace CompleteP.Cli;
+
+/// <summary>One row of a learning-rate sweep CSV: one model trained at one base learning rate and seed.</summary>
+/// <param name="Parameterization">The parameterization's name (<c>mup</c>, <c>completep</c>, ...).</param>
+/// <param name="Width">The model's width.</param>
+/// <param name="Depth">The model's depth.</param>
+/// <param name="BaseWidth">The base width the learning rate is given for.</param>
+/// <param name="BaseDepth">The base depth the learning rate is given for.</param>
+/// <param name="LearningRate">The base learning rate.</param>
+/// <param name="Seed">The seed.</param>
+/// <param name="Loss">The final loss; a run that diverged (a non-finite loss) is <see cref="double.PositiveInfinity"/>.</param>
+internal sealed record SweepRun(string Parameterization, int Width, int Depth, int BaseWidth, int BaseDepth, double LearningRate, long Seed, double Loss);

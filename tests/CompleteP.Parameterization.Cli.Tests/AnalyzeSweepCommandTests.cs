@@ -1,0 +1,152 @@
+using System.Text.Json;
+using CompleteP.Cli;
+using FluentAssertions;
+using Xunit;
+using static CompleteP.Tests.Cli.Completep;
+
+namespace CompleteP.Tests.Cli;
+
+public class AnalyzeSweepCommandTests
+{
+    private const string Header = "parameterization,width,depth,baseWidth,baseDepth,lr,seed,steps,trainLoss,valLoss,seconds,device";
+
+    private static string WriteCsv(params string[] lines)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"completep-sweep-{Guid.NewGuid():N}.csv");
+        File.WriteAllLines(path, lines);
+        return path;
+    }
+
+    private static List<JsonElement> Optima(string path, params string[] extra)
+    {
+        var (code, output, error) = Run(["analyze-sweep", path, "--format", "json", .. extra]);
+        code.Should().Be(0, error);
+        using var doc = JsonDocument.Parse(output);
+        return doc.RootElement.GetProperty("optima").EnumerateArray().Select(e => e.Clone()).ToList();
+    }
+
+    private static JsonElement At(List<JsonElement> optima, string parameterization, int width, int depth) => optima.Single(o =>
+        o.GetProperty("parameterization").GetString() == parameterization && o.GetProperty("width").GetInt32() == width && o.GetProperty("depth").GetInt32() == depth);
+
+    [Fact]
+    public void The_committed_depth_sweep_gives_the_optima_docs_report()
+    {
+        // docs/hyperparameter-transfer.md: muP 0.008 (1.850) -> 0.001 (1.976) -> 0.001 (2.054); CompleteP 0.004 -> 0.008 -> 0.008;
+        // muP's depth-2 optimum costs 2.450 at depth 8, CompleteP's 1.892.
+        var optima = Optima(RepositoryFile("docs/lr-sweep/lr-sweep.csv"));
+
+        optima.Should().HaveCount(6);
+        var mup8 = At(optima, "mup", 256, 8);
+        mup8.GetProperty("bestLearningRate").GetDouble().Should().Be(0.001);
+        mup8.GetProperty("loss").GetDouble().Should().BeApproximately(1.976, 5e-4);
+        mup8.GetProperty("drift").GetDouble().Should().Be(0.125);
+        mup8.GetProperty("lossAtBaseOptimum").GetDouble().Should().BeApproximately(2.450, 5e-4);
+        mup8.GetProperty("atGridEdge").GetBoolean().Should().BeTrue("0.001 is the lowest learning rate of the grid");
+        At(optima, "mup", 256, 2).GetProperty("bestLearningRate").GetDouble().Should().Be(0.008);
+        var completep32 = At(optima, "completep", 256, 32);
+        completep32.GetProperty("bestLearningRate").GetDouble().Should().Be(0.008);
+        completep32.GetProperty("drift").GetDouble().Should().Be(2);
+        completep32.GetProperty("curve").GetArrayLength().Should().Be(6);
+        At(optima, "completep", 256, 8).GetProperty("lossAtBaseOptimum").GetDouble().Should().BeApproximately(1.892, 5e-4);
+    }
+
+    [Fact]
+    public void The_table_has_one_row_per_shape_and_a_drift_line_per_parameterization()
+    {
+        var (code, output, error) = Run("analyze-sweep", RepositoryFile("docs/lr-sweep/width-sweep.csv"));
+
+        code.Should().Be(0, error);
+        output.Should().MatchRegex(@"│ sp +│ +512 │ +2 │ +0\.001 │ +1\.743 │ +1 │ +0\.125x │ +2\.518 │ lowest lr tried");
+        output.Should().Contain("sp (base width 128, depth 2): the best learning rate moves from 0.008 at the base shape to 0.001 (0.125x) at width 512, depth 2.");
+        output.Should().Contain("completep (base width 128, depth 2): the best learning rate stays at 0.008 at every shape.");
+    }
+
+    [Fact]
+    public void Markdown_is_a_markdown_table()
+    {
+        var (code, output, _) = Run("analyze-sweep", RepositoryFile("docs/lr-sweep/lr-sweep.csv"), "--format", "markdown", "--loss", "trainLoss");
+
+        code.Should().Be(0);
+        output.Should().Contain("| parameterization | width | depth | best lr | loss | seeds | drift | loss at base lr | note |")
+            .And.Contain("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+            .And.Contain("(trainLoss, mean over seeds");
+    }
+
+    [Fact]
+    public void Seeds_are_averaged_before_the_best_learning_rate_is_chosen()
+    {
+        // Seed 1 alone would pick 0.01 (1.0 < 1.1); the mean over both seeds picks 0.02 (1.15 < 1.5).
+        string path = WriteCsv(Header,
+            "mup,64,2,64,2,0.01,1,10,0,1.0,1,cpu", "mup,64,2,64,2,0.01,2,10,0,2.0,1,cpu",
+            "mup,64,2,64,2,0.02,1,10,0,1.1,1,cpu", "mup,64,2,64,2,0.02,2,10,0,1.2,1,cpu",
+            "mup,64,2,64,2,0.04,1,10,0,99,1,cpu", "mup,64,2,64,2,0.04,2,10,0,NaN,1,cpu");
+        try
+        {
+            var only = Optima(path).Should().ContainSingle().Subject;
+
+            only.GetProperty("bestLearningRate").GetDouble().Should().Be(0.02);
+            only.GetProperty("loss").GetDouble().Should().BeApproximately(1.15, 1e-12);
+            only.GetProperty("seeds").GetInt32().Should().Be(2);
+            only.GetProperty("atGridEdge").GetBoolean().Should().BeFalse();
+            only.GetProperty("curve")[2].GetProperty("loss").ValueKind.Should().Be(JsonValueKind.Null, "a run that diverged has no finite loss");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Columns_are_found_by_name_and_a_sweep_without_its_base_shape_has_no_drift()
+    {
+        string path = WriteCsv("lr,valLoss,depth,width,parameterization,baseDepth,baseWidth",
+            "0.01,2.0,8,128,completep,2,128", "0.02,1.9,8,128,completep,2,128");
+        try
+        {
+            var only = Optima(path).Should().ContainSingle().Subject;
+            only.GetProperty("depth").GetInt32().Should().Be(8);
+            only.GetProperty("bestLearningRate").GetDouble().Should().Be(0.02);
+            only.GetProperty("drift").ValueKind.Should().Be(JsonValueKind.Null);
+
+            var (_, table, _) = Run("analyze-sweep", path);
+            table.Should().Contain("no run at the base shape 128x2").And.Contain("completep (base width 128, depth 2): no run at the base shape, so no drift.");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Theory]
+    [InlineData("parameterization,width,depth,baseWidth,lr,valLoss", "mup,64,2,2,0.01,1", "no column 'baseDepth'")]
+    [InlineData(Header, "mup,64,2,64,2,fast,1,10,0,1.0,1,cpu", "line 2, column lr: 'fast' is not a number")]
+    [InlineData(Header, "mup,64,2,64,2,-0.01,1,10,0,1.0,1,cpu", "line 2, column lr: '-0.01' is not a learning rate")]
+    [InlineData(Header, "mup,0,2,64,2,0.01,1,10,0,1.0,1,cpu", "column width: '0' is not an integer of at least 1")]
+    [InlineData(Header, "mup,64,2,64,2,0.01,1,10,0,1.0,1", "line 2 has 11 fields, but the header has 12")]
+    [InlineData(Header, "", "has no runs")]
+    public void Bad_csv_exits_2_with_one_line_naming_the_line_and_column(string header, string row, string message)
+    {
+        string path = WriteCsv(header, row);
+        try
+        {
+            var (code, output, error) = Run("analyze-sweep", path);
+
+            code.Should().Be(CompletepCli.BadInput);
+            output.Should().BeEmpty();
+            error.TrimEnd().Split('\n').Should().ContainSingle().Which.Should().Contain(message).And.Contain(path);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void A_missing_file_exits_2()
+    {
+        var (code, _, error) = Run("analyze-sweep", "/no/such/sweep.csv");
+
+        code.Should().Be(CompletepCli.BadInput);
+        error.Should().Contain("no file '/no/such/sweep.csv'");
+    }
+}
