@@ -4,8 +4,8 @@ namespace CompleteP.Discovery;
 
 /// <summary>
 /// Finds the roles of a model's parameters and its residual branches, in named steps over its <see cref="ModuleTree"/>:
-/// refuse native transformer modules, find the blocks, infer the width, find each block's residual branches and
-/// their output projections, classify the modules outside the blocks, classify every parameter, check the buffers.
+/// refuse native transformer modules and weights kept as buffers, find the blocks, infer the width, find each block's
+/// residual branches and their output projections, classify the modules outside the blocks, classify every parameter.
 /// Declarations win over every inference; every problem is collected and thrown together.
 /// </summary>
 internal static class StructureDiscovery
@@ -23,6 +23,7 @@ internal static class StructureDiscovery
         var tree = ModuleTree.Of(model);
         var findings = new Findings();
         RefuseNative(tree, findings);
+        BufferCheck.Run(tree, findings); // first: a Linear whose weight is a buffer also hides its block
         findings.ThrowIfProblems();
 
         var (blocksDescription, blocks) = BlockFinder.Find(tree, declarations, findings);
@@ -62,7 +63,6 @@ internal static class StructureDiscovery
         }
 
         var parameters = ParameterClassifier.Classify(tree, blocks, branches, roles, inputs, readout, width, declarations, findings);
-        BufferCheck.Run(tree, findings);
         findings.ThrowIfProblems();
         var attention = tree.Modules.Where(m => m.Module is IScaledAttention).Select(m => (m.Name, (IScaledAttention)m.Module)).ToList();
         return new ModelStructure(tree, blocksDescription, blocks, branches, inputs, readout, attention, parameters, width, findings.Diagnostics);

@@ -40,8 +40,11 @@ public sealed class LlamaLikeAttention : nn.Module<LlamaLikeLayerInput, Tensor>
     private readonly int _heads;
     private readonly int _headDim;
 
-    public LlamaLikeAttention(int width, int headDim) : base(nameof(LlamaLikeAttention))
+    private readonly bool _calls;
+
+    public LlamaLikeAttention(int width, int headDim, bool calls) : base(nameof(LlamaLikeAttention))
     {
+        _calls = calls;
         _headDim = headDim;
         _heads = width / headDim;
         o_proj = nn.Linear(width, width, hasBias: false);
@@ -56,13 +59,14 @@ public sealed class LlamaLikeAttention : nn.Module<LlamaLikeLayerInput, Tensor>
         var x = input.HiddenStates;
         long b = x.shape[0], t = x.shape[1];
         Tensor Heads(Tensor y) => y.view(b, t, _heads, _headDim).transpose(1, 2);
-        var q = Rotate(Heads(q_proj.forward(x)), input.Cos, input.Sin);
-        var k = Rotate(Heads(k_proj.forward(x)), input.Cos, input.Sin);
-        var v = Heads(v_proj.forward(x));
+        Tensor Run(Linear l, Tensor y) => _calls ? l.call(y) : l.forward(y);
+        var q = Rotate(Heads(Run(q_proj, x)), input.Cos, input.Sin);
+        var k = Rotate(Heads(Run(k_proj, x)), input.Cos, input.Sin);
+        var v = Heads(Run(v_proj, x));
         var scores = q.matmul(k.transpose(-2, -1)) / Math.Sqrt(_headDim);
         var mask = ones(t, t, dtype: ScalarType.Bool, device: x.device).tril().logical_not();
         var weights = scores.masked_fill(mask, double.NegativeInfinity).softmax(-1);
-        return o_proj.forward(weights.matmul(v).transpose(1, 2).contiguous().view(b, t, _heads * _headDim));
+        return Run(o_proj, weights.matmul(v).transpose(1, 2).contiguous().view(b, t, _heads * _headDim));
     }
 
     private static Tensor Rotate(Tensor x, Tensor cos, Tensor sin)
@@ -79,15 +83,22 @@ public sealed class LlamaLikeMlp : nn.Module<Tensor, Tensor>
     private readonly Linear up_proj;
     private readonly Linear down_proj;
 
-    public LlamaLikeMlp(int width, int hidden) : base(nameof(LlamaLikeMlp))
+    private readonly bool _calls;
+
+    public LlamaLikeMlp(int width, int hidden, bool calls) : base(nameof(LlamaLikeMlp))
     {
+        _calls = calls;
         gate_proj = nn.Linear(width, hidden, hasBias: false);
         up_proj = nn.Linear(width, hidden, hasBias: false);
         down_proj = nn.Linear(hidden, width, hasBias: false);
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x) => down_proj.forward(nn.functional.silu(gate_proj.forward(x)) * up_proj.forward(x));
+    public override Tensor forward(Tensor x)
+    {
+        Tensor Run(Linear l, Tensor y) => _calls ? l.call(y) : l.forward(y);
+        return Run(down_proj, nn.functional.silu(Run(gate_proj, x)) * Run(up_proj, x));
+    }
 }
 
 public sealed class LlamaLikeLayer : nn.Module<LlamaLikeLayerInput, LlamaLikeLayerOutput>
@@ -98,25 +109,27 @@ public sealed class LlamaLikeLayer : nn.Module<LlamaLikeLayerInput, LlamaLikeLay
     private readonly LlamaLikeRmsNorm post_attention_layernorm;
     private readonly LlamaLikeAttention self_attn;
     private readonly HandScales _scales;
+    private readonly bool _calls;
 
-    public LlamaLikeLayer(int width, int headDim, int hidden, HandScales scales) : base(nameof(LlamaLikeLayer))
+    public LlamaLikeLayer(int width, int headDim, int hidden, HandScales scales, bool calls) : base(nameof(LlamaLikeLayer))
     {
         _scales = scales;
-        mlp = new LlamaLikeMlp(width, hidden);
+        _calls = calls;
+        mlp = new LlamaLikeMlp(width, hidden, calls);
         input_layernorm = new LlamaLikeRmsNorm(width);
         post_attention_layernorm = new LlamaLikeRmsNorm(width);
-        self_attn = new LlamaLikeAttention(width, headDim);
+        self_attn = new LlamaLikeAttention(width, headDim, calls);
         RegisterComponents();
     }
 
     public override LlamaLikeLayerOutput forward(LlamaLikeLayerInput input)
     {
         var residual = input.HiddenStates;
-        var h = input_layernorm.forward(residual);
-        h = residual + _scales.Residual * self_attn.forward(input with { HiddenStates = h });
+        var h = _calls ? input_layernorm.call(residual) : input_layernorm.forward(residual);
+        h = residual + _scales.Residual * (_calls ? self_attn.call(input with { HiddenStates = h }) : self_attn.forward(input with { HiddenStates = h }));
         residual = h;
-        h = post_attention_layernorm.forward(h);
-        return new LlamaLikeLayerOutput(residual + _scales.Residual * mlp.forward(h));
+        h = _calls ? post_attention_layernorm.call(h) : post_attention_layernorm.forward(h);
+        return new LlamaLikeLayerOutput(residual + _scales.Residual * (_calls ? mlp.call(h) : mlp.forward(h)));
     }
 }
 
@@ -128,12 +141,14 @@ public sealed class LlamaLikeModel : nn.Module<Tensor, Tensor>
     private readonly Tensor cos_cached;
     private readonly Tensor sin_cached;
     private readonly HandScales _scales;
+    private readonly bool _calls;
 
-    public LlamaLikeModel(int vocab, int width, int depth, int headDim, int hidden, int maxLength, HandScales scales) : base(nameof(LlamaLikeModel))
+    public LlamaLikeModel(int vocab, int width, int depth, int headDim, int hidden, int maxLength, HandScales scales, bool calls) : base(nameof(LlamaLikeModel))
     {
         _scales = scales;
+        _calls = calls;
         embed_tokens = nn.Embedding(vocab, width);
-        layers = new ModuleList<LlamaLikeLayer>(Enumerable.Range(0, depth).Select(_ => new LlamaLikeLayer(width, headDim, hidden, scales)).ToArray());
+        layers = new ModuleList<LlamaLikeLayer>(Enumerable.Range(0, depth).Select(_ => new LlamaLikeLayer(width, headDim, hidden, scales, calls)).ToArray());
         norm = new LlamaLikeRmsNorm(width);
         var inverse = 1.0 / pow(10000.0, arange(0, headDim, 2, dtype: ScalarType.Float32) / headDim);
         var angles = outer(arange(maxLength, dtype: ScalarType.Float32), inverse);
@@ -146,32 +161,42 @@ public sealed class LlamaLikeModel : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor ids)
     {
         long t = ids.shape[1];
-        var h = _scales.Embedding * embed_tokens.forward(ids);
+        var h = _scales.Embedding * (_calls ? embed_tokens.call(ids) : embed_tokens.forward(ids));
         var cos = cos_cached.narrow(0, 0, t).to(h.dtype);
         var sin = sin_cached.narrow(0, 0, t).to(h.dtype);
         foreach (var layer in layers)
         {
-            h = layer.forward(new LlamaLikeLayerInput(h, cos, sin)).HiddenStates;
+            h = (_calls ? layer.call(new LlamaLikeLayerInput(h, cos, sin)) : layer.forward(new LlamaLikeLayerInput(h, cos, sin))).HiddenStates;
         }
 
-        return norm.forward(h);
+        return _calls ? norm.call(h) : norm.forward(h);
     }
 }
 
-/// <summary>The causal LM: lm_head declared before the decoder, custom records in and out.</summary>
+/// <summary>
+/// The causal LM: lm_head declared before the decoder, custom records in and out. As public code writes it, children
+/// are called with .forward; <c>calls: true</c> makes the same model call them with .call (what the coordinate checks need).
+/// </summary>
 public sealed class LlamaLike : nn.Module<LlamaLikeInput, LlamaLikeOutput>, IHandScaled
 {
     private readonly Linear lm_head;
     private readonly LlamaLikeModel model;
 
-    public LlamaLike(int vocab, int width, int depth, int headDim = 16, int? hidden = null, int maxLength = 64) : base(nameof(LlamaLike))
+    private readonly bool _calls;
+
+    public LlamaLike(int vocab, int width, int depth, int headDim = 16, int? hidden = null, int maxLength = 64, bool calls = false) : base(nameof(LlamaLike))
     {
-        model = new LlamaLikeModel(vocab, width, depth, headDim, hidden ?? 2 * width, maxLength, Scales);
+        _calls = calls;
+        model = new LlamaLikeModel(vocab, width, depth, headDim, hidden ?? 2 * width, maxLength, Scales, calls);
         lm_head = nn.Linear(width, vocab, hasBias: false);
         RegisterComponents();
     }
 
     public HandScales Scales { get; } = new();
 
-    public override LlamaLikeOutput forward(LlamaLikeInput input) => new(Scales.Output * lm_head.forward(model.forward(input.InputIds)));
+    public override LlamaLikeOutput forward(LlamaLikeInput input)
+    {
+        var hidden = _calls ? model.call(input.InputIds) : model.forward(input.InputIds);
+        return new(Scales.Output * (_calls ? lm_head.call(hidden) : lm_head.forward(hidden)));
+    }
 }
