@@ -9,7 +9,7 @@ internal sealed class CoordCheckOptions
 {
     public Option<string> Parameterizations { get; } = new("--parameterizations") { Description = "comma-separated: sp, mup, completep, depth-mup, alpha=A", DefaultValueFactory = _ => "sp,mup,completep,depth-mup" };
 
-    public Option<string> Widths { get; } = new("--widths") { Description = "widths of the width sweep (at the base depth)", DefaultValueFactory = _ => "64,128,256" };
+    public Option<string> Widths { get; } = new("--widths") { Description = "widths of the width sweep (at the base depth)", DefaultValueFactory = _ => "64,128,256,512" };
 
     public Option<string> Depths { get; } = new("--depths") { Description = "depths of the depth sweep (at the base width)", DefaultValueFactory = _ => "2,4,8,16,32" };
 
@@ -19,9 +19,9 @@ internal sealed class CoordCheckOptions
 
     public Option<int> HeadDim { get; } = OptionFactory.Int("--head-dim", "attention head dimension", 32);
 
-    public Option<int> Steps { get; } = OptionFactory.Int("--steps", "steps to record (step 1 is before the first update)", 10);
+    public Option<int> Steps { get; } = OptionFactory.Int("--steps", "steps to record (step 1 is before the first update)", 6);
 
-    public Option<int> Seeds { get; } = OptionFactory.Int("--seeds", "number of seeds to average over", 1);
+    public Option<int> Seeds { get; } = OptionFactory.Int("--seeds", "number of seeds to average over", 3);
 
     public Option<double> LearningRate { get; } = new("--lr") { Description = "base learning rate", DefaultValueFactory = _ => 1e-3 };
 
@@ -47,6 +47,12 @@ internal sealed class CoordCheckOptions
 
     public Option<double> Tolerance { get; } = new("--tolerance") { Description = "how far a slope may stray from its prediction", DefaultValueFactory = _ => CoordinateCheckReport.DefaultTolerance };
 
+    public Option<string> VerdictMinWidth { get; } = new("--verdict-min-width")
+    {
+        Description = "narrowest width the width verdicts judge (narrower widths are measured and plotted only); 'auto' sets aside the narrowest width of a sweep of 3 or more, 'all' judges every width",
+        DefaultValueFactory = _ => "auto",
+    };
+
     public Option<bool> Laziness { get; } = new("--laziness") { Description = "also run the laziness check over the depths", DefaultValueFactory = _ => true };
 
     public Option<string> Out { get; } = new("--out") { Description = "output folder", DefaultValueFactory = _ => "coordcheck" };
@@ -54,7 +60,7 @@ internal sealed class CoordCheckOptions
     public IEnumerable<Option> All =>
     [
         Parameterizations, Widths, Depths, BaseWidth, BaseDepth, HeadDim, Steps, Seeds, LearningRate, InitStd, WeightDecay, Eps, Beta1, Beta2,
-        GradientClip, BatchSize, BlockSize, Modules, Metric, Tolerance, Laziness, Out,
+        GradientClip, BatchSize, BlockSize, Modules, Metric, Tolerance, VerdictMinWidth, Laziness, Out,
     ];
 
     /// <summary>The settings the options describe; a bad value or combination is a <see cref="UsageException"/> naming the option.</summary>
@@ -89,6 +95,26 @@ internal sealed class CoordCheckOptions
         }
 
         return settings;
+    }
+
+    /// <summary>The narrowest width the width verdicts judge: a number, all widths (null), or by default the second-narrowest of 3 or more.</summary>
+    public int? ReadVerdictMinWidth(ParseResult r, IReadOnlyList<int> widths)
+    {
+        string text = r.GetValue(VerdictMinWidth)!.Trim().ToLowerInvariant();
+        if (text == "all")
+        {
+            return null;
+        }
+
+        if (text == "auto")
+        {
+            var sorted = widths.Distinct().Order().ToList();
+            return sorted.Count >= 3 ? sorted[1] : null;
+        }
+
+        return int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int width) && width > 0
+            ? width
+            : throw new UsageException($"--verdict-min-width must be auto, all or a width of at least 1, but was '{text}'.");
     }
 
     private static Option<string> OneOf(Option<string> option, params string[] allowed)

@@ -23,9 +23,10 @@ public sealed class CoordinateCheckReport
     /// <summary>The default tolerance on a slope.</summary>
     public const double DefaultTolerance = 0.25;
 
-    private CoordinateCheckReport(CoordinateMetric metric, IReadOnlyList<SlopeVerdict> width, IReadOnlyList<SlopeVerdict> depth, IReadOnlyList<LazinessVerdict> laziness)
+    private CoordinateCheckReport(CoordinateMetric metric, IReadOnlyList<SlopeVerdict> width, IReadOnlyList<SlopeVerdict> depth, IReadOnlyList<LazinessVerdict> laziness, int? minVerdictWidth)
     {
         Metric = metric;
+        MinVerdictWidth = minVerdictWidth;
         WidthVerdicts = width;
         DepthVerdicts = depth;
         LazinessVerdicts = laziness;
@@ -33,6 +34,9 @@ public sealed class CoordinateCheckReport
 
     /// <summary>The metric the slopes were fitted on.</summary>
     public CoordinateMetric Metric { get; }
+
+    /// <summary>The narrowest width the width verdicts use (narrower widths are measured and plotted, not judged); null for all.</summary>
+    public int? MinVerdictWidth { get; }
 
     /// <summary>Verdicts across width.</summary>
     public IReadOnlyList<SlopeVerdict> WidthVerdicts { get; }
@@ -48,11 +52,21 @@ public sealed class CoordinateCheckReport
     /// <param name="laziness">Laziness measurements (may be empty).</param>
     /// <param name="metric">The metric to fit.</param>
     /// <param name="tolerance">How far a slope may stray from its prediction; greater than 0.</param>
+    /// <param name="minVerdictWidth">
+    /// Judge the width sweep from this width up (null: every width). At the narrowest widths some modules have not
+    /// reached their large-width size (with few heads, attention outputs are still shrinking toward it), a finite-width
+    /// effect that muP does not address; setting them aside judges the scaling, not the small-width transient.
+    /// </param>
     /// <returns>The report.</returns>
-    /// <exception cref="ArgumentOutOfRangeException">The tolerance is not greater than 0.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The tolerance is not greater than 0, or <paramref name="minVerdictWidth"/> is less than 1.</exception>
     public static CoordinateCheckReport Analyze(IEnumerable<CoordinateMeasurement> measurements, IEnumerable<LazinessMeasurement> laziness,
-        CoordinateMetric metric = CoordinateMetric.Rms, double tolerance = DefaultTolerance)
+        CoordinateMetric metric = CoordinateMetric.Rms, double tolerance = DefaultTolerance, int? minVerdictWidth = null)
     {
+        if (minVerdictWidth is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(minVerdictWidth), minVerdictWidth, "minVerdictWidth must be at least 1 (or null for every width).");
+        }
+
         ArgumentNullException.ThrowIfNull(measurements);
         ArgumentNullException.ThrowIfNull(laziness);
         if (!(tolerance > 0) || double.IsInfinity(tolerance))
@@ -67,7 +81,8 @@ public sealed class CoordinateCheckReport
         {
 
             // Width sweeps: rows at one depth across several widths.
-            foreach (var atDepth in byParameterization.GroupBy(r => r.Depth).Where(g => g.Select(r => r.Width).Distinct().Count() > 1))
+            foreach (var atDepth in byParameterization.GroupBy(r => r.Depth).Select(g => g.Where(r => r.Width >= (minVerdictWidth ?? 0)).ToList())
+                         .Where(g => g.Select(r => r.Width).Distinct().Count() > 1))
             {
                 width.AddRange(Fit(atDepth, r => r.Width, r => r.Module, metric, byParameterization.Key, SweepAxis.Width, tolerance, _ => 0.0));
             }
@@ -96,7 +111,7 @@ public sealed class CoordinateCheckReport
             return new LazinessVerdict(g.Key, SlopeOf(points), alpha == 0 ? 0 : alpha - 1, tolerance, points.Count);
         }).Where(v => v.Points > 1).ToList();
 
-        return new CoordinateCheckReport(metric, width, depth, lazy);
+        return new CoordinateCheckReport(metric, width, depth, lazy, minVerdictWidth);
     }
 
     /// <summary>The verdicts that failed.</summary>
@@ -109,6 +124,11 @@ public sealed class CoordinateCheckReport
     public string Summary()
     {
         var sb = new StringBuilder();
+        if (MinVerdictWidth is { } min)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"Width verdicts judge widths {min} and up; narrower widths are measured and plotted only.\n\n");
+        }
+
         sb.Append(CultureInfo.InvariantCulture, $"| parameterization | axis | verdict | modules x steps checked | worst slope (module, step) |\n|---|---|---|---:|---|\n");
         foreach (var (axis, verdicts) in new[] { (SweepAxis.Width, WidthVerdicts), (SweepAxis.Depth, DepthVerdicts) })
         {

@@ -12,9 +12,10 @@ public sealed record CoordinateCheckResult(IReadOnlyList<CoordinateMeasurement> 
     /// <summary>The verdicts of the measurements.</summary>
     /// <param name="metric">The metric whose slopes to fit. Default RMS.</param>
     /// <param name="tolerance">How far a slope may stray from its expected exponent. Default 0.25.</param>
+    /// <param name="minVerdictWidth">Judge the width sweep from this width up; null (the default) judges every width.</param>
     /// <returns>The report.</returns>
-    public CoordinateCheckReport Report(CoordinateMetric metric = CoordinateMetric.Rms, double tolerance = CoordinateCheckReport.DefaultTolerance) =>
-        CoordinateCheckReport.Analyze(Measurements, Laziness, metric, tolerance);
+    public CoordinateCheckReport Report(CoordinateMetric metric = CoordinateMetric.Rms, double tolerance = CoordinateCheckReport.DefaultTolerance, int? minVerdictWidth = null) =>
+        CoordinateCheckReport.Analyze(Measurements, Laziness, metric, tolerance, minVerdictWidth);
 
     /// <summary>The coordinate measurements as CSV (header <see cref="CoordinateMeasurement.CsvHeader"/>).</summary>
     /// <returns>The CSV text.</returns>
