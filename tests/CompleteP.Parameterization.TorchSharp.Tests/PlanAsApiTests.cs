@@ -1,0 +1,35 @@
+using CompleteP.Tests.Adapter.Models.Corpus;
+using FluentAssertions;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace CompleteP.Tests.Adapter;
+
+/// <summary>The "assert on your plan" example of docs/torchsharp-adapter.md, as a test: what a user's own unit test can pin.</summary>
+public class PlanAsApiTests
+{
+    [Fact]
+    public void My_model_gets_completep()
+    {
+        using var model = new CallGpt(vocab: 40, width: 64, depth: 3);
+        using var optimizer = torch.optim.AdamW(model.parameters());
+        var plan = Parameterize.Apply(model, optimizer, new ParameterizeOptions
+        {
+            Parameterization = Parameterization.CompleteP,
+            BaseShape = new ModelShape(width: 32, depth: 1),
+            HeadDim = 16,
+            Hyperparameters = new BaseHyperparameters(learningRate: 6e-3, initStd: 0.02, weightDecay: 0.1),
+        });
+
+        // The residual multiplier m_L^-1 = 1/3 lives in every output projection (weight and bias, attention and MLP).
+        plan.Rows.Where(r => r.Folded?.Kind == MultiplierKind.Residual).Should().HaveCount(3 * 2 * 2);
+        plan.Multipliers.Residual.Value.Should().BeApproximately(1.0 / 3, 1e-15);
+        // Table 1: a hidden weight's learning rate is eta * m_N^-1 * m_L^(alpha-1) = 6e-3 / 2 * 1.
+        plan["h.0.mlp.c_fc.weight"].Rule.LearningRate.Should().BeApproximately(3e-3, 1e-15);
+        plan["h.0.mlp.c_fc.weight"].Rule.Explained.LearningRate.Formula.Should().Be("eta * m_N^-1 * m_L^(alpha-1)");
+        // The folded output projection trains with c times that rate, and was drawn with c times the std.
+        plan["h.0.mlp.c_proj.weight"].Applied.LearningRate.Should().BeApproximately(3e-3 / 3, 1e-15);
+        plan["h.0.mlp.c_proj.weight"].Applied.InitStd.Should().BeApproximately(0.02 / Math.Sqrt(4 * 2) / 3, 1e-15);
+        plan.Diagnostics.Should().NotContain(d => d.Severity == DiagnosticSeverity.Warning);
+    }
+}
