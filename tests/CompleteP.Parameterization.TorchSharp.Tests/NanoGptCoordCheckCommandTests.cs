@@ -28,7 +28,7 @@ public class NanoGptCoordCheckCommandTests
                 "--out", folder);
 
             code.Should().Be(0, error);
-            error.Should().Contain("[1/6] sp width 32 depth 2 seed 0", "progress is reported per run");
+            error.Should().Contain("[1/18] sp width 32 depth 2 seed 0", "progress is reported per run (2 parameterizations x 3 shapes x 3 seeds)");
             output.Should().Contain("| completep | depth |").And.Contain("| completep | laziness |");
             foreach (var file in new[] { "coordcheck.csv", "coordcheck.json", "laziness.csv", "widthsweep.png", "depthsweep.png", "laziness.png", "summary.md" })
             {

@@ -1,3 +1,4 @@
+using TorchSharp;
 using CompleteP.Tests.Adapter.Models.Corpus;
 using FluentAssertions;
 using Xunit;
@@ -27,9 +28,11 @@ public class PlanAsApiTests
         // Table 1: a hidden weight's learning rate is eta * m_N^-1 * m_L^(alpha-1) = 6e-3 / 2 * 1.
         plan["h.0.mlp.c_fc.weight"].Rule.LearningRate.Should().BeApproximately(3e-3, 1e-15);
         plan["h.0.mlp.c_fc.weight"].Rule.Explained.LearningRate.Formula.Should().Be("eta * m_N^-1 * m_L^(alpha-1)");
-        // The folded output projection trains with c times that rate, and was drawn with c times the std.
+        // The folded output projection trains with c times that rate, and was drawn with c times the std
+        // (its width multiplier is fan-in / base fan-in = 256 / 128 = 2, so Table 1's std is sigma * 2^-1/2).
+        plan["h.0.mlp.c_proj.weight"].Rule.InitStd.Should().BeApproximately(0.02 / Math.Sqrt(2), 1e-15);
         plan["h.0.mlp.c_proj.weight"].Applied.LearningRate.Should().BeApproximately(3e-3 / 3, 1e-15);
-        plan["h.0.mlp.c_proj.weight"].Applied.InitStd.Should().BeApproximately(0.02 / Math.Sqrt(4 * 2) / 3, 1e-15);
+        plan["h.0.mlp.c_proj.weight"].Applied.InitStd.Should().BeApproximately(0.02 / Math.Sqrt(2) / 3, 1e-15);
         plan.Diagnostics.Should().NotContain(d => d.Severity == DiagnosticSeverity.Warning);
     }
 }
