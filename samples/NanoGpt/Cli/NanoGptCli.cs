@@ -5,7 +5,8 @@ namespace NanoGpt.Cli;
 /// <summary>
 /// The sample's command line: <c>train</c> (the demo), <c>plan</c> (what the parameterization
 /// did to the model), <c>sweep</c> (a learning-rate sweep to CSV), <c>plot-sweep</c> (that CSV as a PNG)
-/// and <c>coord-check</c> (coordinate checks and the laziness check, with plots). Exit codes: 0 success, 1 failure while running, 2 bad input (one line on
+/// <c>coord-check</c> (coordinate checks and the laziness check, with plots) and <c>bench-step</c> (the training step's
+/// time per shape, for the GPU benchmark against PyTorch). Exit codes: 0 success, 1 failure while running, 2 bad input (one line on
 /// standard error naming the option, the value and the valid range).
 /// </summary>
 public static class NanoGptCli
@@ -26,6 +27,7 @@ public static class NanoGptCli
         root.Subcommands.Add(SweepCommand.Create(output));
         root.Subcommands.Add(PlotSweepCommand.Create(output));
         root.Subcommands.Add(CoordCheckCommand.Create(output, error));
+        root.Subcommands.Add(BenchStepCommand.Create(output));
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -75,7 +75,8 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
     /// <summary>
     /// Appends <paramref name="maxNewTokens"/> sampled tokens to <paramref name="idx"/> [B, T], as
     /// nanoGPT's <c>generate</c> (call <c>eval()</c> first). Temperature divides the logits; a
-    /// <paramref name="topK"/> keeps only the k most likely tokens.
+    /// <paramref name="topK"/> keeps only the k most likely tokens. A <paramref name="generator"/> (a CPU generator:
+    /// TorchSharp has no other) makes the draws reproducible on any device.
     /// </summary>
     public Tensor Generate(Tensor idx, int maxNewTokens, double temperature = 1.0, int? topK = null, Generator? generator = null)
     {
@@ -94,7 +95,12 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
                 logits = logits.masked_fill(logits < values.narrow(1, values.shape[1] - 1, 1), double.NegativeInfinity);
             }
 
-            var next = torch.multinomial(logits.softmax(-1), 1, generator: generator);
+            // TorchSharp 0.107 makes CPU generators only (Generator's device argument is not passed to libtorch),
+            // so a seeded draw happens on the CPU: one small copy per token.
+            var probs = logits.softmax(-1); // [B, vocab]
+            var next = generator is null || probs.device_type == DeviceType.CPU
+                ? torch.multinomial(probs, 1, generator: generator)
+                : torch.multinomial(probs.cpu(), 1, generator: generator).to(probs.device); // [B, 1]
             tokens = torch.cat([tokens, next], 1);
         }
 

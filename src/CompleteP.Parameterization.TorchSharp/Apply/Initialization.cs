@@ -1,5 +1,6 @@
 using CompleteP.Discovery;
 using CompleteP.Rules;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace CompleteP;
@@ -34,10 +35,19 @@ internal static class Initialization
             {
                 p.Tensor.fill_(rule.InitKind == InitKind.Constant ? value : 0.0);
             }
-            else
+            else if (generator is null || p.Tensor.device_type == DeviceType.CPU)
             {
                 // nn.init.normal_ ignores its generator argument in TorchSharp 0.107.0; Tensor.normal_ honours it.
                 p.Tensor.normal_(0.0, value, generator);
+            }
+            else
+            {
+                // TorchSharp 0.107.0 creates CPU generators only (the device of new Generator(seed, device) is not passed to
+                // libtorch), and libtorch refuses a CPU generator for a CUDA tensor: draw on the CPU and copy, so a seed
+                // gives the same values on every device.
+                using var drawn = empty(p.Tensor.shape, dtype: p.Tensor.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32);
+                drawn.normal_(0.0, value, generator);
+                p.Tensor.copy_(drawn);
             }
         }
     }
