@@ -106,21 +106,26 @@ internal static class BenchStepCommand
             var errors = new List<Exception>();
             var threads = workers.Select(w => new Thread(() =>
             {
+                bool waited = false;
                 try
                 {
                     w.Steps(0, warmup);
                     Synchronize(device);
+                    waited = true;
                     ready.SignalAndWait();
                     w.Steps(warmup, steps);
                 }
-                catch (Exception e) when (e is not ThreadInterruptedException)
+                catch (Exception e)
                 {
                     lock (errors)
                     {
                         errors.Add(e);
                     }
 
-                    ready.RemoveParticipant();
+                    if (!waited)
+                    {
+                        ready.RemoveParticipant(); // let the others start the window without this run
+                    }
                 }
                 finally
                 {
