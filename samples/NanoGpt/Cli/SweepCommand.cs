@@ -12,8 +12,8 @@ namespace NanoGpt.Cli;
 /// fixed, and writes one CSV row per run with the final train and validation losses: the experiment
 /// behind "the best base learning rate stays best as the model grows" (hyperparameter transfer).
 /// <c>--parallel N</c> trains N runs at once on threads of this process: a small model leaves a GPU idle
-/// between its kernel launches, and N runs launch N times as many (docs/hyperparameter-transfer.md says how
-/// many fill an H200 at each shape). Each run draws its initialization and its batches from generators of its
+/// between its kernel launches, and N runs launch N times as many (how
+/// many fill an H200 at each shape: docs/gpu-training.md). Each run draws its initialization and its batches from generators of its
 /// own, so a run's losses do not depend on N or on what runs beside it; rows are written as runs finish.
 /// </summary>
 internal static class SweepCommand

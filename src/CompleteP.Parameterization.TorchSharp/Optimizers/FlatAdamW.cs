@@ -17,7 +17,7 @@ namespace CompleteP.Optimizers;
 /// <para>
 /// Use it where the optimizer step matters: on a GPU, with many tensors (deep models: a 32-block GPT has about 400),
 /// where TorchSharp's AdamW is launch-bound (measured on an H200 at width 128, depth 32: see
-/// <c>benchmarks/README.md</c>). On a CPU it gives the same numbers at about the same speed.
+/// <c>docs/gpu-training.md</c>). On a CPU it gives the same numbers at about the same speed.
 /// </para>
 /// <para>
 /// It is an <see cref="AdamW"/>, so it is the one-line change: build it where you built <c>torch.optim.AdamW</c>
