@@ -6,7 +6,7 @@ namespace CompleteP.Cli;
 /// The <c>completep</c> command line: <c>plan</c>, <c>explain</c> and <c>analyze-sweep</c>. Exit codes: 0 success, 1 failure while running,
 /// 2 bad input (one line on standard error naming the parameter, the value and the valid range).
 /// </summary>
-public static class CompletepCli
+internal static class CompletepCli
 {
     /// <summary>Exit code for bad input.</summary>
     public const int BadInput = 2;
