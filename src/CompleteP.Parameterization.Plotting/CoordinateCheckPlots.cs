@@ -1,7 +1,6 @@
 using System.Globalization;
 using CompleteP.Plotting.Internal;
 using CompleteP.CoordinateChecks;
-using ParameterizationName = CompleteP.Parameterization;
 
 namespace CompleteP.Plotting;
 
@@ -349,7 +348,7 @@ public static class CoordinateCheckPlots
     {
         try
         {
-            return ParameterizationName.Parse(name).DepthExponent;
+            return Parameterization.Parse(name).DepthExponent;
         }
         catch (ArgumentException)
         {
