@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CompleteP.Cli;
 
 namespace NanoGpt.Cli;
 
@@ -12,7 +13,7 @@ namespace NanoGpt.Cli;
 public static class NanoGptCli
 {
     /// <summary>Exit code for bad input.</summary>
-    public const int BadInput = 2;
+    public const int BadInput = CommandLineRunner.BadInput;
 
     /// <summary>Parses and runs a command line.</summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)
@@ -29,41 +30,6 @@ public static class NanoGptCli
         root.Subcommands.Add(CoordCheckCommand.Create(output, error));
         root.Subcommands.Add(BenchStepCommand.Create(output));
 
-        var parsed = root.Parse(args);
-        if (parsed.Errors.Count > 0)
-        {
-            var first = parsed.Errors[0];
-            string message = OneLine(first.Message);
-            string? option = OptionOf(first.SymbolResult);
-            error.WriteLine($"nanogpt: {(option is not null && !message.Contains(option, StringComparison.Ordinal) ? option + ": " : string.Empty)}{message}");
-            return BadInput;
-        }
-
-        try
-        {
-            return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
-        }
-        catch (UsageException e)
-        {
-            error.WriteLine($"nanogpt: {OneLine(e.Message)}");
-            return BadInput;
-        }
+        return CommandLineRunner.Run<UsageException>(root, args, output, error, "nanogpt", helpHint: false);
     }
-
-    /// <summary>The name of the option a parse error belongs to, if any.</summary>
-    private static string? OptionOf(System.CommandLine.Parsing.SymbolResult? result)
-    {
-        for (var r = result; r is not null; r = r.Parent)
-        {
-            if (r is System.CommandLine.Parsing.OptionResult o)
-            {
-                return o.Option.Name;
-            }
-        }
-
-        return null;
-    }
-
-    private static string OneLine(string message) =>
-        string.Join(" ", message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }

@@ -117,9 +117,9 @@ public sealed class TinyShakespeare : IDisposable
         ArgumentNullException.ThrowIfNull(starts);
         var data = starts.device_type == DeviceType.CPU ? Data(split) : OnDevice(split, starts.device);
         using var scope = torch.NewDisposeScope();
-        var positions = starts.unsqueeze(1) + torch.arange(blockSize, dtype: ScalarType.Int64, device: starts.device); // [B, T]
-        var x = data.take(positions); // [B, T]
-        var y = data.take(positions + 1); // [B, T], x shifted by one
+        var positions = starts.unsqueeze(1) + torch.arange(blockSize, dtype: ScalarType.Int64, device: starts.device); // (B, T)
+        var x = data.take(positions); // (B, T)
+        var y = data.take(positions + 1); // (B, T), x shifted by one
         return (x.MoveToOuterDisposeScope(), y.MoveToOuterDisposeScope());
     }
 

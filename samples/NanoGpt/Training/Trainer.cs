@@ -40,7 +40,7 @@ public static class Trainer
         var schedule = optim.lr_scheduler.LambdaLR(optimizer, settings.LrFactor);
         var step = new TrainingStep(model, optimizer, plan, settings.GradClip);
         using var generator = new Generator((ulong)settings.Seed);
-        using var starts = DrawStarts(data, DataSplit.Train, settings.Steps, settings.BatchSize, settings.BlockSize, generator, device); // [steps, B]
+        using var starts = DrawStarts(data, DataSplit.Train, settings.Steps, settings.BatchSize, settings.BlockSize, generator, device); // (steps, B)
         var curve = new List<LossPoint>(settings.Steps);
         var pending = new List<(int Step, Tensor Loss, double Issued)>();
         var clock = Stopwatch.StartNew();
@@ -51,7 +51,7 @@ public static class Trainer
             {
                 using (var scope = torch.NewDisposeScope())
                 {
-                    var (x, y) = data.Window(DataSplit.Train, starts[i], settings.BlockSize); // [B, T] each, on the device
+                    var (x, y) = data.Window(DataSplit.Train, starts[i], settings.BlockSize); // (B, T) each, on the device
                     pending.Add((i, step.Run(x, y).DetachFromDisposeScope(), clock.Elapsed.TotalSeconds));
                     schedule.step();
                 }
@@ -80,7 +80,7 @@ public static class Trainer
         using var noGrad = torch.no_grad();
         using var generator = new Generator((ulong)seed);
         using var scope = torch.NewDisposeScope();
-        using var starts = DrawStarts(data, split, batches, batchSize, blockSize, generator, device); // [batches, B]
+        using var starts = DrawStarts(data, split, batches, batchSize, blockSize, generator, device); // (batches, B)
         model.eval();
         var total = torch.zeros([], device: device);
         for (int i = 0; i < batches; i++)

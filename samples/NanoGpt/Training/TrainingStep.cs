@@ -62,7 +62,7 @@ public sealed class TrainingStep
     public Tensor Run(Tensor x, Tensor y)
     {
         _optimizer.zero_grad();
-        var loss = _model.Loss(x, y); // [] mean cross-entropy
+        var loss = _model.Loss(x, y); // () mean cross-entropy
         loss.backward();
         if (_gradClip > 0 && _optimizer is not FlatAdamW)
         {

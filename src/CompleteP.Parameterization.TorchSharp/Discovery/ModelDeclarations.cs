@@ -111,4 +111,15 @@ public sealed record ModelDeclarations
         ArgumentException.ThrowIfNullOrWhiteSpace(parameterPattern);
         return this with { Roles = [.. Roles, new RoleDeclaration(parameterPattern, role, isBias)] };
     }
+
+    /// <summary>Value equality, the lists compared element by element.</summary>
+    /// <param name="other">The other declarations.</param>
+    /// <returns>True when every declaration is equal.</returns>
+    public bool Equals(ModelDeclarations? other) =>
+        other is not null && BlocksName == other.BlocksName && ResidualBranchNames.SequenceEqual(other.ResidualBranchNames)
+        && OutputProjectionNames.SequenceEqual(other.OutputProjectionNames) && OutputMultiplierInForward == other.OutputMultiplierInForward
+        && ReadoutName == other.ReadoutName && Roles.SequenceEqual(other.Roles);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(BlocksName, ResidualBranchNames.Count, OutputProjectionNames.Count, OutputMultiplierInForward, ReadoutName, Roles.Count);
 }

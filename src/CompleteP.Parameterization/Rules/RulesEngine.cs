@@ -102,14 +102,16 @@ public static class RulesEngine
 
         switch (tensor.Role)
         {
-            case TensorRole.Embedding:
+            // Embedding and unembedding share a row of Table 1: base init, learning rate and decay; the unembedding's
+            // width factor is its forward multiplier alpha_out * m_N^-1 (ForwardMultipliers.Output).
+            case TensorRole.Embedding or TensorRole.Unembedding:
                 return Make(
                     tensor.IsBias ? InitRule.Constant(0) : InitRule.Normal(sigma),
                     eta,
                     tensor.IsBias ? noDecay : lambda,
                     Epsilon(modelWidth),
                     modelWidth,
-                    "embedding");
+                    tensor.Role == TensorRole.Embedding ? "embedding" : "unembedding (readout)");
 
             case TensorRole.HiddenNorm:
                 return Make(
@@ -161,15 +163,6 @@ public static class RulesEngine
                     Epsilon(modelWidth),
                     modelWidth,
                     "final norm");
-
-            case TensorRole.Unembedding:
-                return Make(
-                    tensor.IsBias ? InitRule.Constant(0) : InitRule.Normal(sigma),
-                    eta,
-                    tensor.IsBias ? noDecay : lambda,
-                    Epsilon(modelWidth),
-                    modelWidth,
-                    "unembedding (readout)");
 
             default:
                 throw new ArgumentOutOfRangeException(nameof(tensor), tensor.Role, $"Unknown role {tensor.Role}.");
