@@ -149,7 +149,8 @@ public static class Parameterize
         DescribeAttention(structure, rules, findings);
         if (hooks.Count > 0)
         {
-            findings.Info("(hooks)", $"{hooks.Count} forward hook(s) apply multipliers ({string.Join("; ", hooks)}): TorchSharp runs a hook only for module.call(...), so each is verified to fire.");
+            findings.Info("(hooks)", $"{hooks.Count} forward hook(s) apply multipliers ({string.Join("; ", hooks)}): TorchSharp runs a hook only for module.call(...), so each is verified to fire on " +
+                                     "options.SampleForward, or else on the model's first forward through model.call(...); a model whose own forward is invoked with model.forward(...) is not checked there: pass SampleForward.");
         }
 
         return ParameterizationPlan.Create(rules, rows, hooks, attention, structure.Diagnostics.Concat(findings.Diagnostics));
@@ -203,7 +204,7 @@ public static class Parameterize
         {
             throw new ParameterClassificationException(silent.Select(name =>
                 $"the multiplier hook on '{name}' ({plan.Hooks.First(h => h.ModuleName == name).Reason}) did not fire on options.SampleForward: TorchSharp runs forward hooks only when a module is invoked with .call(x), " +
-                $"so '{name}' is invoked through .forward(x) or not at all. Invoke it with .call(x){(plan.Hooks.Any(h => h.Reason.Contains("tied", StringComparison.Ordinal)) ? ", or untie the readout from the embedding (then the multiplier is folded)" : ", or use the default MultiplierMode.Fold")}.").ToList());
+                $"so '{name}' is invoked through .forward(x) or not at all. Invoke it with .call(x){(plan.Hooks.Any(h => h.Reason.Contains("tied", StringComparison.Ordinal)) ? ", or add a final norm with a gain after the blocks, or untie the readout from the embedding (then the multiplier is folded)" : ", or use the default MultiplierMode.Fold")}.").ToList());
         }
 
         return true;
@@ -260,7 +261,7 @@ public static class Parameterize
             {
                 throw new InvalidOperationException(
                     $"CompleteP.Parameterization: the multiplier hook(s) on {string.Join(", ", silent.Select(s => $"'{s.Hook.ModuleName}'"))} did not fire on the model's first forward, so the forward pass lacks " +
-                    $"{string.Join("; ", silent.Select(s => s.Hook.ToString()))}. TorchSharp runs forward hooks only when a module is invoked with .call(x), not .forward(x): invoke it with .call(x), or untie the readout so that the multiplier is folded.");
+                    $"{string.Join("; ", silent.Select(s => s.Hook.ToString()))}. TorchSharp runs forward hooks only when a module is invoked with .call(x), not .forward(x): invoke it with .call(x), or use the default MultiplierMode.Fold (the multiplier is then folded into the weights).");
             }
         });
     }
