@@ -68,6 +68,21 @@ public class ModelStylesTests
     }
 
     [Fact]
+    public void An_embedding_padding_row_stays_zero_after_the_re_initialization()
+    {
+        // LLaMA- and Phi-style code builds nn.Embedding(vocab, width, padding_idx: config.PadTokenId): TorchSharp zeroes that
+        // row and never updates it. Before, Apply's re-initialization filled it with N(0, sigma) values it kept forever.
+        using var model = new LlamaLike(vocab: 40, width: 64, depth: 2, paddingIdx: 39);
+        using var optimizer = optim.AdamW(model.parameters());
+        var plan = Parameterize.Apply(model, optimizer, CompletePFrom32x1());
+
+        var table = model.get_parameter("model.embed_tokens.weight")!;
+        table[39].abs().max().item<float>().Should().Be(0f, "the padding row stays zero");
+        table[..39].std().item<float>().Should().BeApproximately((float)plan["model.embed_tokens.weight"].Applied.InitValue, 0.01f, "the other rows are re-initialized");
+        plan.Diagnostics.Should().Contain(d => d.Subject == "model.embed_tokens.weight" && d.Message.Contains("row 39") && d.Message.Contains("padding_idx"));
+    }
+
+    [Fact]
     public void Hooks_cannot_scale_a_branch_that_takes_a_record_and_the_refusal_says_to_fold()
     {
         using var model = new LlamaLike(vocab: 40, width: 64, depth: 2);

@@ -80,13 +80,14 @@ public static class Parameterize
         }
 
         var rules = RulesEngine.Compute(new RuleSetup(options.Parameterization, baseShape!, target, options.HeadDim, options.Hyperparameters, options.RuleOptions));
-        var plan = BuildPlan(structure, rules, options.Multipliers, options.Declarations, baseFanIns);
+        var paddingRows = options.Initialize ? Initialization.PaddingRows(structure) : new Dictionary<string, long[]>();
+        var plan = BuildPlan(structure, rules, options.Multipliers, options.Declarations, baseFanIns, paddingRows);
 
         // Check everything before changing anything.
         OptimizerRegrouping.Validate(optimizer, structure, options.Parameterization);
         bool verified = VerifyHooks(model, structure, plan, options.SampleForward);
 
-        Initialization.Apply(structure.Parameters, plan, options.Generator, options.Initialize);
+        Initialization.Apply(structure.Parameters, plan, options.Generator, options.Initialize, paddingRows);
         Install(model, optimizer, structure, plan, verified, options.Logger);
         return (plan, structure);
     }
@@ -138,9 +139,15 @@ public static class Parameterize
     }
 
     private static ParameterizationPlan BuildPlan(ModelStructure structure, RuleSet rules, MultiplierMode mode, ModelDeclarations declarations,
-        IReadOnlyDictionary<string, long>? baseFanIns)
+        IReadOnlyDictionary<string, long>? baseFanIns, IReadOnlyDictionary<string, long[]>? paddingRows = null)
     {
         var findings = new Findings();
+        foreach (var (name, zero) in paddingRows ?? new Dictionary<string, long[]>())
+        {
+            findings.Info(name, $"row{(zero.Length == 1 ? "" : "s")} {string.Join(", ", zero.Take(8))} of the table {(zero.Length == 1 ? "is" : "are")} zero before the re-initialization (an embedding's padding_idx, " +
+                                "which gets no gradient): kept at zero.");
+        }
+
         var (folded, hooks) = MultiplierPlacement.Decide(structure, rules.Multipliers, mode, declarations, findings);
         findings.ThrowIfProblems();
         var rows = structure.Parameters.Select(p => new PlanRow(p.Name, p.Shape, rules.RuleFor(Describe(p, baseFanIns)), p.SharedWith,
