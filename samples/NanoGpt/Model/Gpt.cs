@@ -8,9 +8,8 @@ namespace NanoGpt;
 /// Karpathy's nanoGPT GPT (model.py) in TorchSharp, with nanoGPT's module and parameter names
 /// (<c>transformer.wte.weight</c>, <c>transformer.h.0.attn.c_attn.weight</c>, ..., <c>lm_head.weight</c>).
 /// Parameters keep TorchSharp's default init; CompleteP.Parameterization's <c>Parameterize.Apply</c>
-/// re-initializes them and folds the multipliers into the weights, except the logit multiplier of the
-/// tied <c>lm_head</c>, which stays a forward hook: every submodule is invoked through <c>call</c>,
-/// so that hook and the coordinate checks' recording hooks fire.
+/// re-initializes them and folds every multiplier into the weights; every submodule is invoked through <c>call</c>,
+/// so the coordinate checks' recording hooks (and <c>MultiplierMode.Hooks</c>) see them all.
 /// </summary>
 public sealed class Gpt : nn.Module<Tensor, Tensor>
 {

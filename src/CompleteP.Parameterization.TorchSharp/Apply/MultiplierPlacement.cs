@@ -18,11 +18,11 @@ internal static class MultiplierPlacement
     {
         var folded = new Dictionary<string, FoldedMultiplier>(StringComparer.Ordinal);
         var hooks = new List<MultiplierHook>();
-        void Fold(IEnumerable<DiscoveredParameter> rows, MultiplierKind kind)
+        void Fold(IEnumerable<DiscoveredParameter> rows, MultiplierKind kind, ScaledValue? value = null)
         {
             foreach (var p in rows)
             {
-                folded[p.Name] = new FoldedMultiplier(kind, multipliers[kind]);
+                folded[p.Name] = new FoldedMultiplier(kind, value ?? multipliers[kind]);
             }
         }
 
@@ -102,8 +102,20 @@ internal static class MultiplierPlacement
             {
                 bool inFolded = mode == MultiplierMode.Fold && multipliers.Embedding.Value != 1.0;
                 var value = inFolded ? multipliers.Output.DividedBy("alpha_in", multipliers.Embedding.Value) : multipliers.Output;
-                Hook(tiedReadout, MultiplierKind.Output, value,
-                    mode == MultiplierMode.Hooks ? "MultiplierMode.Hooks" : $"its weight is tied to the embedding {string.Join(", ", readoutRows.Where(r => r.IsInput).Select(r => r.Name))}, which must not carry the logit multiplier");
+                string table = string.Join(", ", readoutRows.Where(r => r.IsInput).Select(r => r.Name));
+                if (mode == MultiplierMode.Fold && FinalNormGain(structure) is { } norm)
+                {
+                    // The tied table is also the embedding and must not carry the logit multiplier. The logits are linear in
+                    // the gain and shift of the final norm, whose output the readout reads: fold it there (no hook to be skipped).
+                    Fold(norm.Rows.Concat(readoutRows.Where(r => !r.IsInput)), MultiplierKind.Output, value);
+                    findings.Info(norm.Module.Name, $"the unembedding multiplier {value} is folded into the gain and shift of the final norm '{norm.Module.Name}', whose output the readout " +
+                                                    $"'{tiedReadout.Name}' (tied to {table}) maps to the logits; exact when '{norm.Module.Name}' feeds only the readout.");
+                }
+                else
+                {
+                    Hook(tiedReadout, MultiplierKind.Output, value,
+                        mode == MultiplierMode.Hooks ? "MultiplierMode.Hooks" : $"its weight is tied to the embedding {table}, which must not carry the logit multiplier, and no final norm with a gain follows the blocks");
+                }
             }
             else if (structure.Readout is { } readout && mode == MultiplierMode.Hooks)
             {
@@ -113,13 +125,45 @@ internal static class MultiplierPlacement
             {
                 Fold(readoutRows, MultiplierKind.Output);
             }
+            else if (declarations.LogitsFromEmbedding && mode == MultiplierMode.Fold && FinalNormGain(structure) is { } norm)
+            {
+                var value = multipliers.Embedding.Value != 1.0 ? multipliers.Output.DividedBy("alpha_in", multipliers.Embedding.Value) : multipliers.Output;
+                Fold(norm.Rows, MultiplierKind.Output, value);
+                findings.Info(norm.Module.Name, $"the unembedding multiplier {value} is folded into the gain and shift of the final norm '{norm.Module.Name}', whose output the forward multiplies " +
+                                                "by the embedding table (declared with .LogitsFromEmbeddingTable()); exact when its output feeds only the logits.");
+            }
+            else if (declarations.LogitsFromEmbedding)
+            {
+                findings.Problem($"the logits need the unembedding multiplier {multipliers.Output}, declared to come from the embedding table with .LogitsFromEmbeddingTable(), but " +
+                                 (mode == MultiplierMode.Hooks
+                                     ? "MultiplierMode.Hooks cannot hook a matmul: use the default MultiplierMode.Fold."
+                                     : "no single final norm with a gain follows the blocks to fold it into: multiply the logits by plan.Multipliers.Output in the forward and declare .OutputMultiplierAppliedInForward() instead."));
+            }
             else
             {
-                findings.Problem($"the logits need the unembedding multiplier {multipliers.Output}, and no readout was found: declare the Linear that computes the logits with .Readout(\"name\"); " +
-                                 "if the forward computes them from the embedding table (x @ wte.weight.T) or with a Linear that is not registered, multiply them by plan.Multipliers.Output in the forward and declare .OutputMultiplierAppliedInForward().");
+                string fix = FinalNormGain(structure) is { } finalNorm && structure.Parameters.Any(p => p.IsInput)
+                    ? $"if the forward computes them from the embedding table after the final norm '{finalNorm.Module.Name}' (x @ wte.weight.T), declare .LogitsFromEmbeddingTable() (the multiplier is then folded into that norm's gain and shift); " +
+                      "if it computes them with a Linear that is not registered, multiply them by plan.Multipliers.Output in the forward and declare .OutputMultiplierAppliedInForward()."
+                    : "if the forward computes them from the embedding table (x @ wte.weight.T) or with a Linear that is not registered, multiply them by plan.Multipliers.Output in the forward and declare .OutputMultiplierAppliedInForward().";
+                findings.Problem($"the logits need the unembedding multiplier {multipliers.Output}, and no readout was found: declare the Linear that computes the logits with .Readout(\"name\"); " + fix);
             }
         }
 
         return (folded, hooks);
+    }
+
+    /// <summary>The norm after the last block (the final norm) with its gain and shift, or null when there is none, several, or it has no gain.</summary>
+    private static (TreeModule Module, IReadOnlyList<DiscoveredParameter> Rows)? FinalNormGain(ModelStructure structure)
+    {
+        if (structure.Blocks.Count == 0)
+        {
+            return null;
+        }
+
+        int lastBlock = structure.Blocks[^1].Index;
+        var norms = structure.Parameters.Where(p => p.Role == TensorRole.FinalNorm && p.SharedWith.Count == 0)
+            .GroupBy(p => p.ModuleName).Select(g => (Module: structure.Tree.Find(g.Key)!, Rows: (IReadOnlyList<DiscoveredParameter>)g.ToList()))
+            .Where(n => n.Module.Index > lastBlock && n.Rows.Any(r => !r.IsBias)).ToList();
+        return norms.Count == 1 ? norms[0] : null;
     }
 }

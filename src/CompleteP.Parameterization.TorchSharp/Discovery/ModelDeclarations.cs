@@ -92,6 +92,18 @@ public sealed record ModelDeclarations
     /// <returns>The declarations with this one added.</returns>
     public ModelDeclarations OutputMultiplierAppliedInForward() => this with { OutputMultiplierInForward = true };
 
+    /// <summary>Whether the logits are declared to come from the embedding table (see <see cref="LogitsFromEmbeddingTable"/>).</summary>
+    public bool LogitsFromEmbedding { get; init; }
+
+    /// <summary>
+    /// Declares that the forward computes the logits from the embedding table after the final norm
+    /// (<c>logits = matmul(ln_f(x), wte.weight.T)</c>, as GPT-2 ports do), with no readout module. The unembedding
+    /// multiplier is then folded into the gain and shift of the final norm (the norm after the last block), which is exact
+    /// when that norm's output feeds only the logits. The model's code is not changed.
+    /// </summary>
+    /// <returns>The declarations with this one added.</returns>
+    public ModelDeclarations LogitsFromEmbeddingTable() => this with { LogitsFromEmbedding = true };
+
     /// <summary>Declares the readout (unembedding) module.</summary>
     /// <param name="moduleName">Its name in <c>named_modules()</c>, e.g. <c>lm_head</c>.</param>
     /// <returns>The declarations with this one added.</returns>

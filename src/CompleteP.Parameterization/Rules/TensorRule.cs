@@ -99,7 +99,9 @@ public sealed record TensorRule
         Guard.PositiveFinite(c.Value, "multiplier");
         string symbol = "c_" + multiplier.Kind.ToString().ToLowerInvariant();
         var e = Explained;
-        var init = e.Init.Kind == InitKind.Normal ? InitRule.Normal(e.Init.Value.Times(symbol, c.Value)) : e.Init;
+        // A constant init (a norm's gain of 1, when the logit multiplier is folded into the final norm) scales like a std.
+        var init = e.Init.Kind == InitKind.Normal ? InitRule.Normal(e.Init.Value.Times(symbol, c.Value))
+            : e.Init.Value.Value == 0 ? e.Init : new InitRule(InitKind.Constant, e.Init.Value.Times(symbol, c.Value));
         var decay = WeightDecayConvention == WeightDecayConvention.Coupled && e.WeightDecay.Value != 0 ? e.WeightDecay.DividedBy(symbol, c.Value) : e.WeightDecay;
         return new TensorRule(Role, IsBias, WidthMultiplier,
             new RuleExplanation(init, e.LearningRate.Times(symbol, c.Value), decay, e.AdamEpsilon.DividedBy(symbol, c.Value)),
