@@ -130,8 +130,8 @@ public sealed record ModelDeclarations
     public bool Equals(ModelDeclarations? other) =>
         other is not null && BlocksName == other.BlocksName && ResidualBranchNames.SequenceEqual(other.ResidualBranchNames)
         && OutputProjectionNames.SequenceEqual(other.OutputProjectionNames) && OutputMultiplierInForward == other.OutputMultiplierInForward
-        && ReadoutName == other.ReadoutName && Roles.SequenceEqual(other.Roles);
+        && LogitsFromEmbedding == other.LogitsFromEmbedding && ReadoutName == other.ReadoutName && Roles.SequenceEqual(other.Roles);
 
     /// <inheritdoc />
-    public override int GetHashCode() => HashCode.Combine(BlocksName, ResidualBranchNames.Count, OutputProjectionNames.Count, OutputMultiplierInForward, ReadoutName, Roles.Count);
+    public override int GetHashCode() => HashCode.Combine(BlocksName, ResidualBranchNames.Count, OutputProjectionNames.Count, OutputMultiplierInForward, LogitsFromEmbedding, ReadoutName, Roles.Count);
 }
