@@ -8,7 +8,11 @@ namespace CompleteP;
 /// Decides where each forward multiplier acts. Folded (the default): the residual multiplier into each branch's
 /// output projection, <c>alpha_in</c> into every input table, the unembedding multiplier into an untied readout;
 /// a readout tied to the embedding keeps a hook (its table is also the embedding, which must not carry the logit
-/// multiplier). Hooks: on each branch, input and readout module. A multiplier of exactly 1 is placed nowhere.
+/// multiplier, and carries <c>alpha_in</c>: the hook applies <c>alpha_out / m_N / alpha_in</c>, even where the unembedding
+/// multiplier alone is 1). Where the forward computes the logits itself (<c>.OutputMultiplierAppliedInForward()</c>,
+/// perhaps from the token table) <c>alpha_in</c> is a hook on the input modules, so that the table stays free of it; with
+/// no readout at all and no such declaration, folding <c>alpha_in</c> is refused. Hooks: on each branch, input and readout
+/// module. A multiplier of exactly 1 is placed nowhere.
 /// </summary>
 internal static class MultiplierPlacement
 {
@@ -69,43 +73,64 @@ internal static class MultiplierPlacement
             }
         }
 
-        // alpha_in, on every input table and input layer.
+        // alpha_in, on every input table and input layer. When the forward computes the logits itself (possibly from the
+        // token table, x @ wte.weight.T), folding alpha_in into the tables would scale those logits too: it is a hook then.
+        bool hookInputs = mode == MultiplierMode.Hooks || declarations.OutputMultiplierInForward;
         if (multipliers.Embedding.Value != 1.0)
         {
-            if (mode == MultiplierMode.Hooks)
+            if (hookInputs)
             {
+                string reason = mode == MultiplierMode.Hooks
+                    ? "MultiplierMode.Hooks"
+                    : "the forward computes the logits (.OutputMultiplierAppliedInForward()), perhaps from this table, which must then not carry alpha_in";
                 foreach (var input in structure.Inputs)
                 {
-                    Hook(input, MultiplierKind.Embedding, multipliers.Embedding, "MultiplierMode.Hooks");
+                    Hook(input, MultiplierKind.Embedding, multipliers.Embedding, reason);
                 }
 
-                foreach (var raw in structure.Parameters.Where(p => p.IsInput && !structure.Inputs.Any(i => i.Name == p.ModuleName)))
+                foreach (var raw in structure.Parameters.Where(p => p.IsInput && !HeldByInput(structure, p)))
                 {
-                    findings.Problem($"'{raw.Name}' is an input table held by no input module, so no hook can scale it by alpha_in: use the default MultiplierMode.Fold.");
+                    findings.Problem(mode == MultiplierMode.Hooks
+                        ? $"'{raw.Name}' is an input table held by no input module, so no hook can scale it by alpha_in: use the default MultiplierMode.Fold."
+                        : $"'{raw.Name}' is an input table held by no input module, so no hook can scale it by alpha_in ({multipliers.Embedding}), and folding alpha_in into it would also scale logits " +
+                          "that the forward computes from it (.OutputMultiplierAppliedInForward()): hold the table in an Embedding module, or leave options.RuleOptions.InputMultiplier at 1.");
                 }
             }
             else
             {
+                if (structure.Readout is null && structure.Blocks.Count > 0)
+                {
+                    findings.Problem($"no readout was found, so the logits may come from the embedding table (x @ wte.weight.T), and folding alpha_in ({multipliers.Embedding}) into the tables would scale them too: " +
+                                     "declare the Linear that computes the logits with .Readout(\"name\"), or, for logits computed in the forward, declare .OutputMultiplierAppliedInForward() (alpha_in then acts through hooks on the embeddings).");
+                }
+
                 Fold(structure.Parameters.Where(p => p.IsInput), MultiplierKind.Embedding);
             }
         }
 
-        // The unembedding multiplier alpha_out * m_N^-1, on the logits.
-        if (multipliers.Output.Value != 1.0)
+        // The unembedding multiplier alpha_out * m_N^-1, on the logits. A readout tied to a table that carries alpha_in
+        // needs alpha_out * m_N^-1 / alpha_in, which is not 1 even where the unembedding multiplier is.
+        var readoutRows = structure.Parameters.Where(p => p.IsReadout).ToList();
+        bool inFolded = !hookInputs && multipliers.Embedding.Value != 1.0;
+        if (declarations.OutputMultiplierInForward)
         {
-            var readoutRows = structure.Parameters.Where(p => p.IsReadout).ToList();
-            if (declarations.OutputMultiplierInForward)
+            if (multipliers.Output.Value != 1.0)
             {
                 findings.Info("(logits)", $"the unembedding multiplier {multipliers.Output} is applied by the model's own forward (declared with .OutputMultiplierAppliedInForward()).");
             }
-            else if (structure.ReadoutIsTied && structure.Readout is { } tiedReadout)
+        }
+        else if (structure.ReadoutIsTied && structure.Readout is { } tiedReadout)
+        {
+            var value = inFolded ? multipliers.Output.DividedBy("alpha_in", multipliers.Embedding.Value) : multipliers.Output;
+            if (value.Value != 1.0)
             {
-                bool inFolded = mode == MultiplierMode.Fold && multipliers.Embedding.Value != 1.0;
-                var value = inFolded ? multipliers.Output.DividedBy("alpha_in", multipliers.Embedding.Value) : multipliers.Output;
                 Hook(tiedReadout, MultiplierKind.Output, value,
-                    mode == MultiplierMode.Hooks ? "MultiplierMode.Hooks" : $"its weight is tied to the embedding {string.Join(", ", readoutRows.Where(r => r.IsInput).Select(r => r.Name))}, which must not carry the logit multiplier");
+                    mode == MultiplierMode.Hooks ? "MultiplierMode.Hooks" : $"its weight is tied to the embedding {string.Join(", ", readoutRows.Where(r => r.IsInput).Select(r => r.Name))}, which must not carry the logit multiplier{(inFolded ? " and carries alpha_in" : string.Empty)}");
             }
-            else if (structure.Readout is { } readout && mode == MultiplierMode.Hooks)
+        }
+        else if (multipliers.Output.Value != 1.0)
+        {
+            if (structure.Readout is { } readout && mode == MultiplierMode.Hooks)
             {
                 Hook(readout, MultiplierKind.Output, multipliers.Output, "MultiplierMode.Hooks");
             }
@@ -122,4 +147,8 @@ internal static class MultiplierPlacement
 
         return (folded, hooks);
     }
+
+    /// <summary>Whether an input module holds the tensor under one of its names (a tied table's first name may be the readout's).</summary>
+    private static bool HeldByInput(ModelStructure structure, DiscoveredParameter p) =>
+        structure.Inputs.Any(i => i.Name == p.ModuleName || p.SharedWith.Any(a => a.LastIndexOf('.') is var dot && dot >= 0 && a[..dot] == i.Name));
 }

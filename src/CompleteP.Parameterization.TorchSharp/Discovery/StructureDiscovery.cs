@@ -43,6 +43,8 @@ internal static class StructureDiscovery
                 findings.ThrowIfProblems();
             }
 
+            RefuseLoneBlocks(tree, findings);
+            findings.ThrowIfProblems();
             (roles, inputs, readout, width) = WidthOnly.Find(tree, declarations, findings);
             findings.ThrowIfProblems();
         }
@@ -66,6 +68,32 @@ internal static class StructureDiscovery
         findings.ThrowIfProblems();
         var attention = tree.Modules.Where(m => m.Module is IScaledAttention).Select(m => (m.Name, (IScaledAttention)m.Module)).ToList();
         return new ModelStructure(tree, blocksDescription, blocks, branches, inputs, readout, attention, parameters, width, findings.Diagnostics);
+    }
+
+    /// <summary>
+    /// A model without repeated blocks is read as a width-only network (an MLP: its first Linear the input, its last the
+    /// readout, norms hidden norms). A module that holds a norm and a Linear like a pre-LN residual block (one block
+    /// alone, or blocks of different types) would be read that way in silence, with the wrong depth and roles: refused.
+    /// </summary>
+    private static void RefuseLoneBlocks(ModuleTree tree, Findings findings)
+    {
+        foreach (var m in tree.Modules.Where(m => m.Name.Length > 0 && !ModuleKinds.IsContainer(m.Module) && !ModuleKinds.IsLinear(m.Module) && !ModuleKinds.IsNorm(m.Module)))
+        {
+            var below = tree.Subtree(m).Skip(1).ToList();
+            if (below.Any(b => ModuleKinds.IsNorm(b.Module) && tree.OwnParameters(b).Any()) && below.Any(b => ModuleKinds.IsLinear(b.Module) && ModuleKinds.LinearShape(b.Module) is not null)
+                && !tree.Modules.Any(o => o != m && o.Name.Length > 0 && ModuleTree.IsInside(m.Name, o.Name) && !ModuleKinds.IsContainer(o.Module)))
+            {
+                findings.Problem($"'{m.Name}' ({m.TypeName}) holds a norm and Linears like a residual block, but no group of repeated blocks was found (a single block, or blocks of different types), " +
+                                 $"so the model would be read as a width-only network with the wrong depth and roles: declare the blocks with a pattern that matches them, .Blocks(\"{BlockPattern(m.Name)}\").");
+            }
+        }
+    }
+
+    /// <summary>A pattern for .Blocks that matches a block and its numbered siblings: <c>block_0</c> gives <c>block_*</c>.</summary>
+    private static string BlockPattern(string name)
+    {
+        string trimmed = name.TrimEnd("0123456789".ToCharArray());
+        return trimmed.Length < name.Length ? trimmed + "*" : name + "*";
     }
 
     /// <summary>TorchSharp's native transformer modules run their layers in libtorch: nothing in them can be reached, scaled or folded.</summary>
