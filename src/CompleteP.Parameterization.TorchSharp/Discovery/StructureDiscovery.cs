@@ -27,6 +27,7 @@ internal static class StructureDiscovery
         findings.ThrowIfProblems();
 
         var (blocksDescription, blocks) = BlockFinder.Find(tree, declarations, findings);
+        SharedModules(tree, blocks, findings);
         findings.ThrowIfProblems();
         Dictionary<string, TensorRole> roles;
         IReadOnlyList<TreeModule> inputs;
@@ -68,6 +69,27 @@ internal static class StructureDiscovery
         findings.ThrowIfProblems();
         var attention = tree.Modules.Where(m => m.Module is IScaledAttention).Select(m => (m.Name, (IScaledAttention)m.Module)).ToList();
         return new ModelStructure(tree, blocksDescription, blocks, branches, inputs, readout, attention, parameters, width, findings.Diagnostics);
+    }
+
+    /// <summary>
+    /// A module registered in two places (TorchSharp lists its parameters once, under the first name). A block used at two
+    /// depths (weights shared across depth, as ALBERT does) is refused: the depth rules count blocks, and the second use would
+    /// be invisible. A shared module inside or outside the blocks is a warning: its tensors follow the rule of its first place.
+    /// </summary>
+    private static void SharedModules(ModuleTree tree, IReadOnlyList<TreeModule> blocks, Findings findings)
+    {
+        foreach (var (name, first) in tree.Aliases)
+        {
+            if (blocks.Any(b => b.Name == first))
+            {
+                findings.Problem($"'{name}' is the block '{first}' registered a second time: a block used at two depths shares its weights across depth, which the depth rules do not cover " +
+                                 "(they count blocks, and the second use has no parameters of its own, so the depth would be read too small): build each block as its own module.");
+            }
+            else
+            {
+                findings.Warn(name, $"the module '{first}' is registered here a second time: TorchSharp lists its parameters once, under '{first}', so they follow the rule of that place.");
+            }
+        }
     }
 
     /// <summary>
