@@ -114,7 +114,9 @@ public static class ParameterizedCheckpoint
     /// <summary>
     /// Loads weights and plan into a freshly built model of the same architecture, re-attaches the
     /// plan (forward multipliers, optimizer groups) and restores the optimizer state if it was saved.
-    /// The files are checked against the manifest first.
+    /// The files are checked against the manifest first. Each group keeps the plan's learning rate (the
+    /// base of a schedule; TorchSharp's schedulers keep no state): set the schedule's factor for the step
+    /// you resume at (<see cref="GroupLearningRates.SetFactor"/>) before the next step.
     /// </summary>
     /// <param name="model">A fresh model of the saved architecture and shape.</param>
     /// <param name="optimizer">Its optimizer, built from <c>model.parameters()</c>.</param>
@@ -151,7 +153,15 @@ public static class ParameterizedCheckpoint
         Parameterize.Attach(model, optimizer, plan, declarations);
         if (withOptimizer)
         {
+            // The saved state holds each group's learning rate at the step of the save (a schedule's value); TorchSharp's
+            // schedulers keep no state, so a schedule resumes from the plan's rates, its base: keep those.
+            var groups = optimizer.ParamGroups.OfType<TorchSharp.Modules.ParamGroup>().ToList();
+            var rates = groups.Select(g => (g.LearningRate, g.InitialLearningRate)).ToList();
             ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(OptimizerPath(path));
+            for (int i = 0; i < groups.Count; i++)
+            {
+                (groups[i].LearningRate, groups[i].InitialLearningRate) = rates[i];
+            }
         }
 
         return plan;
