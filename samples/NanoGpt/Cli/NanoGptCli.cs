@@ -13,6 +13,9 @@ public static class NanoGptCli
     /// <summary>Exit code for bad input.</summary>
     public const int BadInput = 2;
 
+    /// <summary>Exit code for a failure while running (training went to NaN or infinity).</summary>
+    public const int Failed = 1;
+
     /// <summary>Parses and runs a command line.</summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
@@ -45,6 +48,12 @@ public static class NanoGptCli
         {
             error.WriteLine($"nanogpt: {OneLine(e.Message)}");
             return BadInput;
+        }
+        catch (CompleteP.NonFiniteValueException e)
+        {
+            // Training went to NaN or infinity (train, coord-check, sweep): stop with the step and the module, not a stack trace.
+            error.WriteLine($"nanogpt: stopped: {OneLine(e.Message)}");
+            return Failed;
         }
     }
 

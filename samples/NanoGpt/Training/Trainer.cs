@@ -11,6 +11,8 @@ public static class Trainer
     /// Trains <paramref name="model"/> with <paramref name="optimizer"/> (already parameterized)
     /// and returns the loss of every step. <paramref name="progress"/> gets the latest point and
     /// the mean training loss since the previous report, every <see cref="TrainSettings.LogInterval"/> steps and at the end.
+    /// A loss that is NaN or infinite stops the run with a <see cref="CompleteP.NonFiniteValueException"/> that names the step
+    /// and the module whose output first held the value.
     /// </summary>
     public static IReadOnlyList<LossPoint> Train(Gpt model, optim.Optimizer optimizer, TinyShakespeare data, TrainSettings settings,
         Device device, Action<LossPoint, double>? progress = null)
@@ -35,6 +37,11 @@ public static class Trainer
             var (x, y) = data.GetBatch(DataSplit.Train, settings.BatchSize, settings.BlockSize, generator, device);
             optimizer.zero_grad();
             var loss = model.Loss(x, y);
+            float value = loss.item<float>();
+
+            // NaN or an infinity stops the run at the step, before an update spreads it: the step's forward runs again to name
+            // the module where it first appears.
+            CompleteP.NonFiniteValues.ThrowIfNonFinite(value, step + 1, model, () => model.Loss(x, y), "train");
             loss.backward();
             if (settings.GradClip > 0)
             {
@@ -44,7 +51,7 @@ public static class Trainer
             optimizer.step();
             schedule.step();
 
-            var point = new LossPoint(step, loss.item<float>(), clock.Elapsed.TotalSeconds);
+            var point = new LossPoint(step, value, clock.Elapsed.TotalSeconds);
             curve.Add(point);
             sinceReport += point.TrainLoss;
             if ((step + 1) % settings.LogInterval == 0 || step == settings.Steps - 1)

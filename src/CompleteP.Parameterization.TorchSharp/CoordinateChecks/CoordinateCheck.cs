@@ -32,6 +32,7 @@ public static class CoordinateCheck
     /// <param name="progress">Told after each run; null for silence.</param>
     /// <returns>Every measurement.</returns>
     /// <exception cref="CoordinateCheckRefusedException">A module the check records never ran through <c>call</c>.</exception>
+    /// <exception cref="NonFiniteValueException">A run's loss or a recorded module's output became NaN or infinite: the message names the run, the step and the module where it first appears.</exception>
     public static CoordinateCheckResult Run(
         Func<int, int, nn.Module<Tensor, Tensor>> modelFactory,
         Func<int, int, (Tensor Input, Tensor Target)> batches,
@@ -57,6 +58,7 @@ public static class CoordinateCheck
     /// <param name="progress">Told after each run; null for silence.</param>
     /// <returns>Every measurement.</returns>
     /// <exception cref="CoordinateCheckRefusedException">A module the check records never ran through <c>call</c>.</exception>
+    /// <exception cref="NonFiniteValueException">A run's loss or a recorded module's output became NaN or infinite: the message names the run, the step and the module where it first appears.</exception>
     public static CoordinateCheckResult Run<TModel, TBatch>(
         Func<int, int, TModel> modelFactory,
         Func<int, int, TBatch> batches,
@@ -181,11 +183,13 @@ public static class CoordinateCheck
         return (model, optimizer, plan, structure);
     }
 
-    private static void TrainStep(nn.Module model, optim.Optimizer optimizer, ParameterizationPlan plan, Func<Tensor> loss, double clip)
+    /// <summary>One training step; <paramref name="check"/> sees the loss after the forward pass, before anything is updated.</summary>
+    private static void TrainStep(nn.Module model, optim.Optimizer optimizer, ParameterizationPlan plan, Func<Tensor> loss, double clip, Action<double> check)
     {
         optimizer.zero_grad();
         using var scope = NewDisposeScope();
         var value = loss();
+        check(value.to(ScalarType.Float64).item<double>());
         value.backward();
         if (clip > 0)
         {
@@ -193,6 +197,23 @@ public static class CoordinateCheck
         }
 
         optimizer.step();
+    }
+
+    /// <summary>
+    /// Stops a run whose loss or recorded activations hold NaN or an infinity at a step, naming the step and the module where
+    /// the value first appears (the forward pass of the step run again, every module watched).
+    /// </summary>
+    private static void StopIfNonFinite(double loss, IEnumerable<CoordinateMeasurement> recorded, int step, nn.Module model, Action forward, string run)
+    {
+        var activation = recorded.FirstOrDefault(m => m.Step == step && !(double.IsFinite(m.Rms) && double.IsFinite(m.MeanAbs)));
+        if (double.IsFinite(loss) && activation is null)
+        {
+            return;
+        }
+
+        string? source = NonFiniteValues.Locate(model, forward) ?? activation?.Module;
+        throw NonFiniteValues.Exception(step, activation is not null ? "activation" : "loss",
+            activation is not null ? $"NaN or infinite in '{activation.Module}'" : double.IsNaN(loss) ? "NaN" : "infinite", source, $"coordinate check ({run})");
     }
 
     private static List<CoordinateMeasurement> OneRun<TModel, TBatch>(
@@ -206,11 +227,18 @@ public static class CoordinateCheck
         var modules = RecordedModules(structure, settings.ModulePatterns);
         using var recorder = new ActivationRecorder(modules, parameterization.Name, width, depth, seed);
         model.train();
+        string run = $"{parameterization}, width {width}, depth {depth}, seed {seed}";
         for (int step = 1; step <= settings.Steps; step++)
         {
             recorder.Step = step;
             var batch = batches(step - 1, seed);
-            TrainStep(model, optimizer, plan, () => loss(model, batch), settings.GradientClip);
+            int current = step;
+            TrainStep(model, optimizer, plan, () => loss(model, batch), settings.GradientClip, value =>
+            {
+                recorder.Step = 0; // the forward that looks for the source records nothing
+                StopIfNonFinite(value, recorder.Measurements, current, model, () => loss(model, batch), run);
+                recorder.Step = current;
+            });
         }
 
         var silent = recorder.Silent;
@@ -325,7 +353,8 @@ public static class CoordinateCheck
         var input64 = batch.Input.is_floating_point() ? batch.Input.to(ScalarType.Float64) : batch.Input;
         var before = model.parameters().Select(p => p.detach().clone()).ToList();
         model.train();
-        TrainStep(model, optimizer, plan, () => loss(model.call(input64), batch.Target), settings.GradientClip);
+        TrainStep(model, optimizer, plan, () => loss(model.call(input64), batch.Target), settings.GradientClip,
+            value => StopIfNonFinite(value, [], 1, model, () => loss(model.call(input64), batch.Target), $"laziness check, {parameterization}, width {width}, depth {depth}, seed {seed}"));
         removers.ForEach(r => r());
         var silent = branches.Where(b => !inputs.ContainsKey(b.name)).Select(b => b.name).ToList();
         if (silent.Count > 0)
