@@ -163,6 +163,7 @@ public static class CoordinateCheck
         where TModel : nn.Module
     {
         var model = modelFactory(width, depth);
+        RefuseDropout(model);
         if (dtype is { } t)
         {
             model.to(t);
@@ -180,7 +181,47 @@ public static class CoordinateCheck
             Declarations = settings.Declarations,
             Generator = generator,
         });
+        InitializeFrozen(structure, plan, generator);
         return (model, optimizer, plan, structure);
+    }
+
+    /// <summary>
+    /// Frozen tensors keep what the model's constructor drew from torch's process-wide generator (Apply re-draws only the
+    /// trainable ones): in a coordinate check they are initialized by the plan too, from the run's generator, so that a run
+    /// depends on its seed alone, whatever other threads draw meanwhile.
+    /// </summary>
+    private static void InitializeFrozen(ModelStructure structure, ParameterizationPlan plan, Generator generator)
+    {
+        using var noGrad = no_grad();
+        foreach (var p in structure.Parameters.Where(p => !p.Trainable && p.Tensor.is_floating_point() && p.Tensor.device_type != DeviceType.META))
+        {
+            var rule = plan[p.Name].Applied;
+            if (rule.InitKind == Rules.InitKind.Normal && rule.InitValue > 0)
+            {
+                p.Tensor.normal_(0.0, rule.InitValue, generator);
+            }
+            else
+            {
+                p.Tensor.fill_(rule.InitKind == Rules.InitKind.Constant ? rule.InitValue : 0.0);
+            }
+        }
+    }
+
+    /// <summary>Dropout draws from torch's process-wide generator at every step: a check with it would not reproduce, and parallel runs would change each other.</summary>
+    private static void RefuseDropout(nn.Module model)
+    {
+        var dropouts = ModuleTree.Of(model).Modules
+            .Where(m => m.Module.GetType().Name.Contains("Dropout", StringComparison.Ordinal)
+                        && m.Module.GetType().GetProperty("p")?.GetValue(m.Module) is double p && p > 0)
+            .Select(m => m.Display)
+            .ToList();
+        if (dropouts.Count > 0)
+        {
+            throw new CoordinateCheckRefusedException(dropouts,
+                $"The coordinate check refuses dropout ({string.Join(", ", dropouts.Take(5).Select(d => $"'{d}'"))}{(dropouts.Count > 5 ? ", ..." : string.Empty)} with p > 0): it draws from torch's " +
+                "process-wide generator at every step, so the check would not reproduce from its seeds, and checks running in parallel would change each other's results. " +
+                "Build the model with dropout 0 for the check (dropout does not change how activations scale with width and depth).");
+        }
     }
 
     /// <summary>One training step; <paramref name="check"/> sees the loss after the forward pass, before anything is updated.</summary>
