@@ -1,7 +1,6 @@
 using System.Globalization;
 using CompleteP.Plotting.Internal;
 using CompleteP.CoordinateChecks;
-using ParameterizationName = CompleteP.Parameterization;
 
 namespace CompleteP.Plotting;
 
@@ -84,15 +83,7 @@ public static class CoordinateCheckPlots
         string pngPath,
         IReadOnlyList<int>? steps = null,
         Func<string, bool>? moduleFilter = null)
-    {
-        var rows = CheckData(data, nameof(data));
-        CheckCommon(metric, pngPath);
-        int depth = Sweeps.FixedSize(rows, SweepAxis.Width)
-            ?? throw new ArgumentException(
-                $"data has no width sweep: every depth ({Sweeps.Join(rows.Select(r => r.Depth).Distinct().Order())}) was measured at a single width.",
-                nameof(data));
-        Sweep(rows, SweepAxis.Width, depth, metric, pngPath, steps, moduleFilter);
-    }
+        => SweepAlong(SweepAxis.Width, data, metric, pngPath, steps, moduleFilter);
 
     /// <summary>
     /// Draws a depth sweep: as <see cref="WidthSweep"/>, with x the depth (log2 axis). Modules in blocks are
@@ -117,15 +108,7 @@ public static class CoordinateCheckPlots
         string pngPath,
         IReadOnlyList<int>? steps = null,
         Func<string, bool>? moduleFilter = null)
-    {
-        var rows = CheckData(data, nameof(data));
-        CheckCommon(metric, pngPath);
-        int width = Sweeps.FixedSize(rows, SweepAxis.Depth)
-            ?? throw new ArgumentException(
-                $"data has no depth sweep: every width ({Sweeps.Join(rows.Select(r => r.Width).Distinct().Order())}) was measured at a single depth.",
-                nameof(data));
-        Sweep(rows, SweepAxis.Depth, width, metric, pngPath, steps, moduleFilter);
-    }
+        => SweepAlong(SweepAxis.Depth, data, metric, pngPath, steps, moduleFilter);
 
     /// <summary>
     /// Draws the laziness check (after Dey et al. 2025, Figure 6): x is the depth L (log2 axis), y the
@@ -225,6 +208,21 @@ public static class CoordinateCheckPlots
         CoordinateMetric.DeltaRms => "rms of output change since step 1",
         _ => throw new ArgumentOutOfRangeException(nameof(metric), metric, "metric must be MeanAbs, Rms or DeltaRms."),
     };
+
+    /// <summary>Checks the arguments of <see cref="WidthSweep"/> or <see cref="DepthSweep"/> and draws the sweep along <paramref name="axis"/>.</summary>
+    private static void SweepAlong(
+        SweepAxis axis, IEnumerable<CoordinateMeasurement> data, CoordinateMetric metric, string pngPath,
+        IReadOnlyList<int>? steps, Func<string, bool>? moduleFilter)
+    {
+        var rows = CheckData(data, nameof(data));
+        CheckCommon(metric, pngPath);
+        var (swept, held) = axis == SweepAxis.Width ? ("width", "depth") : ("depth", "width");
+        int fixedSize = Sweeps.FixedSize(rows, axis)
+            ?? throw new ArgumentException(
+                $"data has no {swept} sweep: every {held} ({Sweeps.Join(rows.Select(r => axis == SweepAxis.Width ? r.Depth : r.Width).Distinct().Order())}) was measured at a single {swept}.",
+                nameof(data));
+        Sweep(rows, axis, fixedSize, metric, pngPath, steps, moduleFilter);
+    }
 
     private static void Sweep(
         List<CoordinateMeasurement> rows, SweepAxis axis, int fixedSize, CoordinateMetric metric, string pngPath,
@@ -350,7 +348,7 @@ public static class CoordinateCheckPlots
     {
         try
         {
-            return ParameterizationName.Parse(name).DepthExponent;
+            return Parameterization.Parse(name).DepthExponent;
         }
         catch (ArgumentException)
         {

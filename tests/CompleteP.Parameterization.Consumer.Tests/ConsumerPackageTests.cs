@@ -109,6 +109,7 @@ public class ConsumerPackageTests : IClassFixture<LocalFeed>
         Value("plan rows").Should().Be("53", "the plan has one row per parameter");
         Number("hidden lr").Should().BeApproximately(6e-3 / 2, 1e-15, "eta * m_N^-1 * m_L^0 with m_N = 64 / 32");
         Number("loss before").Should().BeApproximately(Math.Log(32), 0.05, "with std-0.02 weights the logits start near 0: cross-entropy ln(vocab)");
+        Number("gradient norm").Should().BeGreaterThan(0, "the fold-aware clipping measured the unfolded model's gradient norm");
         Number("loss after").Should().BeLessThan(Number("loss before"), "one AdamW step lowers the loss on its own batch");
         Value("coordinate check").Should().Be("passed");
         printed.Should().Contain("h.0.mlp.c_fc.weight").And.Contain("eta * m_N^-1 * m_L^(alpha-1)", "the plan table is printed with formulas");

@@ -125,6 +125,21 @@ public sealed class HandComputedRulesTests
     }
 
     [Fact]
+    public void A_multiplier_folded_into_a_norm_scales_its_constant_gain_init_like_a_std()
+    {
+        // The logit multiplier of a tied readout is folded into the final norm: V = c g starts at c, a shift at 0.
+        var rules = Rules(Parameterization.MuP, 128, 2, 512, 2, 64, Eta, Sigma, Lambda, Eps);
+        var fold = new FoldedMultiplier(MultiplierKind.Output, ScaledValue.Constant(0.25));
+
+        var gain = rules[TensorRole.FinalNorm].Folded(fold);
+        gain.InitKind.Should().Be(InitKind.Constant);
+        gain.InitValue.Should().Be(0.25);
+        gain.LearningRate.Should().Be(Eta * 0.25);
+        gain.AdamEpsilon.Should().Be(Eps / 0.25);
+        rules.RuleFor(new TensorDescriptor(TensorRole.FinalNorm, isBias: true)).Folded(fold).InitValue.Should().Be(0.0, "a zero shift stays zero");
+    }
+
+    [Fact]
     public void SP_ignores_epsilon_scope_and_fan_ins()
     {
         var options = new RuleOptions { EpsilonScope = EpsilonScope.Global };

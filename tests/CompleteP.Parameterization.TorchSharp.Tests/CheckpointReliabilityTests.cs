@@ -10,10 +10,10 @@ using static CompleteP.Tests.Adapter.TestSupport;
 namespace CompleteP.Tests.Adapter;
 
 /// <summary>
-/// Checkpoints under faults: a save that fails mid-write leaves the previous checkpoint readable and no temporary files;
-/// files of two saves mixed (a save interrupted between its renames) and damaged files are refused on Load; a process
-/// killed while it saves again and again leaves a checkpoint that loads; and a run resumed in a new process reproduces the
-/// uninterrupted run's losses step for step for AdamW, Adam, SGD (SP) and FlatAdamW.
+/// Checkpoints under faults: a save that fails while writing, or is killed at any rename of its commit, leaves the previous
+/// checkpoint readable (and the next save cleans up); files of two saves mixed and damaged files are refused on Load; a
+/// process killed while it saves again and again leaves a checkpoint that loads; and a run resumed in a new process
+/// reproduces the uninterrupted run's losses step for step for AdamW, Adam, SGD (SP) and FlatAdamW.
 /// </summary>
 public class CheckpointReliabilityTests : IDisposable
 {
@@ -99,6 +99,46 @@ public class CheckpointReliabilityTests : IDisposable
     }
 
     [Fact]
+    public void A_save_interrupted_while_committing_leaves_the_previous_checkpoint_readable()
+    {
+        string path = Path.Combine(_folder, "commit.bin");
+        var files = new[] { path, ParameterizedCheckpoint.PlanPath(path), ParameterizedCheckpoint.OptimizerPath(path), ParameterizedCheckpoint.ManifestPath(path) };
+        var stages = files.Select(f => "aside:" + f).Concat(files.SkipLast(1).Select(f => "commit:" + f)).ToList();
+        foreach (string killAfter in stages)
+        {
+            var (model, optimizer, plan) = Trained(steps: 1);
+            ParameterizedCheckpoint.Save(model, plan, path, optimizer);
+            var ids = Tokens(2, 16, 65, 1);
+            optimizer.zero_grad();
+            model.Loss(ids, ids).backward();
+            optimizer.step();
+
+            // Killed after this rename of the commit: the previous files aside one by one, then the new ones taking their names.
+            var act = () => ParameterizedCheckpoint.Save(model, plan, path, optimizer,
+                afterWriting: file => { if (file == killAfter) throw new IOException($"simulated kill after {file}"); });
+            act.Should().Throw<IOException>();
+
+            var (loaded, loadedOptimizer, fresh) = Load(path);
+            using (fresh)
+            {
+                loaded.Should().Be(plan);
+                StepOf(loadedOptimizer).Should().Be(1, "until the new manifest takes its name, the previous save is the complete one ({0})", killAfter);
+            }
+
+            // The next save puts the interrupted commit right, and then holds the newest state.
+            ParameterizedCheckpoint.Save(model, plan, path, optimizer);
+            var (_, latest, latestModel) = Load(path);
+            using (latestModel)
+            {
+                StepOf(latest).Should().Be(2);
+            }
+
+            Directory.GetFiles(_folder).Should().NotContain(f => f.EndsWith(".prev", StringComparison.Ordinal) || f.Contains(".tmp-", StringComparison.Ordinal));
+            model.Dispose();
+        }
+    }
+
+    [Fact]
     public void Files_of_two_saves_are_refused_on_load()
     {
         // What a kill between the renames leaves: the optimizer state of one save beside the weights of another.
@@ -113,7 +153,8 @@ public class CheckpointReliabilityTests : IDisposable
         File.Copy(ParameterizedCheckpoint.OptimizerPath(b), ParameterizedCheckpoint.OptimizerPath(a), overwrite: true);
 
         var act = () => Load(a);
-        act.Should().Throw<InvalidDataException>().Which.Message.Should().Contain("is inconsistent").And.Contain("optimizer state").And.Contain("would mix two steps");
+        act.Should().Throw<InvalidDataException>().Which.Message.Should().Contain("is inconsistent").And.Contain("optimizer state").And.Contain("would mix two steps")
+            .And.Contain("no complete previous save");
 
         // A damaged weights file is refused before TorchSharp reads it.
         File.WriteAllBytes(b, File.ReadAllBytes(b)[..100]);
@@ -199,21 +240,14 @@ public class CheckpointReliabilityTests : IDisposable
             manual_seed(1);
             using var model = new NanoGpt.Gpt(new NanoGpt.GptConfig(65, 16, 4, 128, 8));
             using var optimizer = optim.AdamW(model.parameters(), lr: 1e-3);
-            try
-            {
-                var plan = ParameterizedCheckpoint.Load(model, optimizer, path);
-                plan.Setup.Target.Should().Be(new ModelShape(128, 4));
-                StepOf(optimizer).Should().BeGreaterThan(0);
-                loaded++;
-            }
-            catch (InvalidDataException e)
-            {
-                // Killed in the microseconds between two renames: refused as a mix, never read as one.
-                e.Message.Should().Contain("is inconsistent");
-            }
+            // Killed while writing, the previous checkpoint is untouched; killed while committing, the set that is complete is read.
+            var plan = ParameterizedCheckpoint.Load(model, optimizer, path);
+            plan.Setup.Target.Should().Be(new ModelShape(128, 4));
+            StepOf(optimizer).Should().BeGreaterThan(0);
+            loaded++;
         }
 
-        loaded.Should().BeGreaterThan(0);
+        loaded.Should().Be(2);
 
         // The next save removes the temporary files a killed save left.
         manual_seed(1);

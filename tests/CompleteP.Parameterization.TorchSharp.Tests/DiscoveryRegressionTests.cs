@@ -155,24 +155,37 @@ public class DiscoveryRegressionTests
     }
 
     [Fact]
-    public void A_tied_readout_called_through_forward_makes_the_first_forward_throw_naming_it()
+    public void A_tied_readout_is_folded_into_the_final_norm_so_no_hook_remains()
     {
         using var model = new ForwardHeadGpt(vocab: 40, width: 64, depth: 2);
         using var optimizer = optim.AdamW(model.parameters());
         var plan = Parameterize.Apply(model, optimizer, CompleteP());
-        plan.Hooks.Should().ContainSingle().Which.ModuleName.Should().Be("head");
 
-        var act = () => model.call(Tokens(2, 8, 40, 1));
-        act.Should().Throw<InvalidOperationException>().WithMessage("*hook(s) on 'head' did not fire on the model's first forward*.call(x)*untie*");
+        plan.Hooks.Should().BeEmpty("a hook on a head called through .forward would never run");
+        plan["ln_f.weight"].Folded.Should().Be(new FoldedMultiplier(MultiplierKind.Output, plan.Multipliers.Output));
+        plan["ln_f.bias"].Folded!.Kind.Should().Be(MultiplierKind.Output);
+        plan.Diagnostics.Should().Contain(d => d.Subject == "ln_f" && d.Message.Contains("readout 'head'") && d.Message.Contains("feeds only the readout"));
     }
 
     [Fact]
-    public void A_tied_readout_called_through_forward_is_refused_by_the_sample_forward()
+    public void A_hook_that_a_forward_call_skips_makes_the_first_forward_throw_naming_it()
+    {
+        using var model = new ForwardHeadGpt(vocab: 40, width: 64, depth: 2);
+        using var optimizer = optim.AdamW(model.parameters());
+        var plan = Parameterize.Apply(model, optimizer, CompleteP() with { Multipliers = MultiplierMode.Hooks });
+        plan.Hooks.Should().Contain(h => h.ModuleName == "head");
+
+        var act = () => model.call(Tokens(2, 8, 40, 1));
+        act.Should().Throw<InvalidOperationException>().WithMessage("*hook(s) on 'head' did not fire on the model's first forward*.call(x)*MultiplierMode.Fold*");
+    }
+
+    [Fact]
+    public void A_hook_that_a_forward_call_skips_is_refused_by_the_sample_forward()
     {
         using var model = new ForwardHeadGpt(vocab: 40, width: 64, depth: 2);
         using var optimizer = optim.AdamW(model.parameters());
         var ids = Tokens(2, 8, 40, 1);
-        var act = () => Parameterize.Apply(model, optimizer, CompleteP() with { SampleForward = () => model.call(ids) });
+        var act = () => Parameterize.Apply(model, optimizer, CompleteP() with { Multipliers = MultiplierMode.Hooks, SampleForward = () => model.call(ids) });
 
         act.Should().Throw<ParameterClassificationException>().Which.Problems.Should().ContainSingle()
             .Which.Should().Contain("the multiplier hook on 'head'").And.Contain("did not fire on options.SampleForward");
@@ -185,8 +198,8 @@ public class DiscoveryRegressionTests
         using var model = new CallGpt(vocab: 40, width: 64, depth: 2, tie: true);
         using var optimizer = optim.AdamW(model.parameters());
         var ids = Tokens(2, 8, 40, 1);
-        var plan = Parameterize.Apply(model, optimizer, CompleteP() with { SampleForward = () => model.call(ids) });
-        plan.Hooks.Should().ContainSingle().Which.ModuleName.Should().Be("lm_head");
+        var plan = Parameterize.Apply(model, optimizer, CompleteP() with { Multipliers = MultiplierMode.Hooks, SampleForward = () => model.call(ids) });
+        plan.Hooks.Should().Contain(h => h.ModuleName == "lm_head");
         model.training.Should().BeTrue("the sample forward runs in eval mode and restores the training flags");
     }
 }

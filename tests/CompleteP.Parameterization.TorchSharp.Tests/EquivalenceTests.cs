@@ -63,7 +63,11 @@ public class EquivalenceTests
         var hooked = EquivalenceRuns.Train(Build, Loss, options, Way.Hooks, maxNorm, Steps, ScalarType.Float64);
 
         (folded.Plan.Rows.Count(r => r.Folded is not null) + folded.Plan.Hooks.Count).Should().BeGreaterThan(0, "some multiplier acts under {0}", parameterization);
-        folded.Plan.Hooks.Should().HaveCount(tie ? 1 : 0, "only a tied readout keeps a hook");
+        folded.Plan.Hooks.Should().BeEmpty("a tied readout's multiplier is folded into the final norm's gain and shift");
+        if (tie && parameterization != "sp")
+        {
+            folded.Plan["ln_f.weight"].Folded!.Kind.Should().Be(MultiplierKind.Output);
+        }
         hooked.Plan.Rows.Should().OnlyContain(r => r.Folded == null);
         reference.Losses[^1].Should().BeLessThan(reference.Losses[0], "the runs learn");
         var (foldLoss, foldWeight, foldWorst) = EquivalenceRuns.Difference(folded, reference);
@@ -101,7 +105,7 @@ public class EquivalenceTests
     }
 
     [Fact]
-    public void Tunable_input_and_output_multipliers_fold_into_the_tables_and_a_tied_readouts_hook()
+    public void Tunable_input_and_output_multipliers_fold_into_the_tables_and_a_tied_readouts_final_norm()
     {
         var options = OptionsFor("completep", new RuleOptions { InputMultiplier = 2.0, OutputMultiplier = 1.5 });
         CallGpt Build() => new(vocab: 40, width: 64, depth: 3, tie: true);
@@ -112,7 +116,9 @@ public class EquivalenceTests
 
         folded.Plan["wte.weight"].Folded!.Kind.Should().Be(MultiplierKind.Embedding);
         folded.Plan["wpe.weight"].Folded!.Value.Value.Should().Be(2.0);
-        folded.Plan.Hooks.Should().ContainSingle().Which.Value.Value.Should().BeApproximately(1.5 / 2 / 2.0, 1e-15, "alpha_out / m_N over the alpha_in folded into the tied table");
+        folded.Plan.Hooks.Should().BeEmpty();
+        folded.Plan["ln_f.weight"].Folded!.Value.Value.Should().BeApproximately(1.5 / 2 / 2.0, 1e-15, "alpha_out / m_N over the alpha_in folded into the tied table");
+        folded.Plan["ln_f.bias"].Folded!.Value.Value.Should().BeApproximately(1.5 / 2 / 2.0, 1e-15);
         var (loss, weight, _) = EquivalenceRuns.Difference(folded, reference);
         loss.Should().BeLessThan(1e-11);
         weight.Should().BeLessThan(1e-9);

@@ -68,6 +68,21 @@ public class ModelStylesTests
     }
 
     [Fact]
+    public void An_embedding_padding_row_stays_zero_after_the_re_initialization()
+    {
+        // LLaMA- and Phi-style code builds nn.Embedding(vocab, width, padding_idx: config.PadTokenId): TorchSharp zeroes that
+        // row and never updates it. Before, Apply's re-initialization filled it with N(0, sigma) values it kept forever.
+        using var model = new LlamaLike(vocab: 40, width: 64, depth: 2, paddingIdx: 39);
+        using var optimizer = optim.AdamW(model.parameters());
+        var plan = Parameterize.Apply(model, optimizer, CompletePFrom32x1());
+
+        var table = model.get_parameter("model.embed_tokens.weight")!;
+        table[39].abs().max().item<float>().Should().Be(0f, "the padding row stays zero");
+        table[..39].std().item<float>().Should().BeApproximately((float)plan["model.embed_tokens.weight"].Applied.InitValue, 0.01f, "the other rows are re-initialized");
+        plan.Diagnostics.Should().Contain(d => d.Subject == "model.embed_tokens.weight" && d.Message.Contains("row 39") && d.Message.Contains("padding_idx"));
+    }
+
+    [Fact]
     public void Hooks_cannot_scale_a_branch_that_takes_a_record_and_the_refusal_says_to_fold()
     {
         using var model = new LlamaLike(vocab: 40, width: 64, depth: 2);
@@ -87,7 +102,54 @@ public class ModelStylesTests
         var act = () => Parameterize.Apply(model, optimizer, CompletePFrom32x1());
 
         act.Should().Throw<ParameterClassificationException>().Which.Problems.Should().ContainSingle()
-            .Which.Should().Contain("no readout was found").And.Contain("x @ wte.weight.T").And.Contain(".OutputMultiplierAppliedInForward()");
+            .Which.Should().Contain("no readout was found").And.Contain("after the final norm 'ln_f' (x @ wte.weight.T), declare .LogitsFromEmbeddingTable()")
+            .And.Contain(".OutputMultiplierAppliedInForward()");
+    }
+
+    [Theory]
+    [InlineData("completep")]
+    [InlineData("mup")]
+    public void A_gpt2_port_whose_logits_come_from_the_embedding_table_trains_exactly_as_written_with_the_declaration_the_refusal_names(string parameterization)
+    {
+        var options = CompletePFrom32x1(Parameterization.Parse(parameterization)) with { Declarations = ModelDeclarations.None.LogitsFromEmbeddingTable() };
+        Gpt2MatmulHead Build() => new(vocab: 40, width: 64, depth: 3);
+        Tensor Loss(Gpt2MatmulHead m, int step) => NextTokenLoss(m.forward(Ids));
+
+        var reference = EquivalenceRuns.Train(Build, Loss, options, Way.Reference, 0.5, Steps, ScalarType.Float64);
+        var folded = EquivalenceRuns.Train(Build, Loss, options, Way.Fold, 0.5, Steps, ScalarType.Float64); // no edit of the model
+
+        // The logits are linear in the final norm's gain and shift: alpha_out / m_N = 1/2 is folded there.
+        folded.Plan.Rows.Where(r => r.Folded?.Kind == MultiplierKind.Output).Select(r => r.Name).Should().BeEquivalentTo(["ln_f.weight", "ln_f.bias"]);
+        folded.Plan["ln_f.weight"].Applied.InitValue.Should().Be(0.5, "the gain starts at 1 times the folded multiplier");
+        folded.Plan.Diagnostics.Should().Contain(d => d.Subject == "ln_f" && d.Message.Contains(".LogitsFromEmbeddingTable()"));
+        var (loss, weight, worst) = EquivalenceRuns.Difference(folded, reference);
+        _output.WriteLine($"{parameterization}: losses {string.Join(", ", reference.Losses.Select(l => l.ToString("F4")))}; difference {loss:E2}, weights {weight:E2} ({worst})");
+        reference.Losses[^1].Should().BeLessThan(reference.Losses[0]);
+        loss.Should().BeLessThan(1e-11);
+        weight.Should().BeLessThan(1e-9);
+    }
+
+    [Theory]
+    [InlineData("completep")]
+    [InlineData("mup")]
+    public void A_gpt_whose_tied_head_and_every_module_are_called_through_forward_trains_exactly_like_its_hand_written_version(string parameterization)
+    {
+        // Before: the tied head's logit multiplier was a forward hook, and a model invoked through .forward (root and
+        // head alike) never ran it nor the first-forward check: the logits silently lacked alpha_out / m_N.
+        var options = CompletePFrom32x1(Parameterization.Parse(parameterization));
+        TiedForwardGpt Build() => new(vocab: 40, width: 64, depth: 3);
+        Tensor Loss(TiedForwardGpt m, int step) => NextTokenLoss(m.forward(Ids));
+
+        var reference = EquivalenceRuns.Train(Build, Loss, options, Way.Reference, 0.5, Steps, ScalarType.Float64);
+        var folded = EquivalenceRuns.Train(Build, Loss, options, Way.Fold, 0.5, Steps, ScalarType.Float64);
+
+        folded.Plan.Hooks.Should().BeEmpty("the multiplier is folded into the final norm, where no .forward call can skip it");
+        folded.Plan.Rows.Where(r => r.Folded?.Kind == MultiplierKind.Output).Select(r => r.Name).Should().BeEquivalentTo(["ln_f.weight", "ln_f.bias"]);
+        folded.Plan.Rows.Single(r => r.SharedWith.Count > 0).Folded.Should().BeNull("the tied table is also the embedding");
+        var (loss, weight, worst) = EquivalenceRuns.Difference(folded, reference);
+        _output.WriteLine($"{parameterization}: losses {string.Join(", ", reference.Losses.Select(l => l.ToString("F4")))}; difference {loss:E2}, weights {weight:E2} ({worst})");
+        loss.Should().BeLessThan(1e-11);
+        weight.Should().BeLessThan(1e-9);
     }
 
     [Fact]

@@ -31,7 +31,8 @@ public class ModuleTreeFuzzRegressionTests
             Hyperparameters = new BaseHyperparameters(1e-3, 0.02, 0.1),
             RuleOptions = new RuleOptions { InputMultiplier = s.AlphaIn, OutputMultiplier = s.AlphaOut },
             Multipliers = s.Mode,
-            Declarations = s.DeclareLogitsInForward ? ModelDeclarations.None.OutputMultiplierAppliedInForward() : ModelDeclarations.None,
+            Declarations = s.DeclareLogitsInForward ? ModelDeclarations.None.OutputMultiplierAppliedInForward()
+                : s.DeclareLogitsFromTable ? ModelDeclarations.None.LogitsFromEmbeddingTable() : ModelDeclarations.None,
         });
     }
 
@@ -51,13 +52,29 @@ public class ModuleTreeFuzzRegressionTests
     [Fact]
     public void A_tied_readout_whose_logit_multiplier_is_1_still_undoes_alpha_in_folded_into_the_table()
     {
-        // muP from width 4 to 8 with alpha_out = 2: the logit multiplier alpha_out / m_N is exactly 1, so no hook was placed,
-        // and the logits kept the alpha_in = 1.5 folded into the shared table.
+        // muP from width 4 to 8 with alpha_out = 2: the logit multiplier alpha_out / m_N is exactly 1, so nothing was placed,
+        // and the logits kept the alpha_in = 1.5 folded into the shared table. 1 / alpha_in goes into the final norm...
         var s = Gpt() with { Parameterization = "mup", AlphaIn = 1.5, AlphaOut = 2, Readout = ReadoutKind.TiedTableTakesHead };
         ShouldBeTable1(s);
-        var hook = Plan(s).Hooks.Should().ContainSingle().Which;
+        var plan = Plan(s);
+        plan.Hooks.Should().BeEmpty();
+        plan["ln_f.weight"].Folded!.Value.Value.Should().BeApproximately(1 / 1.5, 1e-15);
+
+        // ... or, without one, into a hook on the readout.
+        var noNorm = s with { FinalNorm = false };
+        ShouldBeTable1(noNorm);
+        var hook = Plan(noNorm).Hooks.Should().ContainSingle().Which;
         hook.ModuleName.Should().Be("lm_head");
         hook.Value.Value.Should().BeApproximately(1 / 1.5, 1e-15);
+    }
+
+    [Fact]
+    public void Logits_declared_from_the_table_undo_alpha_in_where_the_logit_multiplier_is_1()
+    {
+        // .LogitsFromEmbeddingTable() with alpha_out / m_N = 1 and alpha_in = 1.5: the same gate skipped the fold into the final norm.
+        var s = Gpt() with { Parameterization = "mup", AlphaIn = 1.5, AlphaOut = 2, Readout = ReadoutKind.Matmul, DeclareLogitsFromTable = true };
+        ShouldBeTable1(s);
+        Plan(s)["ln_f.weight"].Folded!.Value.Value.Should().BeApproximately(1 / 1.5, 1e-15);
     }
 
     [Fact]
@@ -77,7 +94,8 @@ public class ModuleTreeFuzzRegressionTests
         // SP with alpha_out = 1 needs no logit multiplier, so nothing was refused, and alpha_in folded into the table scaled the logits.
         var s = Gpt() with { Parameterization = "sp", Readout = ReadoutKind.Matmul, AlphaIn = 1.5 };
         var act = () => Plan(s);
-        act.Should().Throw<ParameterClassificationException>().Which.Message.Should().Contain("no readout was found").And.Contain(".OutputMultiplierAppliedInForward()");
+        act.Should().Throw<ParameterClassificationException>().Which.Message.Should().Contain("no readout was found").And.Contain(".LogitsFromEmbeddingTable()")
+            .And.Contain(".OutputMultiplierAppliedInForward()");
         FuzzRun.Run(s).Outcome.Should().Be(FuzzOutcome.Refused);
     }
 

@@ -46,8 +46,9 @@ public class NanoGptGoldenTests
             row.Rule.WeightDecay.Should().BeApproximately(g.GetProperty("weightDecay").GetDouble(), 1e-12, name);
             row.Rule.AdamEpsilon.Should().BeApproximately(g.GetProperty("adamEpsilon").GetDouble(), 1e-9 * g.GetProperty("adamEpsilon").GetDouble(), name);
 
-            // ...with the residual multiplier folded into exactly the tensors the reference multiplies (the c_proj outputs).
-            double fold = ExpectedFold(name, plan.Multipliers.Residual.Value);
+            // ...with the residual multiplier folded into exactly the tensors the reference multiplies (the c_proj outputs),
+            // and the logit multiplier into the final norm that feeds the tied head.
+            double fold = ExpectedFold(name, plan.Multipliers.Residual.Value, plan.Multipliers.Output.Value);
             (row.Folded?.Value.Value ?? 1.0).Should().Be(fold, name);
             var folded = FoldedGolden(g, fold);
             var (lr, wd, eps) = HyperparametersOf(optimizer, parameters[name]);

@@ -62,7 +62,7 @@ public class NanoGptSampleCliTests
 
             // The residual multiplier lives in the output projections' values (folded), exactly where the reference applies it.
             double fold = p.GetProperty("foldedMultiplier").GetDouble();
-            fold.Should().Be(ExpectedFold(name, root.GetProperty("residualMultiplier").GetDouble()), name);
+            fold.Should().Be(ExpectedFold(name, root.GetProperty("residualMultiplier").GetDouble(), root.GetProperty("outputMultiplier").GetDouble()), name);
             var folded = FoldedGolden(g, fold);
             p.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).Should().Equal(g.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()));
             foreach (var (key, expected) in new[] { ("learningRate", folded.Lr), ("weightDecay", folded.Wd), ("adamEpsilon", folded.Eps) })

@@ -35,4 +35,27 @@ public class PlanAsApiTests
         plan["h.0.mlp.c_proj.weight"].Applied.InitStd.Should().BeApproximately(0.02 / Math.Sqrt(2) / 3, 1e-15);
         plan.Diagnostics.Should().NotContain(d => d.Severity == DiagnosticSeverity.Warning);
     }
+
+    [Fact]
+    public void The_adapter_guide_shows_this_test_as_it_is()
+    {
+        string root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "CompleteP.Parameterization.sln")))
+        {
+            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("the repository root is not above the test's folder");
+        }
+
+        static string Normalized(string code) => string.Join('\n', code.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0));
+        string source = File.ReadAllText(Path.Combine(root, "tests", "CompleteP.Parameterization.TorchSharp.Tests", "PlanAsApiTests.cs"));
+        int start = source.IndexOf("    [Fact]", StringComparison.Ordinal);
+        int end = source.IndexOf("\n    }\n", start, StringComparison.Ordinal) + "\n    }".Length;
+        string test = source[start..end];
+
+        string guide = File.ReadAllText(Path.Combine(root, "docs", "torchsharp-adapter.md"));
+        int block = guide.IndexOf("```csharp\n[Fact]\npublic void My_model_gets_completep()", StringComparison.Ordinal);
+        block.Should().BeGreaterThan(0, "docs/torchsharp-adapter.md shows the 'assert on your plan' test");
+        string shown = guide[(block + "```csharp\n".Length)..guide.IndexOf("```", block + 3, StringComparison.Ordinal)];
+
+        Normalized(shown).Should().Be(Normalized(test));
+    }
 }

@@ -66,6 +66,11 @@ internal static class TestSupport
         g.GetProperty("adamEpsilon").GetDouble() / c,
         g.GetProperty("measuredInitStd").GetDouble() * c);
 
-    /// <summary>The multiplier nanoGPT's reference folds into a tensor: the residual multiplier in every residual output projection (c_proj), else 1.</summary>
-    public static double ExpectedFold(string name, double residualMultiplier) => name.Contains(".c_proj.", StringComparison.Ordinal) ? residualMultiplier : 1.0;
+    /// <summary>
+    /// The multiplier folded into a tensor of nanoGPT, whose head is tied to the token table: the residual multiplier in
+    /// every residual output projection (c_proj), the unembedding multiplier in the final norm's gain and shift (the
+    /// logits are linear in them; the reference multiplies the logits), else 1.
+    /// </summary>
+    public static double ExpectedFold(string name, double residualMultiplier, double outputMultiplier) =>
+        name.Contains(".c_proj.", StringComparison.Ordinal) ? residualMultiplier : name.StartsWith("transformer.ln_f.", StringComparison.Ordinal) ? outputMultiplier : 1.0;
 }

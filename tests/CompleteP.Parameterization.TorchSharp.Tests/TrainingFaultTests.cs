@@ -9,9 +9,9 @@ using static CompleteP.Tests.Adapter.TestSupport;
 namespace CompleteP.Tests.Adapter;
 
 /// <summary>
-/// NaN and infinity during training: the coordinate checks, the laziness check and the nanoGPT sample stop with a
-/// <see cref="NonFiniteValueException"/> that names the step and the module whose output first held the value, instead of
-/// recording NaN or training on it.
+/// NaN and infinity during training: the coordinate checks and the laziness check stop with a <see cref="NonFiniteValueException"/>,
+/// the nanoGPT sample with its <see cref="TrainingDivergedException"/>, each naming the step and the module whose output first held
+/// the value, instead of recording NaN or training on it.
 /// </summary>
 public class TrainingFaultTests
 {
@@ -93,15 +93,16 @@ public class TrainingFaultTests
         var setup = new GptSetup("completep", null, Width: 32, Depth: 2, BaseWidth: 16, BaseDepth: 1, HeadDim: 8, VocabSize: 65, BlockSize: 16,
             LearningRate: 1e30, InitStd: 0.02, WeightDecay: 0, Eps: 1e-8, Seed: 1);
         using var data = TinyShakespeare.Load();
-        var (model, optimizer, _) = ParameterizedGpt.Create(setup, CPU, ps => optim.AdamW(ps, lr: setup.LearningRate));
+        var (model, optimizer, plan) = ParameterizedGpt.Create(setup, CPU, ps => optim.AdamW(ps, lr: setup.LearningRate));
         using (model)
         {
-            var act = () => Trainer.Train(model, optimizer, data, new TrainSettings(10, 4, 16, 100, 1, 1, GradClip: 0), CPU);
-            var e = act.Should().Throw<NonFiniteValueException>().Which;
-            e.Step.Should().BeInRange(2, 10);
-            e.Quantity.Should().Be("loss");
+            // On the CPU each loss is read before its update: the run stops at the step, with the module, before NaN spreads.
+            var act = () => Trainer.Train(model, optimizer, plan, data, new TrainSettings(10, 4, 16, 100, 1, 1, GradClip: 0), CPU);
+            var e = act.Should().Throw<TrainingDivergedException>().Which;
+            e.Step.Should().BeInRange(1, 9, "0-based; step 1's forward is before any update");
+            double.IsFinite(e.Loss).Should().BeFalse();
             e.ModuleName.Should().StartWith("transformer.");
-            e.Message.Should().StartWith("train: the loss is");
+            e.Message.Should().StartWith($"training diverged: the loss of step {e.Step + 1} is").And.Contain($"it first appears in the output of '{e.ModuleName}'");
         }
 
         var output = new StringWriter();
@@ -109,6 +110,6 @@ public class TrainingFaultTests
         int code = NanoGptCli.Run(["train", "--steps", "10", "--width", "32", "--depth", "2", "--base-width", "16", "--base-depth", "1", "--head-dim", "8",
             "--block-size", "16", "--batch-size", "4", "--lr", "1e30", "--device", "cpu"], output, error);
         code.Should().Be(NanoGptCli.Failed, error.ToString());
-        error.ToString().Should().StartWith("nanogpt: stopped: train: the loss is").And.Contain("it first appears in the output of 'transformer.").And.NotContain("   at ");
+        error.ToString().Should().StartWith("nanogpt: stopped: training diverged: the loss of step").And.Contain("it first appears in the output of 'transformer.").And.NotContain("   at ");
     }
 }

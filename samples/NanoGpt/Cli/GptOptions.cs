@@ -35,7 +35,7 @@ internal sealed class GptOptions
         InitStd = OptionFactory.Double("--init-std", "base init std sigma", defaults.InitStd, 0);
         WeightDecay = OptionFactory.Double("--weight-decay", "base AdamW weight decay lambda (coupled, as PyTorch)", defaults.WeightDecay, 0);
         Eps = OptionFactory.Double("--eps", "base Adam epsilon", defaults.Eps, 0, minExclusive: true);
-        Seed = new Option<long>("--seed") { Description = "seed of torch's generator (init) and of the batches", DefaultValueFactory = _ => defaults.Seed };
+        Seed = new Option<long>("--seed") { Description = "seed of the initialization, the batches and the sample", DefaultValueFactory = _ => defaults.Seed };
     }
 
     public Option<string> Parameterization { get; }

@@ -1,17 +1,19 @@
 using System.CommandLine;
+using CompleteP.Cli;
 
 namespace NanoGpt.Cli;
 
 /// <summary>
 /// The sample's command line: <c>train</c> (the demo), <c>plan</c> (what the parameterization
 /// did to the model), <c>sweep</c> (a learning-rate sweep to CSV), <c>plot-sweep</c> (that CSV as a PNG)
-/// and <c>coord-check</c> (coordinate checks and the laziness check, with plots). Exit codes: 0 success, 1 failure while running, 2 bad input (one line on
+/// <c>coord-check</c> (coordinate checks and the laziness check, with plots) and <c>bench-step</c> (the training step's
+/// time per shape, for the GPU benchmark against PyTorch). Exit codes: 0 success, 1 failure while running, 2 bad input (one line on
 /// standard error naming the option, the value and the valid range).
 /// </summary>
 public static class NanoGptCli
 {
     /// <summary>Exit code for bad input.</summary>
-    public const int BadInput = 2;
+    public const int BadInput = CommandLineRunner.BadInput;
 
     /// <summary>Exit code for a failure while running (training went to NaN or infinity).</summary>
     public const int Failed = 1;
@@ -29,48 +31,17 @@ public static class NanoGptCli
         root.Subcommands.Add(SweepCommand.Create(output));
         root.Subcommands.Add(PlotSweepCommand.Create(output));
         root.Subcommands.Add(CoordCheckCommand.Create(output, error));
-
-        var parsed = root.Parse(args);
-        if (parsed.Errors.Count > 0)
-        {
-            var first = parsed.Errors[0];
-            string message = OneLine(first.Message);
-            string? option = OptionOf(first.SymbolResult);
-            error.WriteLine($"nanogpt: {(option is not null && !message.Contains(option, StringComparison.Ordinal) ? option + ": " : string.Empty)}{message}");
-            return BadInput;
-        }
+        root.Subcommands.Add(BenchStepCommand.Create(output));
 
         try
         {
-            return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+            return CommandLineRunner.Run<UsageException>(root, args, output, error, "nanogpt", helpHint: false);
         }
-        catch (UsageException e)
+        catch (Exception e) when (e is CompleteP.NonFiniteValueException or TrainingDivergedException)
         {
-            error.WriteLine($"nanogpt: {OneLine(e.Message)}");
-            return BadInput;
-        }
-        catch (CompleteP.NonFiniteValueException e)
-        {
-            // Training went to NaN or infinity (train, coord-check, sweep): stop with the step and the module, not a stack trace.
-            error.WriteLine($"nanogpt: stopped: {OneLine(e.Message)}");
+            // Training went to NaN or infinity (train, coord-check): stop with the step and the module, not a stack trace.
+            error.WriteLine($"nanogpt: stopped: {string.Join(" ", e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))}");
             return Failed;
         }
     }
-
-    /// <summary>The name of the option a parse error belongs to, if any.</summary>
-    private static string? OptionOf(System.CommandLine.Parsing.SymbolResult? result)
-    {
-        for (var r = result; r is not null; r = r.Parent)
-        {
-            if (r is System.CommandLine.Parsing.OptionResult o)
-            {
-                return o.Option.Name;
-            }
-        }
-
-        return null;
-    }
-
-    private static string OneLine(string message) =>
-        string.Join(" ", message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }

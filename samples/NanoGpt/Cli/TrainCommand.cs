@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using CompleteP.Optimizers;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -52,15 +53,16 @@ internal static class TrainCommand
     {
         var total = Stopwatch.StartNew();
         var (model, optimizer, plan) = ParameterizedGpt.Create(setup, device, parameters =>
-            torch.optim.AdamW(parameters, lr: setup.LearningRate, beta1: 0.9, beta2: 0.99, eps: setup.Eps, weight_decay: setup.WeightDecay));
+            new FlatAdamW(parameters, lr: setup.LearningRate, beta1: 0.9, beta2: 0.99, eps: setup.Eps, weight_decay: setup.WeightDecay));
         using var _ = model;
+        using var __ = optimizer;
         long count = model.parameters().Sum(p => p.numel());
         output.WriteLine(Invariant($"device: {device.type.ToString().ToLowerInvariant()}{(device.type == DeviceType.CPU ? $" ({torch.get_num_threads()} threads)" : string.Empty)}"));
         output.WriteLine(Invariant($"model: nanoGPT width {setup.Width}, depth {setup.Depth}, {setup.Width / setup.HeadDim} heads of {setup.HeadDim}, block {setup.BlockSize}, vocab {setup.VocabSize}, {count / 1e6:F2} M parameters (lm_head tied to wte)"));
         output.WriteLine(Invariant($"parameterization: {plan.Setup.Parameterization} from base width {setup.BaseWidth}, depth {setup.BaseDepth}: residual x{plan.Multipliers.Residual.Value:G4}, output x{plan.Multipliers.Output.Value:G4}, attention scale {plan.Multipliers.AttentionScale.Value:G4}"));
-        output.WriteLine(Invariant($"training: {settings.Steps} steps of {settings.BatchSize} x {settings.BlockSize} tokens, AdamW, base lr {setup.LearningRate:G4} (warm-up + cosine), seed {setup.Seed}"));
+        output.WriteLine(Invariant($"training: {settings.Steps} steps of {settings.BatchSize} x {settings.BlockSize} tokens, AdamW (FlatAdamW, fold-aware clipping at {settings.GradClip:G3}), base lr {setup.LearningRate:G4} (warm-up + cosine), seed {setup.Seed}"));
 
-        var curve = Trainer.Train(model, optimizer, data, settings, device, (point, mean) =>
+        var curve = Trainer.Train(model, optimizer, plan, data, settings, device, (point, mean) =>
             output.WriteLine(Invariant($"step {point.Step + 1,5} | train loss {mean:F4} | {point.ElapsedSeconds,6:F1} s")));
 
         double train = Trainer.Evaluate(model, data, DataSplit.Train, settings.EvalBatches, settings.BatchSize, settings.BlockSize, setup.Seed + 1, device);
@@ -68,7 +70,7 @@ internal static class TrainCommand
         output.WriteLine(Invariant($"final: train loss {train:F4}, val loss {val:F4} (mean of {settings.EvalBatches} batches)"));
 
         model.eval();
-        using var generator = new Generator((ulong)setup.Seed, device);
+        using var generator = new Generator((ulong)setup.Seed); // a CPU generator: TorchSharp 0.107 makes no CUDA ones
         using var start = torch.tensor(data.Encode("\n"), dtype: ScalarType.Int64, device: device).unsqueeze(0);
         using var tokens = model.Generate(start, 200, temperature: 0.8, generator: generator);
         output.WriteLine("sample:");

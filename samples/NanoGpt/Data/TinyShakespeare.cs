@@ -7,7 +7,10 @@ namespace NanoGpt;
 /// <summary>
 /// Karpathy's tiny Shakespeare (1.1 M characters), embedded in this assembly, with nanoGPT's
 /// character-level tokenizer (the sorted distinct characters: 65 tokens), a 90/10 train/val split
-/// and a deterministic batch sampler.
+/// and a deterministic batch sampler. The window starts are drawn on the CPU from a seeded generator
+/// (TorchSharp 0.107 makes CPU generators only), many batches at once; a batch is then gathered on
+/// the device where its starts are, from a copy of the split kept there, so a training loop on a GPU
+/// copies its starts once and samples each batch in a few kernels without waiting for the device.
 /// </summary>
 public sealed class TinyShakespeare : IDisposable
 {
@@ -18,6 +21,8 @@ public sealed class TinyShakespeare : IDisposable
     private readonly Dictionary<char, long> _stoi;
     private readonly Tensor _train;
     private readonly Tensor _val;
+    private readonly Dictionary<string, (Tensor Train, Tensor Val)> _onDevice = [];
+    private readonly Lock _onDeviceLock = new();
 
     private TinyShakespeare(string text)
     {
@@ -74,19 +79,9 @@ public sealed class TinyShakespeare : IDisposable
     /// </summary>
     public (Tensor X, Tensor Y) GetBatch(DataSplit split, int batchSize, int blockSize, Generator? generator, Device? device = null)
     {
-        var data = Data(split);
-        if (batchSize < 1 || blockSize < 1 || blockSize >= data.shape[0])
-        {
-            throw new ArgumentOutOfRangeException(batchSize < 1 ? nameof(batchSize) : nameof(blockSize),
-                $"batchSize must be at least 1 and blockSize in [1, {data.shape[0] - 1}], but were {batchSize} and {blockSize}.");
-        }
-
-        using var scope = torch.NewDisposeScope();
-        var starts = torch.randint(data.shape[0] - blockSize, [batchSize, 1], dtype: ScalarType.Int64, generator: generator);
-        var positions = starts + torch.arange(blockSize, dtype: ScalarType.Int64);
-        var x = data.take(positions).to(device ?? CPU);
-        var y = data.take(positions + 1).to(device ?? CPU);
-        return (x.MoveToOuterDisposeScope(), y.MoveToOuterDisposeScope());
+        using var starts = DrawStarts(split, 1, batchSize, blockSize, generator);
+        using var row = starts[0].to(device ?? CPU);
+        return Window(split, row, blockSize);
     }
 
     /// <summary>The same as the generator overload, with a fresh generator seeded by <paramref name="seed"/>.</summary>
@@ -96,11 +91,74 @@ public sealed class TinyShakespeare : IDisposable
         return GetBatch(split, batchSize, blockSize, generator, device);
     }
 
+    /// <summary>
+    /// The window starts of <paramref name="batches"/> batches, drawn at once on the CPU from
+    /// <paramref name="generator"/> (the default generator if null): int64 [batches, batchSize], each in
+    /// [0, split length - blockSize). Drawing one batch at a time from the same generator gives the same starts.
+    /// </summary>
+    public Tensor DrawStarts(DataSplit split, int batches, int batchSize, int blockSize, Generator? generator)
+    {
+        long length = Data(split).shape[0];
+        if (batches < 1 || batchSize < 1 || blockSize < 1 || blockSize >= length)
+        {
+            throw new ArgumentOutOfRangeException(batches < 1 ? nameof(batches) : batchSize < 1 ? nameof(batchSize) : nameof(blockSize),
+                $"batches and batchSize must be at least 1 and blockSize in [1, {length - 1}], but were {batches}, {batchSize} and {blockSize}.");
+        }
+
+        return torch.randint(length - blockSize, [batches, batchSize], dtype: ScalarType.Int64, generator: generator);
+    }
+
+    /// <summary>
+    /// The batch whose windows start at <paramref name="starts"/> (int64 [batch], on any device): <c>x</c> and
+    /// <c>y</c> (int64 [batch, block]) on that device, gathered from a copy of the split kept there.
+    /// </summary>
+    public (Tensor X, Tensor Y) Window(DataSplit split, Tensor starts, int blockSize)
+    {
+        ArgumentNullException.ThrowIfNull(starts);
+        var data = starts.device_type == DeviceType.CPU ? Data(split) : OnDevice(split, starts.device);
+        using var scope = torch.NewDisposeScope();
+        var positions = starts.unsqueeze(1) + torch.arange(blockSize, dtype: ScalarType.Int64, device: starts.device); // (B, T)
+        var x = data.take(positions); // (B, T)
+        var y = data.take(positions + 1); // (B, T), x shifted by one
+        return (x.MoveToOuterDisposeScope(), y.MoveToOuterDisposeScope());
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {
         _train.Dispose();
         _val.Dispose();
+        lock (_onDeviceLock)
+        {
+            foreach (var (train, val) in _onDevice.Values)
+            {
+                train.Dispose();
+                val.Dispose();
+            }
+
+            _onDevice.Clear();
+        }
+    }
+
+    /// <summary>The split's tokens on <paramref name="device"/>, copied there at the first call (thread-safe: parallel sweep runs share them).</summary>
+    private Tensor OnDevice(DataSplit split, Device device)
+    {
+        string key = device.ToString();
+        lock (_onDeviceLock)
+        {
+            if (!_onDevice.TryGetValue(key, out var copies))
+            {
+                copies = (_train.to(device).DetachFromDisposeScope(), _val.to(device).DetachFromDisposeScope());
+                _onDevice[key] = copies;
+            }
+
+            return split switch
+            {
+                DataSplit.Train => copies.Train,
+                DataSplit.Val => copies.Val,
+                _ => throw new ArgumentOutOfRangeException(nameof(split), split, "split must be Train or Val."),
+            };
+        }
     }
 
     private Tensor Data(DataSplit split) => split switch

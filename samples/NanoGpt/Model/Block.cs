@@ -37,8 +37,9 @@ public sealed class Block : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        // Every submodule goes through call(), so forward hooks (the residual multipliers) fire.
-        x = x + attn.call(ln_1.call(x));
-        return x + mlp.call(ln_2.call(x));
+        // Every submodule goes through call(), so forward hooks fire (the coordinate checks record through them;
+        // with MultiplierMode.Hooks, so do the residual multipliers, which Apply folds into c_proj by default).
+        x = x + attn.call(ln_1.call(x));   // (B, T, N)
+        return x + mlp.call(ln_2.call(x));   // (B, T, N)
     }
 }

@@ -44,11 +44,13 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>, IScaledAtte
 
     public override Tensor forward(Tensor x)
     {
-        long b = x.shape[0], t = x.shape[1];
-        var qkv = c_attn.call(x).split(_nEmbd, dim: 2);
-        var q = qkv[0].view(b, t, _nHead, _headDim).transpose(1, 2);
-        var k = qkv[1].view(b, t, _nHead, _headDim).transpose(1, 2);
-        var v = qkv[2].view(b, t, _nHead, _headDim).transpose(1, 2);
+        long b = x.shape[0], t = x.shape[1];   // batch size, sequence length; x is (B, T, N)
+
+        // q, k, v for all heads in one matmul, then the heads moved forward to be a batch dimension.
+        var qkv = c_attn.call(x).split(_nEmbd, dim: 2);   // 3 x (B, T, N)
+        var q = qkv[0].view(b, t, _nHead, _headDim).transpose(1, 2);   // (B, nh, T, hs)
+        var k = qkv[1].view(b, t, _nHead, _headDim).transpose(1, 2);   // (B, nh, T, hs)
+        var v = qkv[2].view(b, t, _nHead, _headDim).transpose(1, 2);   // (B, nh, T, hs)
 
         // scaled_dot_product_attention divides by sqrt(d_head) itself and has no scale argument in
         // TorchSharp 0.107: pre-scale q so that the logits are AttentionScale * q k^T. (On 2 CPU
@@ -56,11 +58,12 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>, IScaledAtte
         double qScale = AttentionScale * Math.Sqrt(_headDim);
         if (Math.Abs(qScale - 1.0) > 1e-12)
         {
-            q = q * qScale;
+            q = q * qScale;   // (B, nh, T, hs)
         }
 
+        // Causal attention: (B, nh, T, hs) x (B, nh, hs, T) -> (B, nh, T, T), softmax, x (B, nh, T, hs) -> (B, nh, T, hs).
         var y = nn.functional.scaled_dot_product_attention(q, k, v, p: training ? _dropout : 0.0, is_casual: true);
-        y = y.transpose(1, 2).contiguous().view(b, t, _nEmbd);
-        return resid_dropout.call(c_proj.call(y));
+        y = y.transpose(1, 2).contiguous().view(b, t, _nEmbd);   // (B, T, N): the heads' outputs side by side
+        return resid_dropout.call(c_proj.call(y));   // (B, T, N)
     }
 }

@@ -21,5 +21,5 @@ public sealed class LayerNorm : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor input) => nn.functional.layer_norm(input, _shape, weight, bias, 1e-5);
+    public override Tensor forward(Tensor input) => nn.functional.layer_norm(input, _shape, weight, bias, 1e-5);   // (..., N) -> (..., N)
 }

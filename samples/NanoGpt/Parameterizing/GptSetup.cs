@@ -17,7 +17,7 @@ namespace NanoGpt;
 /// <param name="InitStd">Base init std sigma.</param>
 /// <param name="WeightDecay">Base AdamW weight decay lambda.</param>
 /// <param name="Eps">Base Adam epsilon.</param>
-/// <param name="Seed">Seed of torch's default generator (the init draws from it).</param>
+/// <param name="Seed">Seed of the generator the initialization draws from (one of its own, on the model's device).</param>
 public sealed record GptSetup(
     string Parameterization,
     double? Alpha,

@@ -13,7 +13,11 @@ namespace NanoGpt;
 /// </summary>
 public static class ParameterizedGpt
 {
-    /// <summary>Seeds torch, builds the model on <paramref name="device"/>, builds the optimizer and applies the parameterization.</summary>
+    /// <summary>
+    /// Builds the model on <paramref name="device"/>, builds the optimizer and applies the parameterization, which
+    /// draws every initial value from a generator of its own seeded with <see cref="GptSetup.Seed"/>:
+    /// the same seed gives the same model whatever else runs in the process (parallel sweep runs included).
+    /// </summary>
     /// <param name="setup">Shapes, parameterization and base hyperparameters.</param>
     /// <param name="device">Where the model lives.</param>
     /// <param name="createOptimizer">Builds the optimizer from the model's parameters (one group; Apply regroups it).</param>
@@ -22,12 +26,13 @@ public static class ParameterizedGpt
     {
         ArgumentNullException.ThrowIfNull(setup);
         ArgumentNullException.ThrowIfNull(createOptimizer);
-        torch.manual_seed(setup.Seed);
-        var model = new Gpt(setup.ModelConfig);
+        var model = new Gpt(setup.ModelConfig); // TorchSharp's default init; Apply redraws every value
         model.to(device);
         var optimizer = createOptimizer(model.parameters().ToList());
+        using var init = new Generator((ulong)setup.Seed); // a CPU generator (TorchSharp makes no others): Apply draws on the CPU and copies
         var plan = Parameterize.Apply(model, optimizer, new ParameterizeOptions
         {
+            Generator = init,
             Parameterization = Parameterization.Parse(setup.Parameterization, setup.Alpha),
             BaseShape = new ModelShape(setup.BaseWidth, setup.BaseDepth),
             HeadDim = setup.HeadDim,

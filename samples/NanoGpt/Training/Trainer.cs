@@ -1,87 +1,152 @@
 using System.Diagnostics;
+using CompleteP;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace NanoGpt;
 
-/// <summary>nanoGPT's training loop, shrunk: sample a batch, forward, backward, clip, AdamW step, with a warm-up + cosine LR schedule.</summary>
+/// <summary>
+/// nanoGPT's training loop, shrunk: sample a batch, forward, backward, clip, AdamW step, with a warm-up + cosine LR
+/// schedule. On a GPU nothing in the loop waits for the device: every batch's window starts are drawn before the
+/// first step and copied there once, each batch is gathered there, and the losses stay there until a report (every
+/// <see cref="TrainSettings.LogInterval"/> steps and at the end) reads them all at once.
+/// </summary>
 public static class Trainer
 {
     /// <summary>
-    /// Trains <paramref name="model"/> with <paramref name="optimizer"/> (already parameterized)
-    /// and returns the loss of every step. <paramref name="progress"/> gets the latest point and
-    /// the mean training loss since the previous report, every <see cref="TrainSettings.LogInterval"/> steps and at the end.
-    /// A loss that is NaN or infinite stops the run with a <see cref="CompleteP.NonFiniteValueException"/> that names the step
-    /// and the module whose output first held the value.
+    /// Trains <paramref name="model"/> with <paramref name="optimizer"/> (both parameterized by <paramref name="plan"/>)
+    /// and returns the loss of every step. <paramref name="progress"/> gets the latest point and the mean training loss
+    /// since the previous report, every <see cref="TrainSettings.LogInterval"/> steps and at the end.
     /// </summary>
-    public static IReadOnlyList<LossPoint> Train(Gpt model, optim.Optimizer optimizer, TinyShakespeare data, TrainSettings settings,
+    /// <param name="model">The model.</param>
+    /// <param name="optimizer">Its optimizer (<see cref="CompleteP.Optimizers.FlatAdamW"/> on a GPU).</param>
+    /// <param name="plan">The plan <see cref="Parameterize.Apply"/> returned (for fold-aware clipping).</param>
+    /// <param name="data">The corpus.</param>
+    /// <param name="settings">Steps, batch shape, logging, clipping and schedule.</param>
+    /// <param name="device">Where the model lives; batches are drawn there.</param>
+    /// <param name="progress">Called at every report.</param>
+    /// <returns>One point per step; a point's time is when its step was issued (on a GPU the device may still be running it).</returns>
+    /// <exception cref="TrainingDivergedException">A step's loss was NaN or infinite: on the CPU found before its update, with the module where the value
+    /// first appears; on a GPU found at the report that read it.</exception>
+    public static IReadOnlyList<LossPoint> Train(Gpt model, optim.Optimizer optimizer, ParameterizationPlan plan, TinyShakespeare data, TrainSettings settings,
         Device device, Action<LossPoint, double>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(optimizer);
+        ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(settings);
 
         // LambdaLR multiplies each group's initial LR: the per-tensor LRs keep their ratios.
         var schedule = optim.lr_scheduler.LambdaLR(optimizer, settings.LrFactor);
+        var step = new TrainingStep(model, optimizer, plan, settings.GradClip);
         using var generator = new Generator((ulong)settings.Seed);
+        using var starts = DrawStarts(data, DataSplit.Train, settings.Steps, settings.BatchSize, settings.BlockSize, generator, device); // (steps, B)
         var curve = new List<LossPoint>(settings.Steps);
-        var parameters = model.parameters().ToList();
-        double sinceReport = 0;
-        int reported = 0;
+        var pending = new List<(int Step, Tensor Loss, double Issued)>();
         var clock = Stopwatch.StartNew();
         model.train();
-        for (int step = 0; step < settings.Steps; step++)
+        try
         {
-            using var scope = torch.NewDisposeScope();
-            var (x, y) = data.GetBatch(DataSplit.Train, settings.BatchSize, settings.BlockSize, generator, device);
-            optimizer.zero_grad();
-            var loss = model.Loss(x, y);
-            float value = loss.item<float>();
-
-            // NaN or an infinity stops the run at the step, before an update spreads it: the step's forward runs again to name
-            // the module where it first appears.
-            CompleteP.NonFiniteValues.ThrowIfNonFinite(value, step + 1, model, () => model.Loss(x, y), "train");
-            loss.backward();
-            if (settings.GradClip > 0)
+            for (int i = 0; i < settings.Steps; i++)
             {
-                nn.utils.clip_grad_norm_(parameters, settings.GradClip);
-            }
+                using (var scope = torch.NewDisposeScope())
+                {
+                    var (x, y) = data.Window(DataSplit.Train, starts[i], settings.BlockSize); // (B, T) each, on the device
 
-            optimizer.step();
-            schedule.step();
+                    // On the CPU there is no device to wait for: each loss is read before its update, so NaN or an infinity
+                    // stops the run at its step, naming the module where it first appears (the step's forward run again).
+                    int current = i;
+                    Action<Tensor>? check = device.type == DeviceType.CPU
+                        ? loss => StopIfDiverged(model, current, loss.item<float>(), () => model.Loss(x, y))
+                        : null;
+                    pending.Add((i, step.Run(x, y, check).DetachFromDisposeScope(), clock.Elapsed.TotalSeconds));
+                    schedule.step();
+                }
 
-            var point = new LossPoint(step, value, clock.Elapsed.TotalSeconds);
-            curve.Add(point);
-            sinceReport += point.TrainLoss;
-            if ((step + 1) % settings.LogInterval == 0 || step == settings.Steps - 1)
-            {
-                progress?.Invoke(point, sinceReport / (step + 1 - reported));
-                sinceReport = 0;
-                reported = step + 1;
+                if ((i + 1) % settings.LogInterval == 0 || i == settings.Steps - 1)
+                {
+                    var read = Read(pending);
+                    curve.AddRange(read);
+                    progress?.Invoke(read[^1], read.Average(p => p.TrainLoss));
+                }
             }
+        }
+        finally
+        {
+            pending.ForEach(p => p.Loss.Dispose());
         }
 
         return curve;
     }
 
-    /// <summary>The mean loss over <paramref name="batches"/> batches of a split, in eval mode, with a fixed seed.</summary>
+    /// <summary>Throws <see cref="TrainingDivergedException"/> with the module where the value first appears when a step's loss is not finite.</summary>
+    private static void StopIfDiverged(Gpt model, int step, float loss, Action forward)
+    {
+        if (!float.IsFinite(loss))
+        {
+            throw new TrainingDivergedException(step, loss, NonFiniteValues.Locate(model, forward));
+        }
+    }
+
+    /// <summary>The mean loss over <paramref name="batches"/> batches of a split, in eval mode, with a fixed seed (one wait for the device at the end).</summary>
     public static double Evaluate(Gpt model, TinyShakespeare data, DataSplit split, int batches, int batchSize, int blockSize, long seed, Device device)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
         using var noGrad = torch.no_grad();
         using var generator = new Generator((ulong)seed);
+        using var scope = torch.NewDisposeScope();
+        using var starts = DrawStarts(data, split, batches, batchSize, blockSize, generator, device); // (batches, B)
         model.eval();
-        double total = 0;
+        var total = torch.zeros([], device: device);
         for (int i = 0; i < batches; i++)
         {
-            using var scope = torch.NewDisposeScope();
-            var (x, y) = data.GetBatch(split, batchSize, blockSize, generator, device);
-            total += model.Loss(x, y).item<float>();
+            var (x, y) = data.Window(split, starts[i], blockSize);
+            total.add_(model.Loss(x, y));
         }
 
         model.train();
-        return total / batches;
+        return total.item<float>() / batches;
+    }
+
+    /// <summary>The window starts of every batch, drawn on the CPU and copied to <paramref name="device"/> in one transfer.</summary>
+    private static Tensor DrawStarts(TinyShakespeare data, DataSplit split, int batches, int batchSize, int blockSize, Generator generator, Device device)
+    {
+        var drawn = data.DrawStarts(split, batches, batchSize, blockSize, generator).DetachFromDisposeScope();
+        if (device.type == DeviceType.CPU)
+        {
+            return drawn;
+        }
+
+        using (drawn)
+        {
+            return drawn.to(device).DetachFromDisposeScope();
+        }
+    }
+
+    /// <summary>Reads the pending losses in one transfer, clears them, and throws at the first one that is not finite.</summary>
+    private static List<LossPoint> Read(List<(int Step, Tensor Loss, double Issued)> pending)
+    {
+        float[] values;
+        using (var all = torch.stack(pending.Select(p => p.Loss).ToArray()).cpu())
+        {
+            values = all.data<float>().ToArray();
+        }
+
+        var points = new List<LossPoint>(pending.Count);
+        for (int k = 0; k < pending.Count; k++)
+        {
+            if (!float.IsFinite(values[k]))
+            {
+                throw new TrainingDivergedException(pending[k].Step, values[k]);
+            }
+
+            points.Add(new LossPoint(pending[k].Step, values[k], pending[k].Issued));
+        }
+
+        pending.ForEach(p => p.Loss.Dispose());
+        pending.Clear();
+        return points;
     }
 }

@@ -1,5 +1,6 @@
 using CompleteP.Discovery;
 using CompleteP.Rules;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace CompleteP;
@@ -12,7 +13,8 @@ namespace CompleteP;
 /// </summary>
 internal static class Initialization
 {
-    public static void Apply(IReadOnlyList<DiscoveredParameter> parameters, ParameterizationPlan plan, Generator? generator, bool initialize)
+    public static void Apply(IReadOnlyList<DiscoveredParameter> parameters, ParameterizationPlan plan, Generator? generator, bool initialize,
+        IReadOnlyDictionary<string, long[]>? paddingRows = null)
     {
         using var noGrad = no_grad();
         foreach (var p in parameters)
@@ -34,11 +36,51 @@ internal static class Initialization
             {
                 p.Tensor.fill_(rule.InitKind == InitKind.Constant ? value : 0.0);
             }
-            else
+            else if (generator is null || p.Tensor.device_type == DeviceType.CPU)
             {
                 // nn.init.normal_ ignores its generator argument in TorchSharp 0.107.0; Tensor.normal_ honours it.
                 p.Tensor.normal_(0.0, value, generator);
             }
+            else
+            {
+                // TorchSharp 0.107.0 creates CPU generators only (the device of new Generator(seed, device) is not passed to
+                // libtorch), and libtorch refuses a CPU generator for a CUDA tensor: draw on the CPU and copy, so a seed
+                // gives the same values on every device.
+                using var drawn = empty(p.Tensor.shape, dtype: p.Tensor.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32);
+                drawn.normal_(0.0, value, generator);
+                p.Tensor.copy_(drawn);
+            }
+
+            if (paddingRows is not null && paddingRows.TryGetValue(p.Name, out var rows))
+            {
+                p.Tensor.index_fill_(0, tensor(rows, device: p.Tensor.device), 0.0);
+            }
         }
+    }
+
+    /// <summary>
+    /// The rows of each embedding table that are exactly zero before the re-initialization: TorchSharp's Embedding
+    /// zeroes its <c>padding_idx</c> row (and never updates it), which it does not expose; a re-initialization keeps them zero.
+    /// </summary>
+    /// <param name="structure">The discovered structure.</param>
+    /// <returns>The zero rows by parameter name; tables without any are left out.</returns>
+    public static Dictionary<string, long[]> PaddingRows(ModelStructure structure)
+    {
+        var rows = new Dictionary<string, long[]>(StringComparer.Ordinal);
+        using var noGrad = no_grad();
+        foreach (var p in structure.Parameters.Where(p => p.IsInput && p.Trainable && p.Tensor.dim() == 2 && p.Tensor.shape[0] > 1
+                                                         && p.Tensor.device_type != DeviceType.META // no values to read
+                                                         && structure.Tree.Find(p.ModuleName)?.Module is TorchSharp.Modules.Embedding))
+        {
+            using var scope = NewDisposeScope();
+            var zero = p.Tensor.eq(0).all(1).nonzero().flatten();
+            long count = zero.shape[0];
+            if (count > 0 && count < p.Tensor.shape[0])
+            {
+                rows[p.Name] = zero.data<long>().ToArray();
+            }
+        }
+
+        return rows;
     }
 }

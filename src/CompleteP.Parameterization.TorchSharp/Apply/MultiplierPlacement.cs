@@ -6,13 +6,13 @@ namespace CompleteP;
 
 /// <summary>
 /// Decides where each forward multiplier acts. Folded (the default): the residual multiplier into each branch's
-/// output projection, <c>alpha_in</c> into every input table, the unembedding multiplier into an untied readout;
-/// a readout tied to the embedding keeps a hook (its table is also the embedding, which must not carry the logit
-/// multiplier, and carries <c>alpha_in</c>: the hook applies <c>alpha_out / m_N / alpha_in</c>, even where the unembedding
-/// multiplier alone is 1). Where the forward computes the logits itself (<c>.OutputMultiplierAppliedInForward()</c>,
-/// perhaps from the token table) <c>alpha_in</c> is a hook on the input modules, so that the table stays free of it; with
-/// no readout at all and no such declaration, folding <c>alpha_in</c> is refused. Hooks: on each branch, input and readout
-/// module. A multiplier of exactly 1 is placed nowhere.
+/// output projection, <c>alpha_in</c> into every input table, the unembedding multiplier into an untied readout; for a
+/// readout tied to the embedding (or logits declared to come from the table) into the final norm's gain and shift, as
+/// <c>alpha_out / m_N / alpha_in</c> when the table carries <c>alpha_in</c> (not 1 even where the unembedding multiplier alone
+/// is), else a hook on the readout. Where the forward computes the logits itself (<c>.OutputMultiplierAppliedInForward()</c>,
+/// perhaps from the token table) <c>alpha_in</c> is a hook on the input modules, so that the table stays free of it; with no
+/// readout and no declaration, folding <c>alpha_in</c> is refused. Hooks: on each branch, input and readout module. A
+/// multiplier of exactly 1 is placed nowhere.
 /// </summary>
 internal static class MultiplierPlacement
 {
@@ -22,11 +22,11 @@ internal static class MultiplierPlacement
     {
         var folded = new Dictionary<string, FoldedMultiplier>(StringComparer.Ordinal);
         var hooks = new List<MultiplierHook>();
-        void Fold(IEnumerable<DiscoveredParameter> rows, MultiplierKind kind)
+        void Fold(IEnumerable<DiscoveredParameter> rows, MultiplierKind kind, ScaledValue? value = null)
         {
             foreach (var p in rows)
             {
-                folded[p.Name] = new FoldedMultiplier(kind, multipliers[kind]);
+                folded[p.Name] = new FoldedMultiplier(kind, value ?? multipliers[kind]);
             }
         }
 
@@ -98,20 +98,22 @@ internal static class MultiplierPlacement
             }
             else
             {
-                if (structure.Readout is null && structure.Blocks.Count > 0)
+                if (structure.Readout is null && structure.Blocks.Count > 0 && !declarations.LogitsFromEmbedding)
                 {
                     findings.Problem($"no readout was found, so the logits may come from the embedding table (x @ wte.weight.T), and folding alpha_in ({multipliers.Embedding}) into the tables would scale them too: " +
-                                     "declare the Linear that computes the logits with .Readout(\"name\"), or, for logits computed in the forward, declare .OutputMultiplierAppliedInForward() (alpha_in then acts through hooks on the embeddings).");
+                                     "declare the Linear that computes the logits with .Readout(\"name\"); for logits computed from the table after the final norm, declare .LogitsFromEmbeddingTable() " +
+                                     "(alpha_in is then undone in that norm); for logits the forward multiplies itself, .OutputMultiplierAppliedInForward() (alpha_in then acts through hooks on the embeddings).");
                 }
 
                 Fold(structure.Parameters.Where(p => p.IsInput), MultiplierKind.Embedding);
             }
         }
 
-        // The unembedding multiplier alpha_out * m_N^-1, on the logits. A readout tied to a table that carries alpha_in
-        // needs alpha_out * m_N^-1 / alpha_in, which is not 1 even where the unembedding multiplier is.
+        // The unembedding multiplier alpha_out * m_N^-1, on the logits. Logits read from a table that carries alpha_in (a tied
+        // readout, or a matmul with the table) need alpha_out * m_N^-1 / alpha_in: not 1 even where the unembedding multiplier is.
         var readoutRows = structure.Parameters.Where(p => p.IsReadout).ToList();
         bool inFolded = !hookInputs && multipliers.Embedding.Value != 1.0;
+        ScaledValue FromTable() => inFolded ? multipliers.Output.DividedBy("alpha_in", multipliers.Embedding.Value) : multipliers.Output;
         if (declarations.OutputMultiplierInForward)
         {
             if (multipliers.Output.Value != 1.0)
@@ -121,11 +123,43 @@ internal static class MultiplierPlacement
         }
         else if (structure.ReadoutIsTied && structure.Readout is { } tiedReadout)
         {
-            var value = inFolded ? multipliers.Output.DividedBy("alpha_in", multipliers.Embedding.Value) : multipliers.Output;
+            var value = FromTable();
             if (value.Value != 1.0)
             {
-                Hook(tiedReadout, MultiplierKind.Output, value,
-                    mode == MultiplierMode.Hooks ? "MultiplierMode.Hooks" : $"its weight is tied to the embedding {string.Join(", ", readoutRows.Where(r => r.IsInput).Select(r => r.Name))}, which must not carry the logit multiplier{(inFolded ? " and carries alpha_in" : string.Empty)}");
+                string table = string.Join(", ", readoutRows.Where(r => r.IsInput).Select(r => r.Name));
+                if (mode == MultiplierMode.Fold && FinalNormGain(structure) is { } norm)
+                {
+                    // The tied table is also the embedding and must not carry the logit multiplier. The logits are linear in
+                    // the gain and shift of the final norm, whose output the readout reads: fold it there (no hook to be skipped).
+                    Fold(norm.Rows.Concat(readoutRows.Where(r => !r.IsInput)), MultiplierKind.Output, value);
+                    findings.Info(norm.Module.Name, $"the unembedding multiplier {value} is folded into the gain and shift of the final norm '{norm.Module.Name}', whose output the readout " +
+                                                    $"'{tiedReadout.Name}' (tied to {table}) maps to the logits; exact when '{norm.Module.Name}' feeds only the readout.");
+                }
+                else
+                {
+                    Hook(tiedReadout, MultiplierKind.Output, value,
+                        mode == MultiplierMode.Hooks ? "MultiplierMode.Hooks" : $"its weight is tied to the embedding {table}, which must not carry the logit multiplier{(inFolded ? " and carries alpha_in" : string.Empty)}, and no final norm with a gain follows the blocks");
+                }
+            }
+        }
+        else if (declarations.LogitsFromEmbedding && structure.Readout is null && readoutRows.Count == 0)
+        {
+            var value = FromTable();
+            if (value.Value != 1.0)
+            {
+                if (mode == MultiplierMode.Fold && FinalNormGain(structure) is { } norm)
+                {
+                    Fold(norm.Rows, MultiplierKind.Output, value);
+                    findings.Info(norm.Module.Name, $"the unembedding multiplier {value} is folded into the gain and shift of the final norm '{norm.Module.Name}', whose output the forward multiplies " +
+                                                    "by the embedding table (declared with .LogitsFromEmbeddingTable()); exact when its output feeds only the logits.");
+                }
+                else
+                {
+                    findings.Problem($"the logits need the unembedding multiplier {value}, declared to come from the embedding table with .LogitsFromEmbeddingTable(), but " +
+                                     (mode == MultiplierMode.Hooks
+                                         ? "MultiplierMode.Hooks cannot hook a matmul: use the default MultiplierMode.Fold."
+                                         : "no single final norm with a gain follows the blocks to fold it into: multiply the logits by plan.Multipliers.Output in the forward and declare .OutputMultiplierAppliedInForward() instead."));
+                }
             }
         }
         else if (multipliers.Output.Value != 1.0)
@@ -140,8 +174,11 @@ internal static class MultiplierPlacement
             }
             else
             {
-                findings.Problem($"the logits need the unembedding multiplier {multipliers.Output}, and no readout was found: declare the Linear that computes the logits with .Readout(\"name\"); " +
-                                 "if the forward computes them from the embedding table (x @ wte.weight.T) or with a Linear that is not registered, multiply them by plan.Multipliers.Output in the forward and declare .OutputMultiplierAppliedInForward().");
+                string fix = FinalNormGain(structure) is { } finalNorm && structure.Parameters.Any(p => p.IsInput)
+                    ? $"if the forward computes them from the embedding table after the final norm '{finalNorm.Module.Name}' (x @ wte.weight.T), declare .LogitsFromEmbeddingTable() (the multiplier is then folded into that norm's gain and shift); " +
+                      "if it computes them with a Linear that is not registered, multiply them by plan.Multipliers.Output in the forward and declare .OutputMultiplierAppliedInForward()."
+                    : "if the forward computes them from the embedding table (x @ wte.weight.T) or with a Linear that is not registered, multiply them by plan.Multipliers.Output in the forward and declare .OutputMultiplierAppliedInForward().";
+                findings.Problem($"the logits need the unembedding multiplier {multipliers.Output}, and no readout was found: declare the Linear that computes the logits with .Readout(\"name\"); " + fix);
             }
         }
 
@@ -151,4 +188,19 @@ internal static class MultiplierPlacement
     /// <summary>Whether an input module holds the tensor under one of its names (a tied table's first name may be the readout's).</summary>
     private static bool HeldByInput(ModelStructure structure, DiscoveredParameter p) =>
         structure.Inputs.Any(i => i.Name == p.ModuleName || p.SharedWith.Any(a => a.LastIndexOf('.') is var dot && dot >= 0 && a[..dot] == i.Name));
+
+    /// <summary>The norm after the last block (the final norm) with its gain and shift, or null when there is none, several, or it has no gain.</summary>
+    private static (TreeModule Module, IReadOnlyList<DiscoveredParameter> Rows)? FinalNormGain(ModelStructure structure)
+    {
+        if (structure.Blocks.Count == 0)
+        {
+            return null;
+        }
+
+        int lastBlock = structure.Blocks[^1].Index;
+        var norms = structure.Parameters.Where(p => p.Role == TensorRole.FinalNorm && p.SharedWith.Count == 0)
+            .GroupBy(p => p.ModuleName).Select(g => (Module: structure.Tree.Find(g.Key)!, Rows: (IReadOnlyList<DiscoveredParameter>)g.ToList()))
+            .Where(n => n.Module.Index > lastBlock && n.Rows.Any(r => !r.IsBias)).ToList();
+        return norms.Count == 1 ? norms[0] : null;
+    }
 }

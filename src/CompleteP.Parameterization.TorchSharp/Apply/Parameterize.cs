@@ -80,13 +80,14 @@ public static class Parameterize
         }
 
         var rules = RulesEngine.Compute(new RuleSetup(options.Parameterization, baseShape!, target, options.HeadDim, options.Hyperparameters, options.RuleOptions));
-        var plan = BuildPlan(structure, rules, options.Multipliers, options.Declarations, baseFanIns);
+        var paddingRows = options.Initialize ? Initialization.PaddingRows(structure) : new Dictionary<string, long[]>();
+        var plan = BuildPlan(structure, rules, options.Multipliers, options.Declarations, baseFanIns, paddingRows);
 
         // Check everything before changing anything.
         OptimizerRegrouping.Validate(optimizer, structure, options.Parameterization);
         bool verified = VerifyHooks(model, structure, plan, options.SampleForward);
 
-        Initialization.Apply(structure.Parameters, plan, options.Generator, options.Initialize);
+        Initialization.Apply(structure.Parameters, plan, options.Generator, options.Initialize, paddingRows);
         Install(model, optimizer, structure, plan, verified, options.Logger);
         return (plan, structure);
     }
@@ -155,9 +156,15 @@ public static class Parameterize
     }
 
     private static ParameterizationPlan BuildPlan(ModelStructure structure, RuleSet rules, MultiplierMode mode, ModelDeclarations declarations,
-        IReadOnlyDictionary<string, long>? baseFanIns)
+        IReadOnlyDictionary<string, long>? baseFanIns, IReadOnlyDictionary<string, long[]>? paddingRows = null)
     {
         var findings = new Findings();
+        foreach (var (name, zero) in paddingRows ?? new Dictionary<string, long[]>())
+        {
+            findings.Info(name, $"row{(zero.Length == 1 ? "" : "s")} {string.Join(", ", zero.Take(8))} of the table {(zero.Length == 1 ? "is" : "are")} zero before the re-initialization (an embedding's padding_idx, " +
+                                "which gets no gradient): kept at zero.");
+        }
+
         var (folded, hooks) = MultiplierPlacement.Decide(structure, rules.Multipliers, mode, declarations, findings);
         findings.ThrowIfProblems();
         var rows = structure.Parameters.Select(p => new PlanRow(p.Name, p.Shape, rules.RuleFor(Describe(p, baseFanIns)), p.SharedWith,
@@ -167,7 +174,8 @@ public static class Parameterize
         LowPrecisionEpsilon(structure, rows, findings);
         if (hooks.Count > 0)
         {
-            findings.Info("(hooks)", $"{hooks.Count} forward hook(s) apply multipliers ({string.Join("; ", hooks)}): TorchSharp runs a hook only for module.call(...), so each is verified to fire.");
+            findings.Info("(hooks)", $"{hooks.Count} forward hook(s) apply multipliers ({string.Join("; ", hooks)}): TorchSharp runs a hook only for module.call(...), so each is verified to fire on " +
+                                     "options.SampleForward, or else on the model's first forward through model.call(...); a model whose own forward is invoked with model.forward(...) is not checked there: pass SampleForward.");
         }
 
         return ParameterizationPlan.Create(rules, rows, hooks, attention, structure.Diagnostics.Concat(findings.Diagnostics));
@@ -240,7 +248,7 @@ public static class Parameterize
         {
             throw new ParameterClassificationException(silent.Select(name =>
                 $"the multiplier hook on '{name}' ({plan.Hooks.First(h => h.ModuleName == name).Reason}) did not fire on options.SampleForward: TorchSharp runs forward hooks only when a module is invoked with .call(x), " +
-                $"so '{name}' is invoked through .forward(x) or not at all. Invoke it with .call(x){(plan.Hooks.Any(h => h.Reason.Contains("tied", StringComparison.Ordinal)) ? ", or untie the readout from the embedding (then the multiplier is folded)" : ", or use the default MultiplierMode.Fold")}.").ToList());
+                $"so '{name}' is invoked through .forward(x) or not at all. Invoke it with .call(x){(plan.Hooks.Any(h => h.Reason.Contains("tied", StringComparison.Ordinal)) ? ", or add a final norm with a gain after the blocks, or untie the readout from the embedding (then the multiplier is folded)" : ", or use the default MultiplierMode.Fold")}.").ToList());
         }
 
         return true;
@@ -297,7 +305,7 @@ public static class Parameterize
             {
                 throw new InvalidOperationException(
                     $"CompleteP.Parameterization: the multiplier hook(s) on {string.Join(", ", silent.Select(s => $"'{s.Hook.ModuleName}'"))} did not fire on the model's first forward, so the forward pass lacks " +
-                    $"{string.Join("; ", silent.Select(s => s.Hook.ToString()))}. TorchSharp runs forward hooks only when a module is invoked with .call(x), not .forward(x): invoke it with .call(x), or untie the readout so that the multiplier is folded.");
+                    $"{string.Join("; ", silent.Select(s => s.Hook.ToString()))}. TorchSharp runs forward hooks only when a module is invoked with .call(x), not .forward(x): invoke it with .call(x), or use the default MultiplierMode.Fold (the multiplier is then folded into the weights).");
             }
         });
     }

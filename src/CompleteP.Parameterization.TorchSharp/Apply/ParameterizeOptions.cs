@@ -66,7 +66,11 @@ public sealed record ParameterizeOptions
     /// </summary>
     public Func<nn.Module>? BaseModel { get; init; }
 
-    /// <summary>The generator for the re-initialization; null uses the default generator (seeded by <c>torch.manual_seed</c>).</summary>
+    /// <summary>
+    /// The generator for the re-initialization; null uses the default generator (seeded by <c>torch.manual_seed</c>).
+    /// TorchSharp 0.107 makes CPU generators only, so for a model on a GPU the values are drawn on the CPU and copied:
+    /// one seed gives the same initial weights on every device.
+    /// </summary>
     public Generator? Generator { get; init; }
 
     /// <summary>Whether to re-initialize parameters (true, the default). <see cref="Parameterize.Attach"/> never does.</summary>

@@ -265,7 +265,11 @@ public static class CoordinateCheck
         var (model, optimizer, plan, structure) = Build(modelFactory, settings, parameterization, width, depth, seed);
         using var disposeModel = model;
         using var disposeOptimizer = optimizer;
-        var modules = RecordedModules(structure, settings.ModulePatterns);
+        // A final norm carrying the folded logit multiplier (a tied readout) is c times Table 1's size by construction:
+        // its output is not judged; the readout's output and the residual stream at its input are.
+        var modules = RecordedModules(structure, settings.ModulePatterns)
+            .Where(r => !(r.Kind == ModuleKind.FinalNorm && plan.Rows.Any(row => row.Folded?.Kind == MultiplierKind.Output && row.Name.StartsWith(r.Name + ".", StringComparison.Ordinal))))
+            .ToList();
         using var recorder = new ActivationRecorder(modules, parameterization.Name, width, depth, seed);
         model.train();
         string run = $"{parameterization}, width {width}, depth {depth}, seed {seed}";

@@ -89,4 +89,13 @@ public sealed record CoordinateCheckResult(IReadOnlyList<CoordinateMeasurement> 
         ?? throw new FormatException($"Line {line} has the module kind '{text}'; kinds are {string.Join(", ", Enum.GetValues<ModuleKind>().Select(KindName))}.");
 
     private static string R(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+
+    /// <summary>Value equality, the measurements compared element by element.</summary>
+    /// <param name="other">The other result.</param>
+    /// <returns>True when both hold the same measurements in the same order.</returns>
+    public bool Equals(CoordinateCheckResult? other) =>
+        other is not null && Measurements.SequenceEqual(other.Measurements) && Laziness.SequenceEqual(other.Laziness);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(Measurements.Count, Laziness.Count);
 }

@@ -13,10 +13,10 @@ public sealed record CoordinateCheckSettings
     public IReadOnlyList<Parameterization> Parameterizations { get; init; } =
         [Parameterization.Standard, Parameterization.MuP, Parameterization.CompleteP, Parameterization.DepthMuP];
 
-    /// <summary>The base shape the hyperparameters are tuned at. Required.</summary>
+    /// <summary>The base shape the hyperparameters are tuned at. Default: width 64, depth 2.</summary>
     public ModelShape BaseShape { get; init; } = new(64, 2);
 
-    /// <summary>The attention head dimension.</summary>
+    /// <summary>The attention head dimension <c>d_head</c>; it must divide every width. Default 32.</summary>
     public int HeadDim { get; init; } = 32;
 
     /// <summary>The widths of the width sweep; empty for none.</summary>
@@ -43,7 +43,7 @@ public sealed record CoordinateCheckSettings
     /// </summary>
     public IReadOnlyList<int> Seeds { get; init; } = [0];
 
-    /// <summary>Base learning rate, init std, weight decay and epsilon.</summary>
+    /// <summary>Base learning rate, init std, weight decay and epsilon. Default: 1e-3, 0.02, 0, 1e-8.</summary>
     public BaseHyperparameters Hyperparameters { get; init; } = new(1e-3, 0.02, 0.0, 1e-8);
 
     /// <summary>The rules' options (epsilon scope, decay convention, multipliers).</summary>
@@ -117,4 +117,17 @@ public sealed record CoordinateCheckSettings
             throw new ArgumentOutOfRangeException(nameof(GradientClip), GradientClip, "GradientClip must be finite and at least 0 (0 turns clipping off).");
         }
     }
+
+    /// <summary>Value equality, the lists compared element by element.</summary>
+    /// <param name="other">The other settings.</param>
+    /// <returns>True when every setting is equal.</returns>
+    public bool Equals(CoordinateCheckSettings? other) =>
+        other is not null && Parameterizations.SequenceEqual(other.Parameterizations) && BaseShape == other.BaseShape && HeadDim == other.HeadDim
+        && Widths.SequenceEqual(other.Widths) && Depths.SequenceEqual(other.Depths) && SweepDepth == other.SweepDepth && SweepWidth == other.SweepWidth
+        && Steps == other.Steps && Seeds.SequenceEqual(other.Seeds) && Hyperparameters == other.Hyperparameters && RuleOptions == other.RuleOptions
+        && Beta1.Equals(other.Beta1) && Beta2.Equals(other.Beta2) && GradientClip.Equals(other.GradientClip)
+        && ModulePatterns.SequenceEqual(other.ModulePatterns) && Declarations == other.Declarations;
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(BaseShape, HeadDim, Widths.Count, Depths.Count, Steps, Seeds.Count, Hyperparameters, Declarations);
 }

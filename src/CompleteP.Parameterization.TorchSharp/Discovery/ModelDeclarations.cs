@@ -92,6 +92,18 @@ public sealed record ModelDeclarations
     /// <returns>The declarations with this one added.</returns>
     public ModelDeclarations OutputMultiplierAppliedInForward() => this with { OutputMultiplierInForward = true };
 
+    /// <summary>Whether the logits are declared to come from the embedding table (see <see cref="LogitsFromEmbeddingTable"/>).</summary>
+    public bool LogitsFromEmbedding { get; init; }
+
+    /// <summary>
+    /// Declares that the forward computes the logits from the embedding table after the final norm
+    /// (<c>logits = matmul(ln_f(x), wte.weight.T)</c>, as GPT-2 ports do), with no readout module. The unembedding
+    /// multiplier is then folded into the gain and shift of the final norm (the norm after the last block), which is exact
+    /// when that norm's output feeds only the logits. The model's code is not changed.
+    /// </summary>
+    /// <returns>The declarations with this one added.</returns>
+    public ModelDeclarations LogitsFromEmbeddingTable() => this with { LogitsFromEmbedding = true };
+
     /// <summary>Declares the readout (unembedding) module.</summary>
     /// <param name="moduleName">Its name in <c>named_modules()</c>, e.g. <c>lm_head</c>.</param>
     /// <returns>The declarations with this one added.</returns>
@@ -111,4 +123,15 @@ public sealed record ModelDeclarations
         ArgumentException.ThrowIfNullOrWhiteSpace(parameterPattern);
         return this with { Roles = [.. Roles, new RoleDeclaration(parameterPattern, role, isBias)] };
     }
+
+    /// <summary>Value equality, the lists compared element by element.</summary>
+    /// <param name="other">The other declarations.</param>
+    /// <returns>True when every declaration is equal.</returns>
+    public bool Equals(ModelDeclarations? other) =>
+        other is not null && BlocksName == other.BlocksName && ResidualBranchNames.SequenceEqual(other.ResidualBranchNames)
+        && OutputProjectionNames.SequenceEqual(other.OutputProjectionNames) && OutputMultiplierInForward == other.OutputMultiplierInForward
+        && LogitsFromEmbedding == other.LogitsFromEmbedding && ReadoutName == other.ReadoutName && Roles.SequenceEqual(other.Roles);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(BlocksName, ResidualBranchNames.Count, OutputProjectionNames.Count, OutputMultiplierInForward, LogitsFromEmbedding, ReadoutName, Roles.Count);
 }

@@ -63,23 +63,26 @@ internal static class TensorIdentity
         var firsts = chunk.Select(i => tensors[i].view(-1)[0]).ToList();
         var originals = firsts.Select(f => f.clone()).ToList();
         List<int> read;
+        int written = 0;
         try
         {
-            for (int k = 0; k < chunk.Length; k++)
+            for (; written < chunk.Length; written++)
             {
-                firsts[k].fill_(k + 1.0);
+                firsts[written].fill_(written + 1.0);
             }
 
             read = firsts.Select(f => (int)Math.Round(f.to(ScalarType.Float64).item<double>()) - 1).ToList();
         }
-        finally
+        catch
         {
-            // The weights get their values back whatever happens in between.
-            for (int k = chunk.Length - 1; k >= 0; k--)
-            {
-                firsts[k].copy_(originals[k]);
-            }
+            // The weights get their values back whatever happened: every marker written, and the one whose write
+            // failed (libtorch checks some in-place rules after the kernel ran), each on its own so that one refusal
+            // does not keep the others from their values; the first failure is the one reported.
+            Restore(firsts, originals, Math.Min(written + 1, chunk.Length), throwing: false);
+            throw;
         }
+
+        Restore(firsts, originals, chunk.Length, throwing: true);
 
         // Tensors that read back the same marker share one storage: the last marker written into it.
         foreach (var shared in Enumerable.Range(0, chunk.Length).GroupBy(k => read[k]).Where(g => g.Count() > 1))
@@ -88,6 +91,22 @@ internal static class TensorIdentity
             foreach (int k in shared)
             {
                 canonical[chunk[k]] = first;
+            }
+        }
+    }
+
+    /// <summary>Writes the original first elements of the first <paramref name="count"/> tensors back; with <paramref name="throwing"/> false, a refused write does not stop the others.</summary>
+    private static void Restore(List<Tensor> firsts, List<Tensor> originals, int count, bool throwing)
+    {
+        for (int k = count - 1; k >= 0; k--)
+        {
+            try
+            {
+                firsts[k].copy_(originals[k]);
+            }
+            catch (System.Runtime.InteropServices.ExternalException) when (!throwing)
+            {
+                // Reported by the caller's own failure.
             }
         }
     }

@@ -17,7 +17,7 @@ namespace CompleteP.Optimizers;
 /// <para>
 /// Use it where the optimizer step matters: on a GPU, with many tensors (deep models: a 32-block GPT has about 400),
 /// where TorchSharp's AdamW is launch-bound (measured on an H200 at width 128, depth 32: see
-/// <c>benchmarks/README.md</c>). On a CPU it gives the same numbers at about the same speed.
+/// <c>docs/gpu-training.md</c>). On a CPU it gives the same numbers at about the same speed.
 /// </para>
 /// <para>
 /// It is an <see cref="AdamW"/>, so it is the one-line change: build it where you built <c>torch.optim.AdamW</c>
@@ -417,42 +417,21 @@ public sealed class FlatAdamW : AdamW
         _lastGradientNorm = total.DetachFromDisposeScope();
     }
 
-    /// <summary>The update of one group on its flat buffers: TorchSharp's AdamW arithmetic, in the same order.</summary>
+    /// <summary>The update of one group on its flat buffers: one AdamW step for all its parameters at once.</summary>
     private static void UpdateFlat(FlatGroup group, Tensor gradient)
     {
-        var o = (Options)group.Group.Options;
-        double lr = o.LearningRate!.Value, beta1 = o.beta1!.Value, beta2 = o.beta2!.Value, eps = o.eps!.Value, decay = o.weight_decay!.Value;
         foreach (var state in group.States)
         {
             state.step += 1;
         }
 
-        long step = group.States[0].step;
-        if (lr * decay != 0)
-        {
-            group.Values.mul_(1 - lr * decay);
-        }
-
-        double biasCorrection1 = 1 - Math.Pow(beta1, step);
-        double biasCorrection2 = 1 - Math.Pow(beta2, step);
-        group.ExpAvg.mul_(beta1).add_(gradient, alpha: 1 - beta1);
-        group.ExpAvgSq.mul_(beta2).addcmul_(gradient, gradient, value: 1 - beta2);
-        Tensor second = group.ExpAvgSq;
-        if (group.MaxExpAvgSq is { } max)
-        {
-            max.copy_(maximum(max, group.ExpAvgSq));
-            second = max;
-        }
-
-        var denominator = second.sqrt().div_(Math.Sqrt(biasCorrection2)).add_(eps);
-        group.Values.addcdiv_(group.ExpAvg, denominator, value: -(lr / biasCorrection1));
+        AdamWStep((Options)group.Group.Options, group.States[0].step, group.Values, gradient, group.ExpAvg, group.ExpAvgSq, group.MaxExpAvgSq);
     }
 
     /// <summary>The per-tensor update (views of the flat buffers), for a group where some parameter has no gradient or the steps differ.</summary>
     private static void UpdateEach(FlatGroup group)
     {
         var o = (Options)group.Group.Options;
-        double lr = o.LearningRate!.Value, beta1 = o.beta1!.Value, beta2 = o.beta2!.Value, eps = o.eps!.Value, decay = o.weight_decay!.Value;
         for (int i = 0; i < group.Parameters.Length; i++)
         {
             var parameter = group.Parameters[i];
@@ -469,25 +448,35 @@ public sealed class FlatAdamW : AdamW
 
             var state = group.States[i];
             state.step += 1;
-            if (lr * decay != 0)
-            {
-                parameter.mul_(1 - lr * decay);
-            }
-
-            double biasCorrection1 = 1 - Math.Pow(beta1, state.step);
-            double biasCorrection2 = 1 - Math.Pow(beta2, state.step);
-            state.exp_avg.mul_(beta1).add_(gradient, alpha: 1 - beta1);
-            state.exp_avg_sq.mul_(beta2).addcmul_(gradient, gradient, value: 1 - beta2);
-            Tensor second = state.exp_avg_sq;
-            if (state.max_exp_avg_sq is { } max)
-            {
-                max.copy_(maximum(max, state.exp_avg_sq));
-                second = max;
-            }
-
-            var denominator = second.sqrt().div_(Math.Sqrt(biasCorrection2)).add_(eps);
-            parameter.addcdiv_(state.exp_avg, denominator, value: -(lr / biasCorrection1));
+            AdamWStep(o, state.step, parameter, gradient, state.exp_avg, state.exp_avg_sq, state.max_exp_avg_sq);
         }
+    }
+
+    /// <summary>
+    /// TorchSharp's AdamW arithmetic, in the same order, on one tensor and its moments: a group's flat buffers
+    /// (<see cref="UpdateFlat"/>) or one parameter's views of them (<see cref="UpdateEach"/>).
+    /// </summary>
+    private static void AdamWStep(Options o, long step, Tensor values, Tensor gradient, Tensor expAvg, Tensor expAvgSq, Tensor? maxExpAvgSq)
+    {
+        double lr = o.LearningRate!.Value, beta1 = o.beta1!.Value, beta2 = o.beta2!.Value, eps = o.eps!.Value, decay = o.weight_decay!.Value;
+        if (lr * decay != 0)
+        {
+            values.mul_(1 - lr * decay);
+        }
+
+        double biasCorrection1 = 1 - Math.Pow(beta1, step);
+        double biasCorrection2 = 1 - Math.Pow(beta2, step);
+        expAvg.mul_(beta1).add_(gradient, alpha: 1 - beta1);
+        expAvgSq.mul_(beta2).addcmul_(gradient, gradient, value: 1 - beta2);
+        Tensor second = expAvgSq;
+        if (maxExpAvgSq is { } max)
+        {
+            max.copy_(maximum(max, expAvgSq));
+            second = max;
+        }
+
+        var denominator = second.sqrt().div_(Math.Sqrt(biasCorrection2)).add_(eps);
+        values.addcdiv_(expAvg, denominator, value: -(lr / biasCorrection1));
     }
 
     /// <summary>What clipping needs: the largest norm and, for fold-aware clipping, each parameter's factor by handle.</summary>

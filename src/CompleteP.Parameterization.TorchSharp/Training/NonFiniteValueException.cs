@@ -11,14 +11,14 @@ public sealed class NonFiniteValueException : ArithmeticException
     /// <param name="message">What happened and where.</param>
     /// <param name="step">The training step (1 is the first) whose forward pass produced the value.</param>
     /// <param name="quantity">What held it first: <c>loss</c> or <c>activation</c>.</param>
-    /// <param name="source">The module whose output first held it (in the order the forward pass ran them), or the parameter that holds it; null when neither could be found.</param>
-    public NonFiniteValueException(string message, int step, string quantity, string? source)
+    /// <param name="moduleName">The module whose output first held it (in the order the forward pass ran them), or the parameter that holds it; null when neither could be found.</param>
+    public NonFiniteValueException(string message, int step, string quantity, string? moduleName)
         : base(message)
     {
         ArgumentNullException.ThrowIfNull(quantity);
         Step = step;
         Quantity = quantity;
-        ModuleName = source;
+        ModuleName = moduleName;
     }
 
     /// <summary>The training step (1 is the first) whose forward pass produced the value.</summary>

@@ -67,21 +67,6 @@ public static class NonFiniteValues
         }
     }
 
-    /// <summary>Throws <see cref="NonFiniteValueException"/> when the loss of a step is NaN or infinite, naming where the value first appears.</summary>
-    /// <param name="loss">The step's loss.</param>
-    /// <param name="step">The step (1 is the first).</param>
-    /// <param name="model">The model.</param>
-    /// <param name="forward">The step's forward pass again, to find the module (run once, without gradients, only when the loss is not finite).</param>
-    /// <param name="run">What run this is, for the message (e.g. <c>completep, width 256, depth 4, seed 0</c>); null for none.</param>
-    /// <exception cref="NonFiniteValueException">The loss is NaN or infinite.</exception>
-    public static void ThrowIfNonFinite(double loss, int step, nn.Module model, Action forward, string? run = null)
-    {
-        if (!double.IsFinite(loss))
-        {
-            throw Exception(step, "loss", double.IsNaN(loss) ? "NaN" : "infinite", Locate(model, forward), run);
-        }
-    }
-
     /// <summary>The exception for a non-finite value found at a step, with the source and what to do.</summary>
     internal static NonFiniteValueException Exception(int step, string quantity, string kind, string? source, string? run) => new(
         $"{(run is null ? string.Empty : run + ": ")}the {quantity} is {kind} at step {step}; " +

@@ -57,6 +57,22 @@ public static class RulesEngine
             throw RuleRange.MultiplierOverflow(setup, e, "Lower options.OutputMultiplier (alpha_out) or options.AttentionMultiplier (alpha_attn).");
         }
 
+        // A readout tied to the embedding table (or logits from the table) gets alpha_out * m_N^-1 / alpha_in when alpha_in is
+        // folded into the table: folded into the final norm, or a hook.
+        ScaledValue? fromTable = null;
+        if (multipliers.Embedding.Value != 1.0)
+        {
+            try
+            {
+                fromTable = multipliers.Output.DividedBy("alpha_in", multipliers.Embedding.Value);
+                RuleRange.Multiplier(setup, "tied readout's logit factor", fromTable, "options", "options.OutputMultiplier (alpha_out) or lower options.InputMultiplier (alpha_in)");
+            }
+            catch (ScaledValueRangeException e)
+            {
+                throw RuleRange.MultiplierOverflow(setup, e, "Raise options.InputMultiplier (alpha_in) or lower options.OutputMultiplier (alpha_out).");
+            }
+        }
+
         foreach (var role in Enum.GetValues<TensorRole>())
         {
             foreach (bool isBias in role == TensorRole.HiddenWeight ? [false] : new[] { false, true })
@@ -70,32 +86,19 @@ public static class RulesEngine
                 foreach (var descriptor in descriptors)
                 {
                     var rule = RuleFor(setup, descriptor, "hyperparameters");
-                    MultiplierKind? folds = role switch
+                    var folds = role switch
                     {
-                        TensorRole.HiddenWeight or TensorRole.HiddenBias => MultiplierKind.Residual,
-                        TensorRole.Unembedding => MultiplierKind.Output,
-                        TensorRole.Embedding => MultiplierKind.Embedding,
-                        _ => null,
+                        TensorRole.HiddenWeight or TensorRole.HiddenBias => new[] { (MultiplierKind.Residual, multipliers.Residual) },
+                        TensorRole.Unembedding => [(MultiplierKind.Output, multipliers.Output)],
+                        TensorRole.Embedding => [(MultiplierKind.Embedding, multipliers.Embedding)],
+                        TensorRole.FinalNorm => fromTable is null ? [(MultiplierKind.Output, multipliers.Output)] : [(MultiplierKind.Output, multipliers.Output), (MultiplierKind.Output, fromTable)],
+                        _ => [],
                     };
-                    if (folds is { } kind && multipliers[kind].Value != 1.0)
+                    foreach (var (kind, value) in folds.Where(f => f.Item2.Value != 1.0))
                     {
-                        RuleRange.Fold(setup, descriptor, rule, new FoldedMultiplier(kind, multipliers[kind]), kind == MultiplierKind.Residual ? "hyperparameters" : "options");
+                        RuleRange.Fold(setup, descriptor, rule, new FoldedMultiplier(kind, value), kind == MultiplierKind.Residual ? "hyperparameters" : "options");
                     }
                 }
-            }
-        }
-
-        // A readout tied to the embedding table keeps a hook of alpha_out * m_N^-1 / alpha_in when alpha_in is folded into the table.
-        if (multipliers.Output.Value != 1.0 && multipliers.Embedding.Value != 1.0)
-        {
-            try
-            {
-                RuleRange.Multiplier(setup, "tied readout's hook factor", multipliers.Output.DividedBy("alpha_in", multipliers.Embedding.Value), "options",
-                    "options.OutputMultiplier (alpha_out) or lower options.InputMultiplier (alpha_in)");
-            }
-            catch (ScaledValueRangeException e)
-            {
-                throw RuleRange.MultiplierOverflow(setup, e, "Raise options.InputMultiplier (alpha_in) or lower options.OutputMultiplier (alpha_out).");
             }
         }
     }
@@ -199,14 +202,16 @@ public static class RulesEngine
 
         switch (tensor.Role)
         {
-            case TensorRole.Embedding:
+            // Embedding and unembedding share a row of Table 1: base init, learning rate and decay; the unembedding's
+            // width factor is its forward multiplier alpha_out * m_N^-1 (ForwardMultipliers.Output).
+            case TensorRole.Embedding or TensorRole.Unembedding:
                 return Make(
                     tensor.IsBias ? InitRule.Constant(0) : InitRule.Normal(sigma),
                     eta,
                     tensor.IsBias ? noDecay : lambda,
                     Epsilon(modelWidth),
                     modelWidth,
-                    "embedding");
+                    tensor.Role == TensorRole.Embedding ? "embedding" : "unembedding (readout)");
 
             case TensorRole.HiddenNorm:
                 return Make(
@@ -258,15 +263,6 @@ public static class RulesEngine
                     Epsilon(modelWidth),
                     modelWidth,
                     "final norm");
-
-            case TensorRole.Unembedding:
-                return Make(
-                    tensor.IsBias ? InitRule.Constant(0) : InitRule.Normal(sigma),
-                    eta,
-                    tensor.IsBias ? noDecay : lambda,
-                    Epsilon(modelWidth),
-                    modelWidth,
-                    "unembedding (readout)");
 
             default:
                 throw new ArgumentOutOfRangeException(nameof(tensor), tensor.Role, $"Unknown role {tensor.Role}.");

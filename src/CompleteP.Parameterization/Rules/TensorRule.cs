@@ -99,10 +99,11 @@ public sealed record TensorRule
         Guard.PositiveFinite(c.Value, "multiplier");
         string symbol = "c_" + multiplier.Kind.ToString().ToLowerInvariant();
         var e = Explained;
-        ScaledValue std, lr, decay, eps;
+        ScaledValue initValue, lr, decay, eps;
         try
         {
-            std = e.Init.Kind == InitKind.Normal ? e.Init.Value.Times(symbol, c.Value) : e.Init.Value;
+            // A constant init (a norm's gain of 1, when the logit multiplier is folded into the final norm) scales like a std.
+            initValue = e.Init.Kind == InitKind.Constant && e.Init.Value.Value == 0 ? e.Init.Value : e.Init.Value.Times(symbol, c.Value);
             lr = e.LearningRate.Times(symbol, c.Value);
             decay = WeightDecayConvention == WeightDecayConvention.Coupled && e.WeightDecay.Value != 0 ? e.WeightDecay.DividedBy(symbol, c.Value) : e.WeightDecay;
             eps = e.AdamEpsilon.DividedBy(symbol, c.Value);
@@ -113,7 +114,7 @@ public sealed record TensorRule
                 $"Folding {symbol} = {c} into the {Role}{(IsBias ? " bias" : string.Empty)} rule overflows: {overflow.Message.Split(" (Parameter '")[0]}");
         }
 
-        foreach (var (value, before, what) in new[] { (std, e.Init.Kind == InitKind.Normal ? e.Init.Value.Value : 0, "init std"), (lr, e.LearningRate.Value, "learning rate"),
+        foreach (var (value, before, what) in new[] { (initValue, e.Init.Value.Value, "init"), (lr, e.LearningRate.Value, "learning rate"),
                      (decay, e.WeightDecay.Value, "weight decay"), (eps, e.AdamEpsilon.Value, "Adam epsilon") })
         {
             if (before != 0 && !double.IsNormal(value.Value))
@@ -123,7 +124,8 @@ public sealed record TensorRule
             }
         }
 
-        var init = e.Init.Kind == InitKind.Normal ? InitRule.Normal(std) : e.Init;
+        var init = e.Init.Kind == InitKind.Normal ? InitRule.Normal(initValue)
+            : e.Init.Value.Value == 0 ? e.Init : new InitRule(InitKind.Constant, initValue);
         return new TensorRule(Role, IsBias, WidthMultiplier,
             new RuleExplanation(init, lr, decay, eps),
             $"{Source}; {symbol} = {c} folded in", WeightDecayConvention);

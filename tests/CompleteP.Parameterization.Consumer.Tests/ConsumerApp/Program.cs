@@ -2,7 +2,7 @@
 // CompleteP.Parameterization.TorchSharp and libtorch-cpu-linux-x64 from a local feed (ConsumerPackageTests).
 // The top of the file is the README's one-call example: it compiles with ONE `using` of ours besides TorchSharp's.
 // The test reads the lines this program prints: "parameters: N", "plan rows: N", "loss before: X", "loss after: X",
-// "hidden lr: X", "coordinate check: passed".
+// "hidden lr: X", "gradient norm: X", "coordinate check: passed".
 using CompleteP;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -31,6 +31,7 @@ Console.WriteLine($"loss before: {LossOn():R}");
 var loss = nn.functional.cross_entropy(model.call(x).view(-1, Vocab), y.view(-1));
 optimizer.zero_grad();
 loss.backward();
+Console.WriteLine($"gradient norm: {CompleteP.Optimizers.ParameterizedGradients.ClipGradNorm(model, plan, maxNorm: 1.0):R}");   // if you clip
 optimizer.step();
 Console.WriteLine($"loss after: {LossOn():R}");
 

@@ -227,6 +227,11 @@ public static class FuzzRun
             d = d.OutputMultiplierAppliedInForward();
         }
 
+        if (s.DeclareLogitsFromTable)
+        {
+            d = d.LogitsFromEmbeddingTable();
+        }
+
         if (s.BogusDeclaration == "no_such_head")
         {
             d = d.Readout("no_such_head");
@@ -259,9 +264,16 @@ public static class FuzzRun
         }
 
         // Logits from the table with no declaration: refused when they need the logit multiplier, or when alpha_in would be folded into the table.
-        if (s.Readout == ReadoutKind.Matmul && !s.DeclareLogitsInForward && (aout || (ain && s.Mode == MultiplierMode.Fold)))
+        bool fromTable = s.DeclareLogitsFromTable && !s.DeclareLogitsInForward;
+        if (s.Readout == ReadoutKind.Matmul && !s.DeclareLogitsInForward && !fromTable && (aout || (ain && s.Mode == MultiplierMode.Fold)))
         {
             apply.Add("OutputMultiplierAppliedInForward");
+        }
+
+        // Declared to come from the table: folded into the final norm, which must be there (and Hooks cannot hook a matmul).
+        if (s.Readout == ReadoutKind.Matmul && fromTable && TableFactor(s, m) != 1 && (!FinalNormAfterBlocks(s) || s.Mode == MultiplierMode.Hooks))
+        {
+            apply.Add("LogitsFromEmbeddingTable");
         }
 
         if (s.Readout == ReadoutKind.TiedHeadTakesTable && s.OptimizerFromAllParameters)
@@ -314,6 +326,15 @@ public static class FuzzRun
         return (apply, forward);
     }
 
+    /// <summary>
+    /// Whether the final norm is registered after the blocks, which is how discovery tells it from a norm on the inputs (one
+    /// registered before the blocks takes no logit multiplier). The fuzzed tree registers its siblings after everything else.
+    /// </summary>
+    private static bool FinalNormAfterBlocks(TreeSpec s) => s.FinalNorm && s.Container != BlockContainer.Siblings;
+
+    /// <summary>The logit factor of logits read from the token table: alpha_out / m_N, divided by alpha_in where the table carries it (folded).</summary>
+    private static double TableFactor(TreeSpec s, ForwardMultipliers m) => m.Output.Value / (m.Embedding.Value != 1 && !HookInputs(s) ? m.Embedding.Value : 1.0);
+
     /// <summary>Whether alpha_in acts through hooks on the input modules (Hooks, or a forward that computes the logits itself) rather than folded into the tables.</summary>
     private static bool HookInputs(TreeSpec s) => s.Mode == MultiplierMode.Hooks || (s.Readout == ReadoutKind.Matmul && s.DeclareLogitsInForward);
 
@@ -358,6 +379,14 @@ public static class FuzzRun
         if (role == TensorRole.Unembedding)
         {
             return m.Output.Value != 1 ? MultiplierKind.Output : null;
+        }
+
+        // Logits read from the table (a tied readout, or declared .LogitsFromEmbeddingTable()) take their factor in the final norm.
+        bool readsTable = s.Readout is ReadoutKind.TiedHeadTakesTable or ReadoutKind.TiedTableTakesHead
+                          || (s.Readout == ReadoutKind.Matmul && s.DeclareLogitsFromTable && !s.DeclareLogitsInForward);
+        if (role == TensorRole.FinalNorm && name != "logit_gain")
+        {
+            return readsTable && FinalNormAfterBlocks(s) && TableFactor(s, m) != 1 ? MultiplierKind.Output : null;
         }
 
         bool writes = s.Branches.Any(b => name.EndsWith($".{b.Name}.{b.Output}.weight", StringComparison.Ordinal) || name.EndsWith($".{b.Name}.{b.Output}.bias", StringComparison.Ordinal));
@@ -426,8 +455,8 @@ public static class FuzzRun
         bool tied = s.Readout is ReadoutKind.TiedHeadTakesTable or ReadoutKind.TiedTableTakesHead;
         if (s.Mode == MultiplierMode.Fold)
         {
-            // A tied readout's table carries alpha_in when it is folded: the hook then applies alpha_out / m_N / alpha_in.
-            if (tied && m.Output.Value / (HookInputs(s) ? 1 : m.Embedding.Value) != 1)
+            // A tied readout's table carries alpha_in when it is folded: alpha_out / m_N / alpha_in goes into the final norm, or a hook without one.
+            if (tied && !FinalNormAfterBlocks(s) && TableFactor(s, m) != 1)
             {
                 yield return (s.ReadoutName, MultiplierKind.Output);
             }

@@ -104,6 +104,7 @@ public sealed record TreeSpec
     public required bool DeclareReadout { get; init; }
     public required bool DeclareGain { get; init; }
     public required bool DeclareLogitsInForward { get; init; }
+    public bool DeclareLogitsFromTable { get; init; }
     public required string? BogusDeclaration { get; init; }
 
     /// <summary>The full name of the blocks' container (or of the root, for siblings).</summary>
@@ -114,7 +115,7 @@ public sealed record TreeSpec
         $"branches [{string.Join(", ", Branches.Select(b => $"{b.Name}({string.Join("/", b.Linears)} -> {b.Output}{(b.Bias ? " bias" : "")}{(b.Scaled ? " scaled" : "")}, {b.Invoked}/{b.Inner})"))}] " +
         $"{(NormsFirst ? "norms first" : "interleaved")} {Norm}; table '{TableName}' position {Position}; final norm {FinalNorm}; readout {Readout} '{ReadoutName}'{(ReadoutBias ? " bias" : "")}{(ReadoutFirst ? " first" : "")}; " +
         $"gain {RootGain} mixing {MixingBuffer} mask {MaskBuffer} frozen {Frozen}; blocks {Blocks} outer {Outer}; alpha_in {AlphaIn} alpha_out {AlphaOut}; sample {SampleForward}; " +
-        $"optimizer from all {OptimizerFromAllParameters}; declare blocks {DeclareBlocks} branches {DeclareBranches} outputs {DeclareOutputs} readout {DeclareReadout} gain {DeclareGain} logits {DeclareLogitsInForward} bogus {BogusDeclaration ?? "-"}";
+        $"optimizer from all {OptimizerFromAllParameters}; declare blocks {DeclareBlocks} branches {DeclareBranches} outputs {DeclareOutputs} readout {DeclareReadout} gain {DeclareGain} logits {DeclareLogitsInForward} from table {DeclareLogitsFromTable} bogus {BogusDeclaration ?? "-"}";
 
     /// <summary>Draws a tree from a seed.</summary>
     public static TreeSpec Draw(int seed)
@@ -212,7 +213,8 @@ public sealed record TreeSpec
             DeclareOutputs = Chance(0.3),
             DeclareReadout = readout != ReadoutKind.Matmul && Chance(0.2),
             DeclareGain = Chance(0.7),
-            DeclareLogitsInForward = readout == ReadoutKind.Matmul && Chance(0.8),
+            DeclareLogitsInForward = readout == ReadoutKind.Matmul && Chance(0.4),
+            DeclareLogitsFromTable = readout == ReadoutKind.Matmul && Chance(0.6),
             BogusDeclaration = Chance(0.04) ? Pick("no_such_head", "no_such_blocks") : null,
         };
     }

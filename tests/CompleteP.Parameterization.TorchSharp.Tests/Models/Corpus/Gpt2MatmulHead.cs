@@ -24,6 +24,9 @@ public sealed class Gpt2Embeddings : nn.Module<Tensor, Tensor>
 
     public Tensor TokenWeight => wte.weight!;
 
+    /// <summary>Makes the token table the given Parameter (a head's weight), as GPT-2 ties its head.</summary>
+    public void ShareTable(Parameter weight) => wte.weight = weight;
+
     public override Tensor forward(Tensor ids) =>
         drop.forward(wte.forward(ids) + wpe.forward(arange(ids.shape[1], dtype: ScalarType.Int64, device: ids.device)));
 }

@@ -143,11 +143,11 @@ public sealed class LlamaLikeModel : nn.Module<Tensor, Tensor>
     private readonly HandScales _scales;
     private readonly bool _calls;
 
-    public LlamaLikeModel(int vocab, int width, int depth, int headDim, int hidden, int maxLength, HandScales scales, bool calls) : base(nameof(LlamaLikeModel))
+    public LlamaLikeModel(int vocab, int width, int depth, int headDim, int hidden, int maxLength, HandScales scales, bool calls, long? paddingIdx = null) : base(nameof(LlamaLikeModel))
     {
         _scales = scales;
         _calls = calls;
-        embed_tokens = nn.Embedding(vocab, width);
+        embed_tokens = nn.Embedding(vocab, width, padding_idx: paddingIdx);
         layers = new ModuleList<LlamaLikeLayer>(Enumerable.Range(0, depth).Select(_ => new LlamaLikeLayer(width, headDim, hidden, scales, calls)).ToArray());
         norm = new LlamaLikeRmsNorm(width);
         var inverse = 1.0 / pow(10000.0, arange(0, headDim, 2, dtype: ScalarType.Float32) / headDim);
@@ -184,10 +184,10 @@ public sealed class LlamaLike : nn.Module<LlamaLikeInput, LlamaLikeOutput>, IHan
 
     private readonly bool _calls;
 
-    public LlamaLike(int vocab, int width, int depth, int headDim = 16, int? hidden = null, int maxLength = 64, bool calls = false) : base(nameof(LlamaLike))
+    public LlamaLike(int vocab, int width, int depth, int headDim = 16, int? hidden = null, int maxLength = 64, bool calls = false, long? paddingIdx = null) : base(nameof(LlamaLike))
     {
         _calls = calls;
-        model = new LlamaLikeModel(vocab, width, depth, headDim, hidden ?? 2 * width, maxLength, Scales, calls);
+        model = new LlamaLikeModel(vocab, width, depth, headDim, hidden ?? 2 * width, maxLength, Scales, calls, paddingIdx);
         lm_head = nn.Linear(width, vocab, hasBias: false);
         RegisterComponents();
     }
