@@ -76,7 +76,15 @@ internal static class ExplainCommand
                 foreach (var role in what is null ? Enum.GetValues<TensorRole>() : [Enum.Parse<TensorRole>(what.Replace("-", string.Empty, StringComparison.Ordinal), ignoreCase: true)])
                 {
                     var tensor = Tensor(role, r.GetValue(bias), r.GetValue(fanIn), r.GetValue(baseFanIn), r.GetValue(outputProjection), what is null);
-                    explanations.AddRange(RuleExplainer.Tensor(rules, tensor, q));
+                    try
+                    {
+                        explanations.AddRange(RuleExplainer.Tensor(rules, tensor, q));
+                    }
+                    catch (ArgumentOutOfRangeException e) when (e.ParamName == "tensor")
+                    {
+                        // The fan-in ratio takes a number of the rule out of the range of a double.
+                        throw new ArgumentException($"--fan-in / --base-fan-in: {SetupOptions.WithOptionNames(e.Message)}", "--fan-in", e);
+                    }
                 }
             }
 

@@ -141,7 +141,24 @@ internal sealed class SetupOptions
         {
             throw new ArgumentException($"{option}: {e.Message}", option, e);
         }
+        catch (ArgumentException e) when (e.ParamName is "hyperparameters" or "options")
+        {
+            // A number of the rules leaves the range of a double: the message names the engine's inputs; say which options set them.
+            throw new ArgumentException(WithOptionNames(e.Message), e.ParamName, e);
+        }
     }
+
+    /// <summary>An engine message with the option that sets each engine input written beside its name.</summary>
+    public static string WithOptionNames(string message) =>
+        EngineNames.Aggregate(message, (m, n) => m.Replace(n.Engine, $"{n.Option} ({n.Engine})", StringComparison.Ordinal));
+
+    /// <summary>The engine's names of the inputs its range errors list, and the options that set them.</summary>
+    private static readonly (string Engine, string Option)[] EngineNames =
+    [
+        ("hyperparameters.LearningRate", "--lr"), ("hyperparameters.InitStd", "--init-std"), ("hyperparameters.WeightDecay", "--weight-decay"),
+        ("hyperparameters.AdamEpsilon", "--eps"), ("options.InputMultiplier", "--alpha-in"), ("options.OutputMultiplier", "--alpha-out"),
+        ("options.AttentionMultiplier", "--alpha-attn"),
+    ];
 
     private static int GreatestCommonDivisor(int a, int b) => b == 0 ? a : GreatestCommonDivisor(b, a % b);
 }

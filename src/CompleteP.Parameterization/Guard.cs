@@ -5,6 +5,9 @@ namespace CompleteP;
 /// <summary>Argument checks whose messages name the parameter, the value and the valid range.</summary>
 internal static class Guard
 {
+    /// <summary>The smallest positive normal double, 2^-1022; below it a double is subnormal and loses precision.</summary>
+    public const double SmallestNormal = 2.2250738585072014E-308;
+
     public static void Positive(long value, [CallerArgumentExpression(nameof(value))] string? name = null)
     {
         if (value <= 0)
@@ -19,6 +22,11 @@ internal static class Guard
         {
             throw new ArgumentOutOfRangeException(name, value, $"{name} must be a finite number greater than 0 (valid range: (0, +inf)), but was {Format(value)}.");
         }
+
+        if (double.IsSubnormal(value))
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be a finite number greater than 0 (valid range: (0, +inf)) and a normal double (at least {Format(SmallestNormal)}), but was {Format(value)}, a subnormal number that has lost its precision.");
+        }
     }
 
     public static void NonNegativeFinite(double value, [CallerArgumentExpression(nameof(value))] string? name = null)
@@ -27,7 +35,15 @@ internal static class Guard
         {
             throw new ArgumentOutOfRangeException(name, value, $"{name} must be a finite number of at least 0 (valid range: [0, +inf)), but was {Format(value)}.");
         }
+
+        if (double.IsSubnormal(value))
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be 0 or a finite number of at least {Format(SmallestNormal)} (the smallest normal double; valid range: [0, +inf)), but was {Format(value)}, a subnormal number that has lost its precision.");
+        }
     }
+
+    /// <summary>Whether a number is usable as a rule's value: finite and either 0 or a normal double.</summary>
+    public static bool IsNormalOrZero(double value) => value == 0 || double.IsNormal(value);
 
     public static string Format(double value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -15,6 +15,9 @@ public static class NanoGptCli
     /// <summary>Exit code for bad input.</summary>
     public const int BadInput = CommandLineRunner.BadInput;
 
+    /// <summary>Exit code for a failure while running (training went to NaN or infinity).</summary>
+    public const int Failed = 1;
+
     /// <summary>Parses and runs a command line.</summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
@@ -30,6 +33,15 @@ public static class NanoGptCli
         root.Subcommands.Add(CoordCheckCommand.Create(output, error));
         root.Subcommands.Add(BenchStepCommand.Create(output));
 
-        return CommandLineRunner.Run<UsageException>(root, args, output, error, "nanogpt", helpHint: false);
+        try
+        {
+            return CommandLineRunner.Run<UsageException>(root, args, output, error, "nanogpt", helpHint: false);
+        }
+        catch (Exception e) when (e is CompleteP.NonFiniteValueException or TrainingDivergedException)
+        {
+            // Training went to NaN or infinity (train, coord-check): stop with the step and the module, not a stack trace.
+            error.WriteLine($"nanogpt: stopped: {string.Join(" ", e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))}");
+            return Failed;
+        }
     }
 }

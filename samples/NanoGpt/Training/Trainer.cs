@@ -26,7 +26,8 @@ public static class Trainer
     /// <param name="device">Where the model lives; batches are drawn there.</param>
     /// <param name="progress">Called at every report.</param>
     /// <returns>One point per step; a point's time is when its step was issued (on a GPU the device may still be running it).</returns>
-    /// <exception cref="TrainingDivergedException">A step's loss was NaN or infinite (found at the report that read it).</exception>
+    /// <exception cref="TrainingDivergedException">A step's loss was NaN or infinite: on the CPU found before its update, with the module where the value
+    /// first appears; on a GPU found at the report that read it.</exception>
     public static IReadOnlyList<LossPoint> Train(Gpt model, optim.Optimizer optimizer, ParameterizationPlan plan, TinyShakespeare data, TrainSettings settings,
         Device device, Action<LossPoint, double>? progress = null)
     {
@@ -52,7 +53,14 @@ public static class Trainer
                 using (var scope = torch.NewDisposeScope())
                 {
                     var (x, y) = data.Window(DataSplit.Train, starts[i], settings.BlockSize); // (B, T) each, on the device
-                    pending.Add((i, step.Run(x, y).DetachFromDisposeScope(), clock.Elapsed.TotalSeconds));
+
+                    // On the CPU there is no device to wait for: each loss is read before its update, so NaN or an infinity
+                    // stops the run at its step, naming the module where it first appears (the step's forward run again).
+                    int current = i;
+                    Action<Tensor>? check = device.type == DeviceType.CPU
+                        ? loss => StopIfDiverged(model, current, loss.item<float>(), () => model.Loss(x, y))
+                        : null;
+                    pending.Add((i, step.Run(x, y, check).DetachFromDisposeScope(), clock.Elapsed.TotalSeconds));
                     schedule.step();
                 }
 
@@ -70,6 +78,15 @@ public static class Trainer
         }
 
         return curve;
+    }
+
+    /// <summary>Throws <see cref="TrainingDivergedException"/> with the module where the value first appears when a step's loss is not finite.</summary>
+    private static void StopIfDiverged(Gpt model, int step, float loss, Action forward)
+    {
+        if (!float.IsFinite(loss))
+        {
+            throw new TrainingDivergedException(step, loss, NonFiniteValues.Locate(model, forward));
+        }
     }
 
     /// <summary>The mean loss over <paramref name="batches"/> batches of a split, in eval mode, with a fixed seed (one wait for the device at the end).</summary>

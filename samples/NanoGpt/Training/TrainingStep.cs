@@ -58,11 +58,13 @@ public sealed class TrainingStep
     /// <summary>Runs one step on a batch; call it inside a dispose scope.</summary>
     /// <param name="x">Token ids [B, T].</param>
     /// <param name="y">Next-token targets [B, T].</param>
+    /// <param name="beforeUpdate">Called with the loss after the forward pass, before backward and the update (to stop on NaN before it spreads); null for none.</param>
     /// <returns>The batch's loss before the step, a detached 0-dim tensor on the model's device (reading it waits for the device).</returns>
-    public Tensor Run(Tensor x, Tensor y)
+    public Tensor Run(Tensor x, Tensor y, Action<Tensor>? beforeUpdate = null)
     {
         _optimizer.zero_grad();
         var loss = _model.Loss(x, y); // () mean cross-entropy
+        beforeUpdate?.Invoke(loss);
         loss.backward();
         if (_gradClip > 0 && _optimizer is not FlatAdamW)
         {

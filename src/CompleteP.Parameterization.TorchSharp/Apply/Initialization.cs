@@ -69,6 +69,7 @@ internal static class Initialization
         var rows = new Dictionary<string, long[]>(StringComparer.Ordinal);
         using var noGrad = no_grad();
         foreach (var p in structure.Parameters.Where(p => p.IsInput && p.Trainable && p.Tensor.dim() == 2 && p.Tensor.shape[0] > 1
+                                                         && p.Tensor.device_type != DeviceType.META // no values to read
                                                          && structure.Tree.Find(p.ModuleName)?.Module is TorchSharp.Modules.Embedding))
         {
             using var scope = NewDisposeScope();

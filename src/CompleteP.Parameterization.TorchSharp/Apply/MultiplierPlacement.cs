@@ -6,9 +6,13 @@ namespace CompleteP;
 
 /// <summary>
 /// Decides where each forward multiplier acts. Folded (the default): the residual multiplier into each branch's
-/// output projection, <c>alpha_in</c> into every input table, the unembedding multiplier into an untied readout;
-/// a readout tied to the embedding keeps a hook (its table is also the embedding, which must not carry the logit
-/// multiplier). Hooks: on each branch, input and readout module. A multiplier of exactly 1 is placed nowhere.
+/// output projection, <c>alpha_in</c> into every input table, the unembedding multiplier into an untied readout; for a
+/// readout tied to the embedding (or logits declared to come from the table) into the final norm's gain and shift, as
+/// <c>alpha_out / m_N / alpha_in</c> when the table carries <c>alpha_in</c> (not 1 even where the unembedding multiplier alone
+/// is), else a hook on the readout. Where the forward computes the logits itself (<c>.OutputMultiplierAppliedInForward()</c>,
+/// perhaps from the token table) <c>alpha_in</c> is a hook on the input modules, so that the table stays free of it; with no
+/// readout and no declaration, folding <c>alpha_in</c> is refused. Hooks: on each branch, input and readout module. A
+/// multiplier of exactly 1 is placed nowhere.
 /// </summary>
 internal static class MultiplierPlacement
 {
@@ -69,39 +73,59 @@ internal static class MultiplierPlacement
             }
         }
 
-        // alpha_in, on every input table and input layer.
+        // alpha_in, on every input table and input layer. When the forward computes the logits itself (possibly from the
+        // token table, x @ wte.weight.T), folding alpha_in into the tables would scale those logits too: it is a hook then.
+        bool hookInputs = mode == MultiplierMode.Hooks || declarations.OutputMultiplierInForward;
         if (multipliers.Embedding.Value != 1.0)
         {
-            if (mode == MultiplierMode.Hooks)
+            if (hookInputs)
             {
+                string reason = mode == MultiplierMode.Hooks
+                    ? "MultiplierMode.Hooks"
+                    : "the forward computes the logits (.OutputMultiplierAppliedInForward()), perhaps from this table, which must then not carry alpha_in";
                 foreach (var input in structure.Inputs)
                 {
-                    Hook(input, MultiplierKind.Embedding, multipliers.Embedding, "MultiplierMode.Hooks");
+                    Hook(input, MultiplierKind.Embedding, multipliers.Embedding, reason);
                 }
 
-                foreach (var raw in structure.Parameters.Where(p => p.IsInput && !structure.Inputs.Any(i => i.Name == p.ModuleName)))
+                foreach (var raw in structure.Parameters.Where(p => p.IsInput && !HeldByInput(structure, p)))
                 {
-                    findings.Problem($"'{raw.Name}' is an input table held by no input module, so no hook can scale it by alpha_in: use the default MultiplierMode.Fold.");
+                    findings.Problem(mode == MultiplierMode.Hooks
+                        ? $"'{raw.Name}' is an input table held by no input module, so no hook can scale it by alpha_in: use the default MultiplierMode.Fold."
+                        : $"'{raw.Name}' is an input table held by no input module, so no hook can scale it by alpha_in ({multipliers.Embedding}), and folding alpha_in into it would also scale logits " +
+                          "that the forward computes from it (.OutputMultiplierAppliedInForward()): hold the table in an Embedding module, or leave options.RuleOptions.InputMultiplier at 1.");
                 }
             }
             else
             {
+                if (structure.Readout is null && structure.Blocks.Count > 0 && !declarations.LogitsFromEmbedding)
+                {
+                    findings.Problem($"no readout was found, so the logits may come from the embedding table (x @ wte.weight.T), and folding alpha_in ({multipliers.Embedding}) into the tables would scale them too: " +
+                                     "declare the Linear that computes the logits with .Readout(\"name\"); for logits computed from the table after the final norm, declare .LogitsFromEmbeddingTable() " +
+                                     "(alpha_in is then undone in that norm); for logits the forward multiplies itself, .OutputMultiplierAppliedInForward() (alpha_in then acts through hooks on the embeddings).");
+                }
+
                 Fold(structure.Parameters.Where(p => p.IsInput), MultiplierKind.Embedding);
             }
         }
 
-        // The unembedding multiplier alpha_out * m_N^-1, on the logits.
-        if (multipliers.Output.Value != 1.0)
+        // The unembedding multiplier alpha_out * m_N^-1, on the logits. Logits read from a table that carries alpha_in (a tied
+        // readout, or a matmul with the table) need alpha_out * m_N^-1 / alpha_in: not 1 even where the unembedding multiplier is.
+        var readoutRows = structure.Parameters.Where(p => p.IsReadout).ToList();
+        bool inFolded = !hookInputs && multipliers.Embedding.Value != 1.0;
+        ScaledValue FromTable() => inFolded ? multipliers.Output.DividedBy("alpha_in", multipliers.Embedding.Value) : multipliers.Output;
+        if (declarations.OutputMultiplierInForward)
         {
-            var readoutRows = structure.Parameters.Where(p => p.IsReadout).ToList();
-            if (declarations.OutputMultiplierInForward)
+            if (multipliers.Output.Value != 1.0)
             {
                 findings.Info("(logits)", $"the unembedding multiplier {multipliers.Output} is applied by the model's own forward (declared with .OutputMultiplierAppliedInForward()).");
             }
-            else if (structure.ReadoutIsTied && structure.Readout is { } tiedReadout)
+        }
+        else if (structure.ReadoutIsTied && structure.Readout is { } tiedReadout)
+        {
+            var value = FromTable();
+            if (value.Value != 1.0)
             {
-                bool inFolded = mode == MultiplierMode.Fold && multipliers.Embedding.Value != 1.0;
-                var value = inFolded ? multipliers.Output.DividedBy("alpha_in", multipliers.Embedding.Value) : multipliers.Output;
                 string table = string.Join(", ", readoutRows.Where(r => r.IsInput).Select(r => r.Name));
                 if (mode == MultiplierMode.Fold && FinalNormGain(structure) is { } norm)
                 {
@@ -114,30 +138,39 @@ internal static class MultiplierPlacement
                 else
                 {
                     Hook(tiedReadout, MultiplierKind.Output, value,
-                        mode == MultiplierMode.Hooks ? "MultiplierMode.Hooks" : $"its weight is tied to the embedding {table}, which must not carry the logit multiplier, and no final norm with a gain follows the blocks");
+                        mode == MultiplierMode.Hooks ? "MultiplierMode.Hooks" : $"its weight is tied to the embedding {table}, which must not carry the logit multiplier{(inFolded ? " and carries alpha_in" : string.Empty)}, and no final norm with a gain follows the blocks");
                 }
             }
-            else if (structure.Readout is { } readout && mode == MultiplierMode.Hooks)
+        }
+        else if (declarations.LogitsFromEmbedding && structure.Readout is null && readoutRows.Count == 0)
+        {
+            var value = FromTable();
+            if (value.Value != 1.0)
+            {
+                if (mode == MultiplierMode.Fold && FinalNormGain(structure) is { } norm)
+                {
+                    Fold(norm.Rows, MultiplierKind.Output, value);
+                    findings.Info(norm.Module.Name, $"the unembedding multiplier {value} is folded into the gain and shift of the final norm '{norm.Module.Name}', whose output the forward multiplies " +
+                                                    "by the embedding table (declared with .LogitsFromEmbeddingTable()); exact when its output feeds only the logits.");
+                }
+                else
+                {
+                    findings.Problem($"the logits need the unembedding multiplier {value}, declared to come from the embedding table with .LogitsFromEmbeddingTable(), but " +
+                                     (mode == MultiplierMode.Hooks
+                                         ? "MultiplierMode.Hooks cannot hook a matmul: use the default MultiplierMode.Fold."
+                                         : "no single final norm with a gain follows the blocks to fold it into: multiply the logits by plan.Multipliers.Output in the forward and declare .OutputMultiplierAppliedInForward() instead."));
+                }
+            }
+        }
+        else if (multipliers.Output.Value != 1.0)
+        {
+            if (structure.Readout is { } readout && mode == MultiplierMode.Hooks)
             {
                 Hook(readout, MultiplierKind.Output, multipliers.Output, "MultiplierMode.Hooks");
             }
             else if (readoutRows.Count > 0)
             {
                 Fold(readoutRows, MultiplierKind.Output);
-            }
-            else if (declarations.LogitsFromEmbedding && mode == MultiplierMode.Fold && FinalNormGain(structure) is { } norm)
-            {
-                var value = multipliers.Embedding.Value != 1.0 ? multipliers.Output.DividedBy("alpha_in", multipliers.Embedding.Value) : multipliers.Output;
-                Fold(norm.Rows, MultiplierKind.Output, value);
-                findings.Info(norm.Module.Name, $"the unembedding multiplier {value} is folded into the gain and shift of the final norm '{norm.Module.Name}', whose output the forward multiplies " +
-                                                "by the embedding table (declared with .LogitsFromEmbeddingTable()); exact when its output feeds only the logits.");
-            }
-            else if (declarations.LogitsFromEmbedding)
-            {
-                findings.Problem($"the logits need the unembedding multiplier {multipliers.Output}, declared to come from the embedding table with .LogitsFromEmbeddingTable(), but " +
-                                 (mode == MultiplierMode.Hooks
-                                     ? "MultiplierMode.Hooks cannot hook a matmul: use the default MultiplierMode.Fold."
-                                     : "no single final norm with a gain follows the blocks to fold it into: multiply the logits by plan.Multipliers.Output in the forward and declare .OutputMultiplierAppliedInForward() instead."));
             }
             else
             {
@@ -151,6 +184,10 @@ internal static class MultiplierPlacement
 
         return (folded, hooks);
     }
+
+    /// <summary>Whether an input module holds the tensor under one of its names (a tied table's first name may be the readout's).</summary>
+    private static bool HeldByInput(ModelStructure structure, DiscoveredParameter p) =>
+        structure.Inputs.Any(i => i.Name == p.ModuleName || p.SharedWith.Any(a => a.LastIndexOf('.') is var dot && dot >= 0 && a[..dot] == i.Name));
 
     /// <summary>The norm after the last block (the final norm) with its gain and shift, or null when there is none, several, or it has no gain.</summary>
     private static (TreeModule Module, IReadOnlyList<DiscoveredParameter> Rows)? FinalNormGain(ModelStructure structure)

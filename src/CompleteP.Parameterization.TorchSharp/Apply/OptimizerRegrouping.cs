@@ -44,8 +44,11 @@ internal static class OptimizerRegrouping
             int id = canonical[n + i];
             if (!seen.TryAdd(id, i))
             {
+                string which = id < n
+                    ? $"'{structure.Parameters[id].Name}'{(structure.Parameters[id].SharedWith.Count > 0 ? $" (= {string.Join(", ", structure.Parameters[id].SharedWith)})" : string.Empty)} "
+                    : string.Empty;
                 throw new ArgumentException(
-                    $"the optimizer holds the parameter [{string.Join("x", held[i].shape)}] twice (two groups, or a tied weight listed under two wrappers): it would be updated twice per step. Build the optimizer from distinct parameters (for a tied LM head, tie it as wte.weight = lm_head.weight, which TorchSharp lists once).",
+                    $"the optimizer holds the parameter {which}[{string.Join("x", held[i].shape)}] twice (two groups, or a tied weight listed under two wrappers): it would be updated twice per step. Build the optimizer from distinct parameters (for a tied LM head, tie it as wte.weight = lm_head.weight, which TorchSharp lists once).",
                     nameof(optimizer));
             }
         }

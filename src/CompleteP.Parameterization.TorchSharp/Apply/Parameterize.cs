@@ -138,6 +138,23 @@ public static class Parameterize
         return plan;
     }
 
+    /// <summary>
+    /// Checks that a model still matches the plan Apply returned for it, and that its optimizer trains exactly its trainable
+    /// tensors: nothing replaced, added or renamed after Apply, and no <c>model.to(dtype or device)</c> after the optimizer
+    /// was built (TorchSharp replaces and disposes every parameter then, and the optimizer would go on with the dead ones).
+    /// <see cref="ParameterizedCheckpoint.Save(nn.Module, ParameterizationPlan, string, optim.Optimizer?)"/> runs it before writing anything.
+    /// </summary>
+    /// <param name="model">The parameterized model.</param>
+    /// <param name="optimizer">Its optimizer, or null to check the model alone.</param>
+    /// <param name="plan">The plan Apply (or Attach) returned for the model.</param>
+    /// <exception cref="ArgumentException">The model, the optimizer and the plan no longer belong together; the message names each tensor and says what to do.</exception>
+    public static void Verify(nn.Module model, optim.Optimizer? optimizer, ParameterizationPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(plan);
+        PlanConformance.Check(model, optimizer, plan);
+    }
+
     private static ParameterizationPlan BuildPlan(ModelStructure structure, RuleSet rules, MultiplierMode mode, ModelDeclarations declarations,
         IReadOnlyDictionary<string, long>? baseFanIns, IReadOnlyDictionary<string, long[]>? paddingRows = null)
     {
@@ -151,9 +168,10 @@ public static class Parameterize
         var (folded, hooks) = MultiplierPlacement.Decide(structure, rules.Multipliers, mode, declarations, findings);
         findings.ThrowIfProblems();
         var rows = structure.Parameters.Select(p => new PlanRow(p.Name, p.Shape, rules.RuleFor(Describe(p, baseFanIns)), p.SharedWith,
-            p.ResidualBranch, p.Trainable, folded.GetValueOrDefault(p.Name)));
+            p.ResidualBranch, p.Trainable, folded.GetValueOrDefault(p.Name))).ToList();
         var attention = structure.AttentionModules.Select(a => a.Name).ToList();
         DescribeAttention(structure, rules, findings);
+        LowPrecisionEpsilon(structure, rows, findings);
         if (hooks.Count > 0)
         {
             findings.Info("(hooks)", $"{hooks.Count} forward hook(s) apply multipliers ({string.Join("; ", hooks)}): TorchSharp runs a hook only for module.call(...), so each is verified to fire on " +
@@ -161,6 +179,25 @@ public static class Parameterize
         }
 
         return ParameterizationPlan.Create(rules, rows, hooks, attention, structure.Diagnostics.Concat(findings.Diagnostics));
+    }
+
+    /// <summary>
+    /// A parameter kept in float16 whose Adam epsilon rounds to 0 in float16 (smallest positive 2^-24, about 6e-8): TorchSharp's
+    /// AdamW adds epsilon in the parameter's type, so where a gradient is 0 (an unused embedding row) it divides 0 by 0.
+    /// </summary>
+    private static void LowPrecisionEpsilon(ModelStructure structure, List<PlanRow> rows, Findings findings)
+    {
+        const double Float16SmallestPositive = 5.9604644775390625E-08;
+        var half = structure.Parameters.Zip(rows)
+            .Where(x => x.First.Trainable && x.First.Tensor.dtype == ScalarType.Float16 && x.Second.Applied.AdamEpsilon < Float16SmallestPositive / 2)
+            .ToList();
+        if (half.Count > 0)
+        {
+            double smallest = half.Min(x => x.Second.Applied.AdamEpsilon);
+            findings.Warn("(adam epsilon)", $"{half.Count} float16 parameter(s) (e.g. '{half[0].Second.Name}') get an Adam epsilon down to {ScaledValue.Format(smallest)}, which rounds to 0 in float16 " +
+                                            $"(smallest positive {ScaledValue.Format(Float16SmallestPositive)}): AdamW adds it in the parameter's type, so where a gradient is 0 it divides 0 by 0 and the tensor becomes NaN. " +
+                                            "Keep float32 master weights (train in float32, cast the forward), or use bfloat16.");
+        }
     }
 
     /// <summary>States how the attention scale is handled: set on IScaledAttention modules, or left to the model.</summary>

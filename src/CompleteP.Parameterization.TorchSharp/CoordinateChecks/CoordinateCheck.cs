@@ -32,6 +32,7 @@ public static class CoordinateCheck
     /// <param name="progress">Told after each run; null for silence.</param>
     /// <returns>Every measurement.</returns>
     /// <exception cref="CoordinateCheckRefusedException">A module the check records never ran through <c>call</c>.</exception>
+    /// <exception cref="NonFiniteValueException">A run's loss or a recorded module's output became NaN or infinite: the message names the run, the step and the module where it first appears.</exception>
     public static CoordinateCheckResult Run(
         Func<int, int, nn.Module<Tensor, Tensor>> modelFactory,
         Func<int, int, (Tensor Input, Tensor Target)> batches,
@@ -57,6 +58,7 @@ public static class CoordinateCheck
     /// <param name="progress">Told after each run; null for silence.</param>
     /// <returns>Every measurement.</returns>
     /// <exception cref="CoordinateCheckRefusedException">A module the check records never ran through <c>call</c>.</exception>
+    /// <exception cref="NonFiniteValueException">A run's loss or a recorded module's output became NaN or infinite: the message names the run, the step and the module where it first appears.</exception>
     public static CoordinateCheckResult Run<TModel, TBatch>(
         Func<int, int, TModel> modelFactory,
         Func<int, int, TBatch> batches,
@@ -161,6 +163,7 @@ public static class CoordinateCheck
         where TModel : nn.Module
     {
         var model = modelFactory(width, depth);
+        RefuseDropout(model);
         if (dtype is { } t)
         {
             model.to(t);
@@ -178,14 +181,56 @@ public static class CoordinateCheck
             Declarations = settings.Declarations,
             Generator = generator,
         });
+        InitializeFrozen(structure, plan, generator);
         return (model, optimizer, plan, structure);
     }
 
-    private static void TrainStep(nn.Module model, optim.Optimizer optimizer, ParameterizationPlan plan, Func<Tensor> loss, double clip)
+    /// <summary>
+    /// Frozen tensors keep what the model's constructor drew from torch's process-wide generator (Apply re-draws only the
+    /// trainable ones): in a coordinate check they are initialized by the plan too, from the run's generator, so that a run
+    /// depends on its seed alone, whatever other threads draw meanwhile.
+    /// </summary>
+    private static void InitializeFrozen(ModelStructure structure, ParameterizationPlan plan, Generator generator)
+    {
+        using var noGrad = no_grad();
+        foreach (var p in structure.Parameters.Where(p => !p.Trainable && p.Tensor.is_floating_point() && p.Tensor.device_type != DeviceType.META))
+        {
+            var rule = plan[p.Name].Applied;
+            if (rule.InitKind == Rules.InitKind.Normal && rule.InitValue > 0)
+            {
+                p.Tensor.normal_(0.0, rule.InitValue, generator);
+            }
+            else
+            {
+                p.Tensor.fill_(rule.InitKind == Rules.InitKind.Constant ? rule.InitValue : 0.0);
+            }
+        }
+    }
+
+    /// <summary>Dropout draws from torch's process-wide generator at every step: a check with it would not reproduce, and parallel runs would change each other.</summary>
+    private static void RefuseDropout(nn.Module model)
+    {
+        var dropouts = ModuleTree.Of(model).Modules
+            .Where(m => m.Module.GetType().Name.Contains("Dropout", StringComparison.Ordinal)
+                        && m.Module.GetType().GetProperty("p")?.GetValue(m.Module) is double p && p > 0)
+            .Select(m => m.Display)
+            .ToList();
+        if (dropouts.Count > 0)
+        {
+            throw new CoordinateCheckRefusedException(dropouts,
+                $"The coordinate check refuses dropout ({string.Join(", ", dropouts.Take(5).Select(d => $"'{d}'"))}{(dropouts.Count > 5 ? ", ..." : string.Empty)} with p > 0): it draws from torch's " +
+                "process-wide generator at every step, so the check would not reproduce from its seeds, and checks running in parallel would change each other's results. " +
+                "Build the model with dropout 0 for the check (dropout does not change how activations scale with width and depth).");
+        }
+    }
+
+    /// <summary>One training step; <paramref name="check"/> sees the loss after the forward pass, before anything is updated.</summary>
+    private static void TrainStep(nn.Module model, optim.Optimizer optimizer, ParameterizationPlan plan, Func<Tensor> loss, double clip, Action<double> check)
     {
         optimizer.zero_grad();
         using var scope = NewDisposeScope();
         var value = loss();
+        check(value.to(ScalarType.Float64).item<double>());
         value.backward();
         if (clip > 0)
         {
@@ -193,6 +238,23 @@ public static class CoordinateCheck
         }
 
         optimizer.step();
+    }
+
+    /// <summary>
+    /// Stops a run whose loss or recorded activations hold NaN or an infinity at a step, naming the step and the module where
+    /// the value first appears (the forward pass of the step run again, every module watched).
+    /// </summary>
+    private static void StopIfNonFinite(double loss, IEnumerable<CoordinateMeasurement> recorded, int step, nn.Module model, Action forward, string run)
+    {
+        var activation = recorded.FirstOrDefault(m => m.Step == step && !(double.IsFinite(m.Rms) && double.IsFinite(m.MeanAbs)));
+        if (double.IsFinite(loss) && activation is null)
+        {
+            return;
+        }
+
+        string? source = NonFiniteValues.Locate(model, forward) ?? activation?.Module;
+        throw NonFiniteValues.Exception(step, activation is not null ? "activation" : "loss",
+            activation is not null ? $"NaN or infinite in '{activation.Module}'" : double.IsNaN(loss) ? "NaN" : "infinite", source, $"coordinate check ({run})");
     }
 
     private static List<CoordinateMeasurement> OneRun<TModel, TBatch>(
@@ -210,11 +272,18 @@ public static class CoordinateCheck
             .ToList();
         using var recorder = new ActivationRecorder(modules, parameterization.Name, width, depth, seed);
         model.train();
+        string run = $"{parameterization}, width {width}, depth {depth}, seed {seed}";
         for (int step = 1; step <= settings.Steps; step++)
         {
             recorder.Step = step;
             var batch = batches(step - 1, seed);
-            TrainStep(model, optimizer, plan, () => loss(model, batch), settings.GradientClip);
+            int current = step;
+            TrainStep(model, optimizer, plan, () => loss(model, batch), settings.GradientClip, value =>
+            {
+                recorder.Step = 0; // the forward that looks for the source records nothing
+                StopIfNonFinite(value, recorder.Measurements, current, model, () => loss(model, batch), run);
+                recorder.Step = current;
+            });
         }
 
         var silent = recorder.Silent;
@@ -329,7 +398,8 @@ public static class CoordinateCheck
         var input64 = batch.Input.is_floating_point() ? batch.Input.to(ScalarType.Float64) : batch.Input;
         var before = model.parameters().Select(p => p.detach().clone()).ToList();
         model.train();
-        TrainStep(model, optimizer, plan, () => loss(model.call(input64), batch.Target), settings.GradientClip);
+        TrainStep(model, optimizer, plan, () => loss(model.call(input64), batch.Target), settings.GradientClip,
+            value => StopIfNonFinite(value, [], 1, model, () => loss(model.call(input64), batch.Target), $"laziness check, {parameterization}, width {width}, depth {depth}, seed {seed}"));
         removers.ForEach(r => r());
         var silent = branches.Where(b => !inputs.ContainsKey(b.name)).Select(b => b.name).ToList();
         if (silent.Count > 0)

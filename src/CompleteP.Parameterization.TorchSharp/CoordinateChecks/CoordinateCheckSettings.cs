@@ -34,7 +34,13 @@ public sealed record CoordinateCheckSettings
     /// <summary>Steps to record: step 1 is the forward pass before the first update. Default 10.</summary>
     public int Steps { get; init; } = 10;
 
-    /// <summary>The seeds; measurements are averaged over them. Default one seed, 0.</summary>
+    /// <summary>
+    /// The seeds; measurements are averaged over them. Default one seed, 0. Each run draws from a generator of its own,
+    /// seeded by its seed, never from torch's process-wide one: the plan's init of every tensor, frozen ones included (Apply itself
+    /// leaves frozen tensors as they are). So a run's measurements depend on its
+    /// seed alone, also when other threads or test classes draw random numbers meanwhile, provided the batch function draws
+    /// from a generator made from its seed argument (<c>new Generator((ulong)seed)</c>) and the model has no dropout (refused).
+    /// </summary>
     public IReadOnlyList<int> Seeds { get; init; } = [0];
 
     /// <summary>Base learning rate, init std, weight decay and epsilon. Default: 1e-3, 0.02, 0, 1e-8.</summary>

@@ -4,30 +4,17 @@ namespace CompleteP.Discovery;
 
 /// <summary>
 /// Reads the base shape and each hidden weight's base fan-in from the same model built at the base
-/// shape, as microsoft/mup's base shapes do. The base model is built on the meta device (no memory
-/// for its tensors) when its constructor allows, else on the CPU, and disposed at once.
+/// shape, as microsoft/mup's base shapes do. The base model is built as its factory builds it (TorchSharp's
+/// default device is process-wide, so it is not switched to meta for the call) and disposed at once.
 /// </summary>
 internal static class BaseShapes
 {
     public static (ModelShape Shape, IReadOnlyDictionary<string, long> FanIns) Read(Func<nn.Module> factory, ModelDeclarations declarations, bool allowWidthOnly)
     {
-        var previous = get_default_device();
-        nn.Module? model = null;
-        try
-        {
-            set_default_device(device("meta"));
-            model = factory();
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            set_default_device(previous);
-            model = factory();
-        }
-        finally
-        {
-            set_default_device(previous);
-        }
-
+        // Built where the factory builds it (the CPU unless it says otherwise): moving TorchSharp's default device to meta
+        // for the call would move it for every thread of the process, and a model another thread built meanwhile would
+        // land on the meta device. The base model is the small one.
+        var model = factory() ?? throw new ArgumentException("options.BaseModel returned null: it must build the model at the base shape.", "options");
         using (model)
         {
             var structure = StructureDiscovery.Discover(model, declarations, allowWidthOnly);

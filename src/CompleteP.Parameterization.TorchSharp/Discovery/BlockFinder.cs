@@ -17,7 +17,31 @@ internal static partial class BlockFinder
     /// <summary>The blocks, in order, with a description of where they were found; an empty list when there are none.</summary>
     public static (string Description, IReadOnlyList<TreeModule> Blocks) Find(ModuleTree tree, ModelDeclarations declarations, Findings findings)
     {
-        return declarations.BlocksName is { } declared ? Declared(tree, declared, findings) : Inferred(tree, findings);
+        var (description, blocks) = declarations.BlocksName is { } declared ? Declared(tree, declared, findings) : Inferred(tree, findings);
+        return Flatten(tree, description, blocks, findings);
+    }
+
+    /// <summary>
+    /// Blocks nested in stage containers (a ModuleList of ModuleLists of blocks): the containers are not blocks, the
+    /// modules inside them are (taken as blocks, the stages' lists hold the model's whole depth and their "branches" would
+    /// be whole blocks, with the wrong depth and every residual multiplier in the wrong place).
+    /// </summary>
+    private static (string, IReadOnlyList<TreeModule>) Flatten(ModuleTree tree, string description, IReadOnlyList<TreeModule> blocks, Findings findings)
+    {
+        while (blocks.Count > 0 && blocks.All(b => ModuleKinds.IsContainer(b.Module)))
+        {
+            var inner = blocks.SelectMany(tree.Children).ToList();
+            if (inner.Count == 0 || inner.Any(c => c.Module.GetType() != inner[0].Module.GetType() || !ModuleKinds.HoldsWeight(c.Module)))
+            {
+                break;
+            }
+
+            string nested = description.Contains('*', StringComparison.Ordinal) ? description + ".*" : description + ".*.*";
+            findings.Info(nested, $"the {blocks.Count} modules of '{description}' are containers ({blocks[0].TypeName}) of blocks: the {inner.Count} {inner[0].TypeName} modules inside them are the residual blocks.");
+            (description, blocks) = (nested, inner);
+        }
+
+        return (description, blocks);
     }
 
     private static (string, IReadOnlyList<TreeModule>) Declared(ModuleTree tree, string declared, Findings findings)

@@ -12,11 +12,12 @@ internal sealed class ModuleTree
 {
     private readonly Dictionary<string, TreeModule> _byName;
 
-    private ModuleTree(List<TreeModule> modules, List<OwnedTensor> parameters, List<OwnedTensor> buffers)
+    private ModuleTree(List<TreeModule> modules, List<OwnedTensor> parameters, List<OwnedTensor> buffers, List<(string Name, string FirstName)> aliases)
     {
         Modules = modules;
         Parameters = parameters;
         Buffers = buffers;
+        Aliases = aliases;
         _byName = modules.ToDictionary(m => m.Name, StringComparer.Ordinal);
     }
 
@@ -32,6 +33,9 @@ internal sealed class ModuleTree
     /// <summary>Every buffer TorchSharp lists (non-persistent buffers are invisible in 0.107), in tree order.</summary>
     public IReadOnlyList<OwnedTensor> Buffers { get; }
 
+    /// <summary>The names under which a module already in the tree is registered again (a module shared by two places), with its first name.</summary>
+    public IReadOnlyList<(string Name, string FirstName)> Aliases { get; }
+
     /// <summary>Reads the tree of a model.</summary>
     /// <param name="root">The model.</param>
     /// <returns>The tree.</returns>
@@ -41,11 +45,13 @@ internal sealed class ModuleTree
         var modules = new List<TreeModule>();
         var parameters = new List<OwnedTensor>();
         var buffers = new List<OwnedTensor>();
-        var seen = new HashSet<nn.Module>(ReferenceEqualityComparer.Instance);
+        var aliases = new List<(string, string)>();
+        var seen = new Dictionary<nn.Module, string>(ReferenceEqualityComparer.Instance);
         void Walk(string name, nn.Module module, int parent)
         {
-            if (!seen.Add(module))
+            if (!seen.TryAdd(module, name))
             {
+                aliases.Add((name, seen[module]));
                 return;
             }
 
@@ -60,7 +66,7 @@ internal sealed class ModuleTree
         }
 
         Walk(string.Empty, root, -1);
-        return new ModuleTree(modules, parameters, buffers);
+        return new ModuleTree(modules, parameters, buffers, aliases);
     }
 
     /// <summary>The module with a name, or null.</summary>

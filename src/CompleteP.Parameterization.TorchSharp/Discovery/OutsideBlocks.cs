@@ -36,7 +36,8 @@ internal static class OutsideBlocks
             }
         }
 
-        foreach (var m in tree.Modules.Where(m => !InBlock(m) && tree.OwnParameters(m).Any()))
+        // The root is never an input layer, norm or readout itself: its own parameters are classified one by one.
+        foreach (var m in tree.Modules.Where(m => m.Name.Length > 0 && !InBlock(m) && tree.OwnParameters(m).Any()))
         {
             if (m != declaredReadout && tree.OwnParameters(m).All(p => declarations.Roles.Any(r => r.Matches(p.Name))))
             {

@@ -27,6 +27,7 @@ internal static class StructureDiscovery
         findings.ThrowIfProblems();
 
         var (blocksDescription, blocks) = BlockFinder.Find(tree, declarations, findings);
+        SharedModules(tree, blocks, findings);
         findings.ThrowIfProblems();
         Dictionary<string, TensorRole> roles;
         IReadOnlyList<TreeModule> inputs;
@@ -43,6 +44,8 @@ internal static class StructureDiscovery
                 findings.ThrowIfProblems();
             }
 
+            RefuseLoneBlocks(tree, findings);
+            findings.ThrowIfProblems();
             (roles, inputs, readout, width) = WidthOnly.Find(tree, declarations, findings);
             findings.ThrowIfProblems();
         }
@@ -66,6 +69,53 @@ internal static class StructureDiscovery
         findings.ThrowIfProblems();
         var attention = tree.Modules.Where(m => m.Module is IScaledAttention).Select(m => (m.Name, (IScaledAttention)m.Module)).ToList();
         return new ModelStructure(tree, blocksDescription, blocks, branches, inputs, readout, attention, parameters, width, findings.Diagnostics);
+    }
+
+    /// <summary>
+    /// A module registered in two places (TorchSharp lists its parameters once, under the first name). A block used at two
+    /// depths (weights shared across depth, as ALBERT does) is refused: the depth rules count blocks, and the second use would
+    /// be invisible. A shared module inside or outside the blocks is a warning: its tensors follow the rule of its first place.
+    /// </summary>
+    private static void SharedModules(ModuleTree tree, IReadOnlyList<TreeModule> blocks, Findings findings)
+    {
+        foreach (var (name, first) in tree.Aliases)
+        {
+            if (blocks.Any(b => b.Name == first))
+            {
+                findings.Problem($"'{name}' is the block '{first}' registered a second time: a block used at two depths shares its weights across depth, which the depth rules do not cover " +
+                                 "(they count blocks, and the second use has no parameters of its own, so the depth would be read too small): build each block as its own module.");
+            }
+            else
+            {
+                findings.Warn(name, $"the module '{first}' is registered here a second time: TorchSharp lists its parameters once, under '{first}', so they follow the rule of that place.");
+            }
+        }
+    }
+
+    /// <summary>
+    /// A model without repeated blocks is read as a width-only network (an MLP: its first Linear the input, its last the
+    /// readout, norms hidden norms). A module that holds a norm and a Linear like a pre-LN residual block (one block
+    /// alone, or blocks of different types) would be read that way in silence, with the wrong depth and roles: refused.
+    /// </summary>
+    private static void RefuseLoneBlocks(ModuleTree tree, Findings findings)
+    {
+        foreach (var m in tree.Modules.Where(m => m.Name.Length > 0 && !ModuleKinds.IsContainer(m.Module) && !ModuleKinds.IsLinear(m.Module) && !ModuleKinds.IsNorm(m.Module)))
+        {
+            var below = tree.Subtree(m).Skip(1).ToList();
+            if (below.Any(b => ModuleKinds.IsNorm(b.Module) && tree.OwnParameters(b).Any()) && below.Any(b => ModuleKinds.IsLinear(b.Module) && ModuleKinds.LinearShape(b.Module) is not null)
+                && !tree.Modules.Any(o => o != m && o.Name.Length > 0 && ModuleTree.IsInside(m.Name, o.Name) && !ModuleKinds.IsContainer(o.Module)))
+            {
+                findings.Problem($"'{m.Name}' ({m.TypeName}) holds a norm and Linears like a residual block, but no group of repeated blocks was found (a single block, or blocks of different types), " +
+                                 $"so the model would be read as a width-only network with the wrong depth and roles: declare the blocks with a pattern that matches them, .Blocks(\"{BlockPattern(m.Name)}\").");
+            }
+        }
+    }
+
+    /// <summary>A pattern for .Blocks that matches a block and its numbered siblings: <c>block_0</c> gives <c>block_*</c>.</summary>
+    private static string BlockPattern(string name)
+    {
+        string trimmed = name.TrimEnd("0123456789".ToCharArray());
+        return trimmed.Length < name.Length ? trimmed + "*" : name + "*";
     }
 
     /// <summary>TorchSharp's native transformer modules run their layers in libtorch: nothing in them can be reached, scaled or folded.</summary>

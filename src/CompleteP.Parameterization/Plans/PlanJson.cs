@@ -24,15 +24,53 @@ public static class PlanJson
         return JsonSerializer.Serialize(plan, Options);
     }
 
-    /// <summary>Reads a plan written by <see cref="Serialize"/>.</summary>
+    /// <summary>The longest plan document <see cref="Deserialize(string)"/> reads: 256 Mi characters (a plan row is about 1.5 Ki characters, so some 170,000 tensors).</summary>
+    public const int DefaultMaxLength = 256 * 1024 * 1024;
+
+    /// <summary>
+    /// Reads a plan written by <see cref="Serialize"/>, strictly: every object holds exactly the fields Serialize writes
+    /// (a missing field, an extra one or one given twice is an error, so a plan from another version or a hand edit is
+    /// never half read), every value has its type (enums by their names only, integers for shapes and sizes, finite
+    /// numbers), and the values pass the checks of the types they make. A round trip never changes a value.
+    /// </summary>
     /// <param name="json">The JSON text.</param>
     /// <returns>The plan.</returns>
-    /// <exception cref="JsonException">The text is not a plan.</exception>
-    public static ParameterizationPlan Deserialize(string json)
+    /// <exception cref="JsonException">The text is not a plan: the message says what is wrong and where (its JSON path, also in <see cref="JsonException.Path"/>).</exception>
+    public static ParameterizationPlan Deserialize(string json) => Deserialize(json, DefaultMaxLength);
+
+    /// <summary>Reads a plan written by <see cref="Serialize"/>, as <see cref="Deserialize(string)"/>, refusing texts longer than <paramref name="maxLength"/> characters before parsing them.</summary>
+    /// <param name="json">The JSON text.</param>
+    /// <param name="maxLength">The longest text to read, in characters; at least 1.</param>
+    /// <returns>The plan.</returns>
+    /// <exception cref="JsonException">The text is longer than <paramref name="maxLength"/>, or is not a plan (the message says what and where).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxLength"/> is less than 1.</exception>
+    public static ParameterizationPlan Deserialize(string json, int maxLength)
     {
         ArgumentNullException.ThrowIfNull(json);
-        return JsonSerializer.Deserialize<ParameterizationPlan>(json, Options)
-            ?? throw new JsonException("The JSON text holds null, not a plan.");
+        Guard.Positive(maxLength, nameof(maxLength));
+        if (json.Length > maxLength)
+        {
+            throw new JsonException($"$: the plan document is {PlanJsonReader.Size(json.Length)} long, more than the {PlanJsonReader.Size(maxLength)} this reads " +
+                                    "(PlanJson.Deserialize(json, maxLength) reads longer ones).", "$", null, null);
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = PlanJsonReader.MaxDepth });
+        }
+        catch (JsonException e)
+        {
+            // System.Text.Json ends its message with the (0-based) position; this one gives it 1-based, first.
+            string message = System.Text.RegularExpressions.Regex.Replace(e.Message, @"\s*(Path: \S*\s*\|\s*)?LineNumber: \d+ \| BytePositionInLine: \d+\.\s*$", string.Empty);
+            throw new JsonException($"{e.Path ?? "$"}: the text is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1} of the line): {message}",
+                e.Path ?? "$", e.LineNumber, e.BytePositionInLine, e);
+        }
+
+        using (document)
+        {
+            return PlanJsonReader.Read(document.RootElement);
+        }
     }
 
     /// <summary>

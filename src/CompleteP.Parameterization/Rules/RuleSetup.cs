@@ -19,6 +19,11 @@ public sealed record RuleSetup
     /// <exception cref="ArgumentNullException">A required argument is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="headDim"/> is zero or negative.</exception>
     /// <exception cref="ArgumentException"><paramref name="headDim"/> does not divide a width, or an option does not apply to the parameterization.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// A number the rules would give (a learning rate, weight decay, epsilon or init std of any role, with or without a
+    /// folded multiplier, or a forward multiplier) overflows to infinity or underflows below the smallest normal double:
+    /// the exception names <paramref name="hyperparameters"/> or <paramref name="options"/>, and its message the formula and its inputs.
+    /// </exception>
     [JsonConstructor]
     public RuleSetup(Parameterization parameterization, ModelShape baseShape, ModelShape target, int headDim,
         BaseHyperparameters hyperparameters, RuleOptions? options = null)
@@ -52,6 +57,7 @@ public sealed record RuleSetup
         HeadDim = headDim;
         Hyperparameters = hyperparameters;
         Options = options;
+        RulesEngine.Validate(this);
     }
 
     /// <summary>SP, muP, CompleteP, depth-muP or any alpha.</summary>

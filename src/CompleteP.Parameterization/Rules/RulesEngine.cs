@@ -19,10 +19,88 @@ public static class RulesEngine
     /// <summary>Computes the rules of a setup.</summary>
     /// <param name="setup">The setup.</param>
     /// <returns>The model-level multipliers and a rule for every role.</returns>
+    /// <remarks>
+    /// Every number the engine returns is finite, and either exactly 0 (a rule's constant, or a base value of 0)
+    /// or a normal double: a setup whose numbers would overflow to infinity or underflow below the smallest normal
+    /// double is refused when the <see cref="RuleSetup"/> is made.
+    /// </remarks>
     public static RuleSet Compute(RuleSetup setup)
     {
         ArgumentNullException.ThrowIfNull(setup);
-        return new RuleSet(setup, new ForwardMultipliers(ResidualMultiplier(setup), OutputMultiplier(setup), EmbeddingMultiplier(setup), AttentionScale(setup)));
+        return new RuleSet(setup, Multipliers(setup));
+    }
+
+    /// <summary>The model-level forward multipliers, checked.</summary>
+    internal static ForwardMultipliers Multipliers(RuleSetup setup)
+    {
+        var multipliers = new ForwardMultipliers(ResidualMultiplier(setup), OutputMultiplier(setup), EmbeddingMultiplier(setup), AttentionScale(setup));
+        RuleRange.Multiplier(setup, "output (logit) multiplier", multipliers.Output, "options", "options.OutputMultiplier (alpha_out)");
+        RuleRange.Multiplier(setup, "attention scale", multipliers.AttentionScale, "options", "options.AttentionMultiplier (alpha_attn)");
+        return multipliers;
+    }
+
+    /// <summary>
+    /// Computes every number a setup can give a tensor at the model's width (every role, weight and bias, the GPT-2
+    /// init, each rule with the multiplier Apply folds into it, a tied readout's hook factor) and throws if one leaves
+    /// the range of a normal double. Called by the <see cref="RuleSetup"/> constructor, so that no setup that would
+    /// produce infinity, NaN or a lost value exists.
+    /// </summary>
+    internal static void Validate(RuleSetup setup)
+    {
+        ForwardMultipliers multipliers;
+        try
+        {
+            multipliers = Multipliers(setup);
+        }
+        catch (ScaledValueRangeException e)
+        {
+            throw RuleRange.MultiplierOverflow(setup, e, "Lower options.OutputMultiplier (alpha_out) or options.AttentionMultiplier (alpha_attn).");
+        }
+
+        // A readout tied to the embedding table (or logits from the table) gets alpha_out * m_N^-1 / alpha_in when alpha_in is
+        // folded into the table: folded into the final norm, or a hook.
+        ScaledValue? fromTable = null;
+        if (multipliers.Embedding.Value != 1.0)
+        {
+            try
+            {
+                fromTable = multipliers.Output.DividedBy("alpha_in", multipliers.Embedding.Value);
+                RuleRange.Multiplier(setup, "tied readout's logit factor", fromTable, "options", "options.OutputMultiplier (alpha_out) or lower options.InputMultiplier (alpha_in)");
+            }
+            catch (ScaledValueRangeException e)
+            {
+                throw RuleRange.MultiplierOverflow(setup, e, "Raise options.InputMultiplier (alpha_in) or lower options.OutputMultiplier (alpha_out).");
+            }
+        }
+
+        foreach (var role in Enum.GetValues<TensorRole>())
+        {
+            foreach (bool isBias in role == TensorRole.HiddenWeight ? [false] : new[] { false, true })
+            {
+                var descriptors = new List<TensorDescriptor> { new(role, isBias) };
+                if (role == TensorRole.HiddenWeight && setup.Options.Gpt2OutputProjectionInit)
+                {
+                    descriptors.Add(new TensorDescriptor(role, isBias, isResidualOutputProjection: true));
+                }
+
+                foreach (var descriptor in descriptors)
+                {
+                    var rule = RuleFor(setup, descriptor, "hyperparameters");
+                    var folds = role switch
+                    {
+                        TensorRole.HiddenWeight or TensorRole.HiddenBias => new[] { (MultiplierKind.Residual, multipliers.Residual) },
+                        TensorRole.Unembedding => [(MultiplierKind.Output, multipliers.Output)],
+                        TensorRole.Embedding => [(MultiplierKind.Embedding, multipliers.Embedding)],
+                        TensorRole.FinalNorm => fromTable is null ? [(MultiplierKind.Output, multipliers.Output)] : [(MultiplierKind.Output, multipliers.Output), (MultiplierKind.Output, fromTable)],
+                        _ => [],
+                    };
+                    foreach (var (kind, value) in folds.Where(f => f.Item2.Value != 1.0))
+                    {
+                        RuleRange.Fold(setup, descriptor, rule, new FoldedMultiplier(kind, value), kind == MultiplierKind.Residual ? "hyperparameters" : "options");
+                    }
+                }
+            }
+        }
     }
 
     /// <summary>The residual-branch multiplier: <c>x + m_L^-alpha * branch(LN(x))</c>; 1 for SP and muP.</summary>
@@ -60,10 +138,29 @@ public static class RulesEngine
     /// <param name="setup">The setup.</param>
     /// <param name="tensor">What the tensor is: role, bias or not, fan-ins.</param>
     /// <returns>The tensor's rule with the formula of each number.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A number of the rule overflows or underflows the range of a normal double; for a tensor whose fan-ins are given, the exception names <paramref name="tensor"/>.</exception>
     public static TensorRule RuleFor(RuleSetup setup, TensorDescriptor tensor)
     {
         ArgumentNullException.ThrowIfNull(setup);
         ArgumentNullException.ThrowIfNull(tensor);
+        return RuleFor(setup, tensor, tensor.FanIn is null ? "hyperparameters" : nameof(tensor));
+    }
+
+    /// <summary>The rule for one tensor, checked; a number out of range is blamed on <paramref name="blame"/>.</summary>
+    internal static TensorRule RuleFor(RuleSetup setup, TensorDescriptor tensor, string blame)
+    {
+        try
+        {
+            return Checked(setup, tensor, blame);
+        }
+        catch (ScaledValueRangeException e)
+        {
+            throw RuleRange.Overflow(setup, tensor, e, blame);
+        }
+    }
+
+    private static TensorRule Checked(RuleSetup setup, TensorDescriptor tensor, string blame)
+    {
         var hp = setup.Hyperparameters;
         var scaling = setup.Scaling;
         double modelWidth = scaling.WidthMultiplier;
@@ -96,9 +193,12 @@ public static class RulesEngine
             return alpha is { } a ? eps.Times("m_L", mL, -a, "-alpha") : eps;
         }
 
-        TensorRule Make(InitRule init, ScaledValue lr, ScaledValue wd, ScaledValue eps, double width, string row) =>
-            new(tensor.Role, tensor.IsBias, width, new RuleExplanation(init, lr, wd, eps), $"{Table1}, {row} ({setup.Parameterization})",
-                setup.Options.WeightDecayConvention);
+        TensorRule Make(InitRule init, ScaledValue lr, ScaledValue wd, ScaledValue eps, double width, string row)
+        {
+            var explained = new RuleExplanation(init, lr, wd, eps);
+            RuleRange.Check(setup, tensor, explained, blame);
+            return new(tensor.Role, tensor.IsBias, width, explained, $"{Table1}, {row} ({setup.Parameterization})", setup.Options.WeightDecayConvention);
+        }
 
         switch (tensor.Role)
         {

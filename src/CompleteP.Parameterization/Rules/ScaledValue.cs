@@ -14,11 +14,17 @@ public sealed record ScaledValue
     /// <param name="value">The number.</param>
     /// <param name="formula">The symbolic formula, in the paper's notation.</param>
     /// <param name="substitution">The formula with the numbers put in.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="value"/> is NaN or infinite.</exception>
     [JsonConstructor]
     public ScaledValue(double value, string formula, string substitution)
     {
         ArgumentNullException.ThrowIfNull(formula);
         ArgumentNullException.ThrowIfNull(substitution);
+        if (!double.IsFinite(value))
+        {
+            throw new ArgumentOutOfRangeException(nameof(value), value, $"A rule's value must be a finite number, but '{formula}' = {Guard.Format(value)}.");
+        }
+
         Value = value;
         Formula = formula;
         Substitution = substitution;
@@ -50,28 +56,39 @@ public sealed record ScaledValue
     /// <param name="exponent">The exponent's value.</param>
     /// <param name="exponentSymbol">The exponent as written in the formula (<c>-1</c>, <c>(alpha-1)</c>, <c>-1/2</c>).</param>
     /// <returns>The scaled value with the factor appended to both forms of its explanation.</returns>
-    public ScaledValue Times(string symbol, double multiplier, double exponent, string exponentSymbol) => new(
+    /// <exception cref="ArgumentOutOfRangeException">The product is not a finite number (it overflows, or an input is NaN or infinite).</exception>
+    public ScaledValue Times(string symbol, double multiplier, double exponent, string exponentSymbol) => Finite(
         Value * Math.Pow(multiplier, exponent),
         $"{Formula} * {symbol}^{exponentSymbol}",
-        $"{Substitution} * {Format(multiplier)}^{Format(exponent)}");
+        $"{Substitution} * {Format(multiplier)}^{Format(exponent)}",
+        nameof(multiplier));
 
     /// <summary>This value times a named factor.</summary>
     /// <param name="symbol">The factor's symbol (<c>c_residual</c>).</param>
     /// <param name="factor">The factor's value.</param>
     /// <returns>The product.</returns>
-    public ScaledValue Times(string symbol, double factor) => new(
+    /// <exception cref="ArgumentOutOfRangeException">The product is not a finite number.</exception>
+    public ScaledValue Times(string symbol, double factor) => Finite(
         Value * factor,
         $"{Formula} * {symbol}",
-        $"{Substitution} * {Format(factor)}");
+        $"{Substitution} * {Format(factor)}",
+        nameof(factor));
 
     /// <summary>This value divided by a named quantity.</summary>
     /// <param name="symbol">The divisor's symbol (<c>d_head</c>, <c>sqrt(2L)</c>).</param>
     /// <param name="divisor">The divisor's value.</param>
     /// <returns>The divided value.</returns>
-    public ScaledValue DividedBy(string symbol, double divisor) => new(
+    /// <exception cref="ArgumentOutOfRangeException">The quotient is not a finite number (the divisor is 0, or it overflows).</exception>
+    public ScaledValue DividedBy(string symbol, double divisor) => Finite(
         Value / divisor,
         $"{Formula} / {symbol}",
-        $"{Substitution} / {Format(divisor)}");
+        $"{Substitution} / {Format(divisor)}",
+        nameof(divisor));
+
+    /// <summary>The value, or the exception that says which formula left the range of a double.</summary>
+    private static ScaledValue Finite(double value, string formula, string substitution, string parameter) => double.IsFinite(value)
+        ? new ScaledValue(value, formula, substitution)
+        : throw new ScaledValueRangeException(parameter, formula, substitution, value);
 
     /// <summary>Formats a number the way explanations show it (up to 6 significant digits).</summary>
     /// <param name="value">The number.</param>

@@ -91,7 +91,7 @@ public sealed record TensorRule
     /// </summary>
     /// <param name="multiplier">The multiplier folded in.</param>
     /// <returns>The folded rule.</returns>
-    /// <exception cref="ArgumentOutOfRangeException">The multiplier is not a finite number greater than 0.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The multiplier is not a finite number greater than 0, or a folded number overflows or underflows the range of a normal double.</exception>
     public TensorRule Folded(FoldedMultiplier multiplier)
     {
         ArgumentNullException.ThrowIfNull(multiplier);
@@ -99,12 +99,35 @@ public sealed record TensorRule
         Guard.PositiveFinite(c.Value, "multiplier");
         string symbol = "c_" + multiplier.Kind.ToString().ToLowerInvariant();
         var e = Explained;
-        // A constant init (a norm's gain of 1, when the logit multiplier is folded into the final norm) scales like a std.
-        var init = e.Init.Kind == InitKind.Normal ? InitRule.Normal(e.Init.Value.Times(symbol, c.Value))
-            : e.Init.Value.Value == 0 ? e.Init : new InitRule(InitKind.Constant, e.Init.Value.Times(symbol, c.Value));
-        var decay = WeightDecayConvention == WeightDecayConvention.Coupled && e.WeightDecay.Value != 0 ? e.WeightDecay.DividedBy(symbol, c.Value) : e.WeightDecay;
+        ScaledValue initValue, lr, decay, eps;
+        try
+        {
+            // A constant init (a norm's gain of 1, when the logit multiplier is folded into the final norm) scales like a std.
+            initValue = e.Init.Kind == InitKind.Constant && e.Init.Value.Value == 0 ? e.Init.Value : e.Init.Value.Times(symbol, c.Value);
+            lr = e.LearningRate.Times(symbol, c.Value);
+            decay = WeightDecayConvention == WeightDecayConvention.Coupled && e.WeightDecay.Value != 0 ? e.WeightDecay.DividedBy(symbol, c.Value) : e.WeightDecay;
+            eps = e.AdamEpsilon.DividedBy(symbol, c.Value);
+        }
+        catch (ArgumentOutOfRangeException overflow)
+        {
+            throw new ArgumentOutOfRangeException(nameof(multiplier), c.Value,
+                $"Folding {symbol} = {c} into the {Role}{(IsBias ? " bias" : string.Empty)} rule overflows: {overflow.Message.Split(" (Parameter '")[0]}");
+        }
+
+        foreach (var (value, before, what) in new[] { (initValue, e.Init.Value.Value, "init"), (lr, e.LearningRate.Value, "learning rate"),
+                     (decay, e.WeightDecay.Value, "weight decay"), (eps, e.AdamEpsilon.Value, "Adam epsilon") })
+        {
+            if (before != 0 && !double.IsNormal(value.Value))
+            {
+                throw new ArgumentOutOfRangeException(nameof(multiplier), c.Value,
+                    $"Folding {symbol} = {c} into the {Role}{(IsBias ? " bias" : string.Empty)} rule underflows: its {what} {value.Formula} = {value.Substitution} = {Guard.Format(value.Value)} is below the smallest normal double ({Guard.Format(Guard.SmallestNormal)}).");
+            }
+        }
+
+        var init = e.Init.Kind == InitKind.Normal ? InitRule.Normal(initValue)
+            : e.Init.Value.Value == 0 ? e.Init : new InitRule(InitKind.Constant, initValue);
         return new TensorRule(Role, IsBias, WidthMultiplier,
-            new RuleExplanation(init, e.LearningRate.Times(symbol, c.Value), decay, e.AdamEpsilon.DividedBy(symbol, c.Value)),
+            new RuleExplanation(init, lr, decay, eps),
             $"{Source}; {symbol} = {c} folded in", WeightDecayConvention);
     }
 }

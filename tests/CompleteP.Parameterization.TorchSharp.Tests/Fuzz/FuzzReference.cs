@@ -1,0 +1,117 @@
+using static TorchSharp.torch;
+
+namespace CompleteP.Tests.Adapter.Fuzz;
+
+/// <summary>
+/// The names a fuzzed tree registers, and its forward written out by hand the way Table 1 writes the model: the
+/// multipliers in front of the embeddings (<c>alpha_in</c>), of every residual branch (<c>m_L^-alpha</c>) and of the
+/// logits (<c>alpha_out / m_N</c>), the attention scale on IScaledAttention modules, and the weights as they would be
+/// without any multiplier folded into them.
+/// </summary>
+public static class FuzzReference
+{
+    public static string Prefix(TreeSpec s) => s.Wrapper ? "transformer." : string.Empty;
+
+    public static string Table(TreeSpec s) => Prefix(s) + s.TableName;
+
+    public static string? PositionModule(TreeSpec s) => s.Position == 1 ? Prefix(s) + "wpe" : null;
+
+    public static string FinalNorm(TreeSpec s) => Prefix(s) + "ln_f";
+
+    public static string Block(TreeSpec s, int i) => s.Container switch
+    {
+        BlockContainer.Siblings => $"block_{i}",
+        BlockContainer.ModuleDict => $"{s.BlocksPath}.layer_{(char)('a' + i)}",
+        BlockContainer.Stages => $"{s.BlocksPath}.{i / (s.Depth / s.Stages)}.{i % (s.Depth / s.Stages)}",
+        _ => $"{s.BlocksPath}.{i}",
+    };
+
+    public static string GateOf(BranchSpec b) => b.Linears.Single(n => n.Contains("gate", StringComparison.Ordinal) || n == "w3");
+
+    public static string UpOf(BranchSpec b) => b.Linears.Single(n => n != b.Output && n != GateOf(b));
+
+    /// <summary>Causal softmax attention over heads, with the logit scale given.</summary>
+    public static Tensor Attend(Tensor q, Tensor k, Tensor v, long b, long t, int heads, int width, double scale)
+    {
+        Tensor Heads(Tensor y) => y.view(b, t, heads, width / heads).transpose(1, 2);
+        var scores = Heads(q).matmul(Heads(k).transpose(-2, -1)) * scale;
+        var mask = ones(t, t, dtype: ScalarType.Bool, device: q.device).tril().logical_not();
+        return scores.masked_fill(mask, double.NegativeInfinity).softmax(-1).matmul(Heads(v)).transpose(1, 2).contiguous().view(b, t, width);
+    }
+
+    /// <summary>The logits of the tree as Table 1 writes it, from unfolded weights (by name) and the plan's multipliers.</summary>
+    public static Tensor Logits(TreeSpec s, Tensor ids, Func<string, Tensor> weight, Func<string, Tensor?> maybe, ForwardMultipliers m, Tensor? mixing)
+    {
+        Tensor Linear(string name, Tensor x) => nn.functional.linear(x, weight(name + ".weight"), maybe(name + ".bias"));
+        Tensor Norm(string name, Tensor x) => s.Norm == NormKind.RmsNorm
+            ? x * (x.square().mean([-1], keepdim: true) + 1e-5).rsqrt() * weight(name + ".weight")
+            : nn.functional.layer_norm(x, [s.Width], weight(name + ".weight"), maybe(name + ".bias"), 1e-5);
+
+        long t = ids.shape[1];
+        var h = weight(Table(s) + ".weight").index_select(0, ids.flatten()).view(ids.shape[0], t, s.Width);
+        if (PositionModule(s) is { } wpe)
+        {
+            h = h + weight(wpe + ".weight").narrow(0, 0, t);
+        }
+        else if (s.Position == 2)
+        {
+            h = h + weight("pos_emb").narrow(0, 0, t);
+        }
+
+        h = m.Embedding.Value * h;
+        if (mixing is not null)
+        {
+            h = h.matmul(mixing);
+        }
+
+        for (int i = 0; i < s.Depth; i++)
+        {
+            string block = Block(s, i);
+            foreach (var b in s.Branches)
+            {
+                string at = $"{block}.{b.Name}";
+                var x = Norm($"{block}.{b.NormName}", h);
+                Tensor y;
+                if (b.IsAttention)
+                {
+                    var inputs = b.Linears.Where(n => n != b.Output).ToList();
+                    Tensor q, k, v;
+                    if (b.Fused)
+                    {
+                        var qkv = Linear($"{at}.{inputs[0]}", x).split(s.Width, 2);
+                        (q, k, v) = (qkv[0], qkv[1], qkv[2]);
+                    }
+                    else
+                    {
+                        (q, k, v) = (Linear($"{at}.{inputs[0]}", x), Linear($"{at}.{inputs[1]}", x), Linear($"{at}.{inputs[2]}", x));
+                    }
+
+                    double scale = b.Scaled ? m.AttentionScale.Value : 1.0 / Math.Sqrt(s.HeadDim);
+                    y = Linear($"{at}.{b.Output}", Attend(q, k, v, ids.shape[0], t, s.Width / s.HeadDim, s.Width, scale));
+                }
+                else
+                {
+                    var hidden = b.Fused
+                        ? nn.functional.silu(Linear($"{at}.{GateOf(b)}", x)) * Linear($"{at}.{UpOf(b)}", x)
+                        : nn.functional.gelu(Linear($"{at}.{b.Linears.First(n => n != b.Output)}", x));
+                    y = Linear($"{at}.{b.Output}", hidden);
+                }
+
+                h = h + m.Residual.Value * y;
+            }
+        }
+
+        if (s.FinalNorm)
+        {
+            h = Norm(FinalNorm(s), h);
+        }
+
+        if (s.RootGain)
+        {
+            h = h * weight("logit_gain");
+        }
+
+        var logits = s.Readout == ReadoutKind.Untied ? Linear(s.ReadoutName, h) : h.matmul(weight(Table(s) + ".weight").t());
+        return m.Output.Value * logits;
+    }
+}

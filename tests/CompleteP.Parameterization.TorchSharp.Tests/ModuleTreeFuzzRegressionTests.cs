@@ -1,0 +1,154 @@
+using CompleteP.Tests.Adapter.Fuzz;
+using FluentAssertions;
+using TorchSharp.Modules;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace CompleteP.Tests.Adapter;
+
+/// <summary>
+/// The bugs the module-tree fuzzer (<see cref="ModuleTreeFuzzTests"/>) found, each pinned on the smallest tree that shows
+/// it. Every test checks the forward against Table 1's model written by hand (<see cref="FuzzRun"/>), so each fails
+/// without its fix: a silent wrong answer, or a valid tree refused.
+/// </summary>
+public class ModuleTreeFuzzRegressionTests
+{
+    private static TreeSpec Gpt(int seed = 1) => TreeSpecs.Gpt(seed);
+
+    private static BranchSpec Mlp => TreeSpecs.Mlp;
+
+    private static ParameterizationPlan Plan(TreeSpec s)
+    {
+        manual_seed(s.Seed);
+        using var model = new FuzzModel(s);
+        using var optimizer = optim.AdamW(FuzzRun.NamedParameters(model).Where(p => !(s.Readout == ReadoutKind.TiedHeadTakesTable && p.Key == s.ReadoutName + ".weight"))
+            .Select(p => p.Value).Distinct().ToList());
+        return Parameterize.Apply(model, optimizer, new ParameterizeOptions
+        {
+            Parameterization = Parameterization.Parse(s.Parameterization),
+            BaseShape = new ModelShape(s.Width / 2, s.Depth + 1),
+            HeadDim = s.HeadDim,
+            Hyperparameters = new BaseHyperparameters(1e-3, 0.02, 0.1),
+            RuleOptions = new RuleOptions { InputMultiplier = s.AlphaIn, OutputMultiplier = s.AlphaOut },
+            Multipliers = s.Mode,
+            Declarations = s.DeclareLogitsInForward ? ModelDeclarations.None.OutputMultiplierAppliedInForward()
+                : s.DeclareLogitsFromTable ? ModelDeclarations.None.LogitsFromEmbeddingTable() : ModelDeclarations.None,
+        });
+    }
+
+    private static void ShouldBeTable1(TreeSpec s)
+    {
+        var (outcome, detail) = FuzzRun.Run(s);
+        outcome.Should().Be(FuzzOutcome.Parameterized, detail);
+    }
+
+    [Fact]
+    public void The_fuzz_harness_passes_a_plain_gpt()
+    {
+        ShouldBeTable1(Gpt());
+        ShouldBeTable1(Gpt() with { Mode = MultiplierMode.Hooks, AlphaIn = 1.5, AlphaOut = 3 });
+    }
+
+    [Fact]
+    public void A_tied_readout_whose_logit_multiplier_is_1_still_undoes_alpha_in_folded_into_the_table()
+    {
+        // muP from width 4 to 8 with alpha_out = 2: the logit multiplier alpha_out / m_N is exactly 1, so nothing was placed,
+        // and the logits kept the alpha_in = 1.5 folded into the shared table. 1 / alpha_in goes into the final norm...
+        var s = Gpt() with { Parameterization = "mup", AlphaIn = 1.5, AlphaOut = 2, Readout = ReadoutKind.TiedTableTakesHead };
+        ShouldBeTable1(s);
+        var plan = Plan(s);
+        plan.Hooks.Should().BeEmpty();
+        plan["ln_f.weight"].Folded!.Value.Value.Should().BeApproximately(1 / 1.5, 1e-15);
+
+        // ... or, without one, into a hook on the readout.
+        var noNorm = s with { FinalNorm = false };
+        ShouldBeTable1(noNorm);
+        var hook = Plan(noNorm).Hooks.Should().ContainSingle().Which;
+        hook.ModuleName.Should().Be("lm_head");
+        hook.Value.Value.Should().BeApproximately(1 / 1.5, 1e-15);
+    }
+
+    [Fact]
+    public void Logits_declared_from_the_table_undo_alpha_in_where_the_logit_multiplier_is_1()
+    {
+        // .LogitsFromEmbeddingTable() with alpha_out / m_N = 1 and alpha_in = 1.5: the same gate skipped the fold into the final norm.
+        var s = Gpt() with { Parameterization = "mup", AlphaIn = 1.5, AlphaOut = 2, Readout = ReadoutKind.Matmul, DeclareLogitsFromTable = true };
+        ShouldBeTable1(s);
+        Plan(s)["ln_f.weight"].Folded!.Value.Value.Should().BeApproximately(1 / 1.5, 1e-15);
+    }
+
+    [Fact]
+    public void Logits_computed_from_the_table_get_alpha_in_through_hooks_not_folded_into_it()
+    {
+        // .OutputMultiplierAppliedInForward() with alpha_in = 1.5: the table carried alpha_in, so the logits x @ wte.weight.T did too.
+        var s = Gpt() with { Readout = ReadoutKind.Matmul, DeclareLogitsInForward = true, AlphaIn = 1.5 };
+        ShouldBeTable1(s);
+        var plan = Plan(s);
+        plan["wte.weight"].Folded.Should().BeNull();
+        plan.Hooks.Select(h => (h.ModuleName, h.Kind)).Should().BeEquivalentTo([("wte", MultiplierKind.Embedding), ("wpe", MultiplierKind.Embedding)]);
+    }
+
+    [Fact]
+    public void Logits_from_the_table_without_a_declaration_are_refused_rather_than_scaled_by_alpha_in()
+    {
+        // SP with alpha_out = 1 needs no logit multiplier, so nothing was refused, and alpha_in folded into the table scaled the logits.
+        var s = Gpt() with { Parameterization = "sp", Readout = ReadoutKind.Matmul, AlphaIn = 1.5 };
+        var act = () => Plan(s);
+        act.Should().Throw<ParameterClassificationException>().Which.Message.Should().Contain("no readout was found").And.Contain(".LogitsFromEmbeddingTable()")
+            .And.Contain(".OutputMultiplierAppliedInForward()");
+        FuzzRun.Run(s).Outcome.Should().Be(FuzzOutcome.Refused);
+    }
+
+    [Fact]
+    public void Blocks_nested_in_stage_lists_are_the_blocks_inside_them()
+    {
+        // A ModuleList of ModuleLists: the two stage lists were taken as two blocks, their blocks as residual branches.
+        var s = Gpt() with { Container = BlockContainer.Stages, Stages = 2, Depth = 4, ContainerName = "stages", Branches = [Mlp] };
+        ShouldBeTable1(s);
+        var plan = Plan(s);
+        plan.Setup.Target.Depth.Should().Be(4);
+        plan["stages.1.0.mlp.c_proj.weight"].ResidualBranch.Should().Be("stages.1.0.mlp");
+        plan.Diagnostics.Should().Contain(d => d.Subject == "stages.*.*" && d.Message.Contains("containers"));
+    }
+
+    [Fact]
+    public void A_single_block_without_a_container_is_refused_instead_of_read_as_an_mlp()
+    {
+        // muP allows width-only models; block_0 alone was read as one, its LayerNorms as hidden norms and the final norm too.
+        var s = Gpt() with { Parameterization = "mup", Container = BlockContainer.Siblings, ContainerName = "block_", Depth = 1 };
+        var act = () => Plan(s);
+        act.Should().Throw<ParameterClassificationException>().Which.Message.Should().Contain("'block_0' (FuzzBlock) holds a norm and Linears like a residual block")
+            .And.Contain(".Blocks(\"block_*\")");
+        ShouldBeTable1(s with { DeclareBlocks = true });
+    }
+
+    [Fact]
+    public void A_raw_parameter_on_the_root_does_not_make_the_root_an_input_layer()
+    {
+        // pos_emb [4 x 4] on the root of a width-4 model: its first dimension equals the width, so the root was taken as
+        // an input layer, and every root parameter (here logit_gain) got alpha_in folded in.
+        var s = Gpt() with { Width = 4, Position = 2, RootGain = true, DeclareGain = true, AlphaIn = 1.5 };
+        ShouldBeTable1(s);
+    }
+
+    [Fact]
+    public void Hooks_find_a_tied_table_whose_first_name_is_the_readouts()
+    {
+        // Hooks mode, the head registered first: the table's first name is lm_head.weight, and it was called "held by no input module".
+        ShouldBeTable1(Gpt() with { Mode = MultiplierMode.Hooks, ReadoutFirst = true, Readout = ReadoutKind.TiedTableTakesHead, AlphaIn = 1.5, AlphaOut = 2 });
+    }
+
+    [Fact]
+    public void An_optimizer_holding_both_wrappers_of_a_tied_table_is_refused_naming_the_tensor()
+    {
+        var s = Gpt() with { Readout = ReadoutKind.TiedHeadTakesTable };
+        manual_seed(1);
+        using var model = new FuzzModel(s);
+        using var optimizer = optim.AdamW(model.parameters());
+        var act = () => Parameterize.Apply(model, optimizer, new ParameterizeOptions
+        {
+            BaseShape = new ModelShape(4, 3), HeadDim = 2, Hyperparameters = new BaseHyperparameters(1e-3, 0.02),
+        });
+        act.Should().Throw<ArgumentException>().Which.Message.Should().Contain("'wte.weight' (= lm_head.weight)").And.Contain("twice");
+    }
+}

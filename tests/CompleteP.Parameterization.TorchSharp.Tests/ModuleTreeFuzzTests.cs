@@ -1,0 +1,62 @@
+using CompleteP.Tests.Adapter.Fuzz;
+using FluentAssertions;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace CompleteP.Tests.Adapter;
+
+/// <summary>
+/// Parameterize.Apply on thousands of random transformer-like module trees (<see cref="TreeSpec"/>): blocks in a ModuleList,
+/// Sequential or ModuleDict, as siblings or nested in stages, inside a wrapper or not; attention with fused or separate
+/// q/k/v and output Linears of many names, registered first or last; plain and gated MLPs; LayerNorm with and without bias
+/// and RMSNorm; token tables with or without a position table or a raw position parameter; untied, tied (both directions
+/// of assignment) and matmul readouts; an extra root gain; buffers; a frozen tensor; children invoked with .call or
+/// .forward; SP, muP, CompleteP, depth-muP and alpha 0.75; Fold and Hooks; right declarations and wrong ones. Each tree
+/// gets a plan that covers every tensor with Table 1's rule, folds and hooks where expected, the re-initialization
+/// replayed from the seed, the optimizer groups of the plan and a forward equal to Table 1's model written by hand
+/// (float64, 1e-10) - or a refusal that names the culprit and changes nothing. Seeded (seed = tree index); set
+/// COMPLETEP_FUZZ_TREES and COMPLETEP_FUZZ_FIRST to run other trees.
+/// </summary>
+public class ModuleTreeFuzzTests(ITestOutputHelper output)
+{
+    private static int Setting(string name, int fallback) =>
+        int.TryParse(Environment.GetEnvironmentVariable(name), out int value) ? value : fallback;
+
+    [Fact]
+    public void Random_module_trees_get_a_plan_that_acts_or_a_refusal_that_names_the_culprit()
+    {
+        int count = Setting("COMPLETEP_FUZZ_TREES", 2000), first = Setting("COMPLETEP_FUZZ_FIRST", 0);
+        var outcomes = new Dictionary<FuzzOutcome, int>();
+        var failures = new List<string>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        int threads = TorchSharp.torch.get_num_threads();
+        TorchSharp.torch.set_num_threads(1); // tiny tensors: one thread is faster than waking a pool for each kernel
+        try
+        {
+        for (int seed = first; seed < first + count; seed++)
+        {
+            var spec = TreeSpec.Draw(seed);
+            var (outcome, detail) = FuzzRun.Run(spec);
+            outcomes[outcome] = outcomes.GetValueOrDefault(outcome) + 1;
+            if (outcome == FuzzOutcome.Failed)
+            {
+                failures.Add($"{spec}\n  -> {detail}");
+            }
+        }
+        }
+        finally
+        {
+            TorchSharp.torch.set_num_threads(threads);
+        }
+
+        if (Environment.GetEnvironmentVariable("COMPLETEP_FUZZ_REPORT") is { Length: > 0 } report)
+        {
+            File.WriteAllText(report, string.Join("\n\n", failures));
+        }
+
+        output.WriteLine($"{count} trees in {clock.Elapsed.TotalSeconds:F1} s: {string.Join(", ", outcomes.OrderBy(o => o.Key).Select(o => $"{o.Key} {o.Value}"))}");
+        failures.Should().BeEmpty($"{failures.Count} of {count} trees failed; the first: {string.Join("\n\n", failures.Take(5))}");
+        outcomes.GetValueOrDefault(FuzzOutcome.Parameterized).Should().BeGreaterThan(count / 2, "most trees are valid and must be parameterized");
+        outcomes.GetValueOrDefault(FuzzOutcome.Refused).Should().BeGreaterThan(count / 20, "the generator also makes trees that must be refused");
+    }
+}
