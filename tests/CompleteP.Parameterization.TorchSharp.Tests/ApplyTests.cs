@@ -79,7 +79,8 @@ public class ApplyTests
     {
         using var model = new LlamaStyle(vocab: 30, width: 32, depth: 4, headDim: 16);
         using var optimizer = optim.AdamW(model.parameters());
-        var plan = Parameterize.Apply(model, optimizer, Options(Parameterization.CompleteP, 16, 1, 16) with { Multipliers = MultiplierMode.Hooks });
+        var sample = Tokens(1, 3, 30, 0);
+        var plan = Parameterize.Apply(model, optimizer, Options(Parameterization.CompleteP, 16, 1, 16) with { Multipliers = MultiplierMode.Hooks, SampleForward = () => model.call(sample) });
         plan.Rows.Should().OnlyContain(r => r.Folded == null);
         plan.Hooks.Should().HaveCount(4 * 2 + 1);
         plan.Multipliers.Residual.Value.Should().Be(0.25);

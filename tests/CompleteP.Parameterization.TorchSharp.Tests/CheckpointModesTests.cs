@@ -48,7 +48,7 @@ public class CheckpointModesTests
             model.to(ScalarType.Float64);
             using var optimizer = optim.AdamW(model.parameters());
             using var generator = new Generator(3);
-            var plan = Parameterize.Apply(model, optimizer, options with { Generator = generator });
+            var plan = Parameterize.Apply(model, optimizer, options with { Generator = generator, SampleForward = () => model.call(Ids) });
             if (mode == MultiplierMode.Fold)
             {
                 plan.Hooks.Should().BeEmpty();
@@ -68,7 +68,7 @@ public class CheckpointModesTests
             using var fresh = new CallGpt(vocab: 40, width: 64, depth: 3);
             fresh.to(ScalarType.Float64);
             using var freshOptimizer = optim.AdamW(fresh.parameters());
-            var loaded = ParameterizedCheckpoint.Load(fresh, freshOptimizer, path);
+            var loaded = ParameterizedCheckpoint.Load(fresh, freshOptimizer, path, sampleForward: () => fresh.call(Ids));
             loaded.Should().Be(plan, "the plan, with its folds and hooks, comes back as saved");
             var resumed = Train(fresh, freshOptimizer, 3);
 
@@ -77,6 +77,36 @@ public class CheckpointModesTests
         finally
         {
             foreach (var f in new[] { path, ParameterizedCheckpoint.PlanPath(path), ParameterizedCheckpoint.OptimizerPath(path) })
+            {
+                File.Delete(f);
+            }
+        }
+    }
+    [Fact]
+    public void Loading_a_plan_with_hooks_needs_a_sample_forward_to_prove_them_and_loads_nothing_without_one()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"completep-hooks-{Guid.NewGuid():N}.bin");
+        try
+        {
+            using var model = new CallGpt(vocab: 40, width: 64, depth: 3);
+            using var optimizer = optim.AdamW(model.parameters());
+            var plan = Parameterize.Apply(model, optimizer, Options(Parameterization.CompleteP, 32, 1, 16) with { Multipliers = MultiplierMode.Hooks, SampleForward = () => model.call(Ids) });
+            ParameterizedCheckpoint.Save(model, plan, path, optimizer);
+
+            using var fresh = new CallGpt(vocab: 40, width: 64, depth: 3);
+            using var freshOptimizer = optim.AdamW(fresh.parameters());
+            var before = fresh.parameters().Select(p => p.detach().clone()).ToList();
+            var act = () => ParameterizedCheckpoint.Load(fresh, freshOptimizer, path);
+
+            act.Should().Throw<ParameterClassificationException>().Which.Message.Should().Contain("forward hooks").And.Contain("pass sampleForward");
+            fresh.parameters().Zip(before, (p, b) => (p.detach() - b).abs().max().item<float>() == 0).Should().OnlyContain(same => same, "nothing was loaded");
+            fresh.has_buffer(Parameterize.MarkerBufferName).Should().BeFalse();
+            var attach = () => Parameterize.Attach(fresh, freshOptimizer, plan);
+            attach.Should().Throw<ParameterClassificationException>().Which.Message.Should().Contain("Pass sampleForward");
+        }
+        finally
+        {
+            foreach (var f in Directory.GetFiles(Path.GetTempPath(), Path.GetFileName(path) + "*"))
             {
                 File.Delete(f);
             }

@@ -168,15 +168,22 @@ public class DiscoveryRegressionTests
     }
 
     [Fact]
-    public void A_hook_that_a_forward_call_skips_makes_the_first_forward_throw_naming_it()
+    public void Hooks_without_a_sample_forward_to_prove_them_are_refused()
     {
-        using var model = new ForwardHeadGpt(vocab: 40, width: 64, depth: 2);
+        // A hook is proven on SampleForward or not at all: checking it on the first forward would hang the check on the
+        // model's own hook, which a model invoked with model.forward(x) skips as silently as the multiplier's.
+        using var model = new CallGpt(vocab: 40, width: 64, depth: 2);
         using var optimizer = optim.AdamW(model.parameters());
-        var plan = Parameterize.Apply(model, optimizer, CompleteP() with { Multipliers = MultiplierMode.Hooks });
-        plan.Hooks.Should().Contain(h => h.ModuleName == "head");
+        var act = () => Parameterize.Apply(model, optimizer, CompleteP() with { Multipliers = MultiplierMode.Hooks });
 
-        var act = () => model.call(Tokens(2, 8, 40, 1));
-        act.Should().Throw<InvalidOperationException>().WithMessage("*hook(s) on 'head' did not fire on the model's first forward*.call(x)*MultiplierMode.Fold*");
+        act.Should().Throw<ParameterClassificationException>().Which.Problems.Should().ContainSingle()
+            .Which.Should().Contain("forward hooks").And.Contain("Pass options.SampleForward").And.Contain("MultiplierMode.Fold");
+        model.has_buffer(Parameterize.MarkerBufferName).Should().BeFalse("nothing changed");
+        using var fresh = new CallGpt(vocab: 40, width: 64, depth: 2);
+        using var freshOptimizer = optim.AdamW(fresh.parameters());
+        var ids = Tokens(2, 8, 40, 1);
+        Parameterize.Apply(fresh, freshOptimizer, CompleteP() with { Multipliers = MultiplierMode.Hooks, SampleForward = () => fresh.call(ids) })
+            .Hooks.Should().NotBeEmpty("with the proof it is accepted");
     }
 
     [Fact]

@@ -83,7 +83,12 @@ internal static class EquivalenceRuns
         else
         {
             using var generator = new Generator((ulong)seed);
-            plan = Parameterize.Apply(model, optimizer, options with { Multipliers = way == Way.Fold ? MultiplierMode.Fold : MultiplierMode.Hooks, Generator = generator });
+            plan = Parameterize.Apply(model, optimizer, options with
+            {
+                Multipliers = way == Way.Fold ? MultiplierMode.Fold : MultiplierMode.Hooks,
+                Generator = generator,
+                SampleForward = options.SampleForward ?? (() => loss(model, 0)), // hooks are proven on a forward pass
+            });
         }
 
         afterApply?.Invoke(model, plan);

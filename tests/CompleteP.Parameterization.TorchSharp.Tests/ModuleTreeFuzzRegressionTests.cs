@@ -21,6 +21,7 @@ public class ModuleTreeFuzzRegressionTests
     {
         manual_seed(s.Seed);
         using var model = new FuzzModel(s);
+        using var ids = randint(0, s.Vocab, [2, s.Length], dtype: ScalarType.Int64);
         using var optimizer = optim.AdamW(FuzzRun.NamedParameters(model).Where(p => !(s.Readout == ReadoutKind.TiedHeadTakesTable && p.Key == s.ReadoutName + ".weight"))
             .Select(p => p.Value).Distinct().ToList());
         return Parameterize.Apply(model, optimizer, new ParameterizeOptions
@@ -33,6 +34,7 @@ public class ModuleTreeFuzzRegressionTests
             Multipliers = s.Mode,
             Declarations = s.DeclareLogitsInForward ? ModelDeclarations.None.OutputMultiplierAppliedInForward()
                 : s.DeclareLogitsFromTable ? ModelDeclarations.None.LogitsFromEmbeddingTable() : ModelDeclarations.None,
+            SampleForward = s.SampleForward ? () => model.call(ids) : null,
         });
     }
 

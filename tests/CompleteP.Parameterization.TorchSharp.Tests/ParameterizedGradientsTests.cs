@@ -17,8 +17,8 @@ public class ParameterizedGradientsTests
         manual_seed(seed);
         var model = BuildGpt(64, 2);
         using var optimizer = optim.AdamW(model.parameters());
-        var plan = Parameterize.Apply(model, optimizer, Options(Parameterization.CompleteP, 32, 1, 16) with { Multipliers = MultiplierMode.Hooks }); // nothing folded
         var x = Tokens(2, 16, 65, seed);
+        var plan = Parameterize.Apply(model, optimizer, Options(Parameterization.CompleteP, 32, 1, 16) with { Multipliers = MultiplierMode.Hooks, SampleForward = () => model.call(x) }); // nothing folded
         nn.functional.cross_entropy(model.call(x).view(-1, 65), x.view(-1)).backward();
         return (model, plan);
     }

@@ -85,10 +85,10 @@ public static class Parameterize
 
         // Check everything before changing anything.
         OptimizerRegrouping.Validate(optimizer, structure, options.Parameterization);
-        bool verified = VerifyHooks(model, structure, plan, options.SampleForward);
+        VerifyHooks(model, structure, plan, options.SampleForward, "options.SampleForward");
 
         Initialization.Apply(structure.Parameters, plan, options.Generator, options.Initialize, paddingRows);
-        Install(model, optimizer, structure, plan, verified, options.Logger);
+        Install(model, optimizer, structure, plan, options.Logger);
         return (plan, structure);
     }
 
@@ -102,10 +102,16 @@ public static class Parameterize
     /// <param name="plan">The plan that <see cref="Apply"/> returned for the same architecture.</param>
     /// <param name="declarations">The declarations Apply used, if any.</param>
     /// <param name="logger">Where to write the plan; null writes nothing.</param>
+    /// <param name="sampleForward">
+    /// One forward pass of the model on a sample input (e.g. <c>() => model.call(tokens)</c>); required when the plan has
+    /// hooks (<see cref="ParameterizationPlan.Hooks"/>), which it proves fire, as <see cref="ParameterizeOptions.SampleForward"/> does for Apply.
+    /// </param>
     /// <returns>The plan.</returns>
     /// <exception cref="ArgumentException">The plan does not describe this model.</exception>
+    /// <exception cref="ParameterClassificationException">The plan has hooks and no <paramref name="sampleForward"/> was given, or a hook did not fire on it.</exception>
     /// <exception cref="InvalidOperationException">The model was already parameterized.</exception>
-    public static ParameterizationPlan Attach(nn.Module model, optim.Optimizer optimizer, ParameterizationPlan plan, ModelDeclarations? declarations = null, ILogger? logger = null)
+    public static ParameterizationPlan Attach(nn.Module model, optim.Optimizer optimizer, ParameterizationPlan plan, ModelDeclarations? declarations = null, ILogger? logger = null,
+        Action? sampleForward = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(optimizer);
@@ -134,7 +140,8 @@ public static class Parameterize
         }
 
         OptimizerRegrouping.Validate(optimizer, structure, plan.Setup.Parameterization);
-        Install(model, optimizer, structure, plan, verified: false, logger);
+        VerifyHooks(model, structure, plan, sampleForward, nameof(sampleForward));
+        Install(model, optimizer, structure, plan, logger);
         return plan;
     }
 
@@ -174,8 +181,8 @@ public static class Parameterize
         LowPrecisionEpsilon(structure, rows, findings);
         if (hooks.Count > 0)
         {
-            findings.Info("(hooks)", $"{hooks.Count} forward hook(s) apply multipliers ({string.Join("; ", hooks)}): TorchSharp runs a hook only for module.call(...), so each is verified to fire on " +
-                                     "options.SampleForward, or else on the model's first forward through model.call(...); a model whose own forward is invoked with model.forward(...) is not checked there: pass SampleForward.");
+            findings.Info("(hooks)", $"{hooks.Count} forward hook(s) apply multipliers ({string.Join("; ", hooks)}): TorchSharp runs a hook only for module.call(...), so each was proven to fire on " +
+                                     "options.SampleForward; keep invoking those modules, and the model, the way the sample forward did.");
         }
 
         return ParameterizationPlan.Create(rules, rows, hooks, attention, structure.Diagnostics.Concat(findings.Diagnostics));
@@ -222,47 +229,45 @@ public static class Parameterize
         }
     }
 
-    /// <summary>Proves the plan's hooks fire on the sample forward before anything changes; false when there is no sample (the first forward checks them).</summary>
-    private static bool VerifyHooks(nn.Module model, ModelStructure structure, ParameterizationPlan plan, Action? sampleForward)
+    /// <summary>
+    /// Proves the plan's hooks fire on the sample forward before anything changes. Without a sample there is no proof:
+    /// TorchSharp runs hooks only for <c>module.call(x)</c>, and a model invoked with <c>model.forward(x)</c> would skip them
+    /// and any check hung on its own hooks alike, so a plan with hooks and no sample is refused.
+    /// </summary>
+    private static void VerifyHooks(nn.Module model, ModelStructure structure, ParameterizationPlan plan, Action? sampleForward, string sampleName)
     {
         if (plan.Hooks.Count == 0)
         {
-            return true;
+            return;
+        }
+
+        bool tied = plan.Hooks.Any(h => h.Reason.Contains("tied", StringComparison.Ordinal));
+        string otherFix = tied
+            ? ", or add a final norm with a gain after the blocks, or untie the readout from the embedding (then the multiplier is folded)"
+            : plan.Hooks.All(h => h.Reason == "MultiplierMode.Hooks") ? ", or use the default MultiplierMode.Fold" : string.Empty;
+        if (sampleForward is null)
+        {
+            throw new ParameterClassificationException([
+                $"the plan applies multipliers through forward hooks ({string.Join("; ", plan.Hooks)}), and TorchSharp runs a hook only when a module is invoked with .call(x): " +
+                $"invoked with .forward(x), a hooked module (or the model itself) would train without its multiplier, and nothing could tell. Pass {sampleName} (e.g. () => model.call(sampleIds)) " +
+                $"so that every hook is proven to fire before anything changes{otherFix}."]);
         }
 
         var modules = plan.Hooks.Select(h => (h.ModuleName, structure.Tree.Find(h.ModuleName)!.Module)).ToList();
-        if (sampleForward is null)
-        {
-            if (ModuleHooks.AfterForward(model, () => { }) is { } probe)
-            {
-                probe();
-                return false; // the first forward through model.call checks them
-            }
-
-            throw new ParameterClassificationException([
-                $"the plan applies multipliers through forward hooks ({string.Join("; ", plan.Hooks)}), and the model ({model.GetType().Name}) has no forward hooks of its own to check them on its first forward: pass options.SampleForward (e.g. () => model.forward(sample)) so that Apply can prove they fire."]);
-        }
-
         var silent = ModuleHooks.NotRunBy(sampleForward, model, modules);
         if (silent.Count > 0)
         {
             throw new ParameterClassificationException(silent.Select(name =>
-                $"the multiplier hook on '{name}' ({plan.Hooks.First(h => h.ModuleName == name).Reason}) did not fire on options.SampleForward: TorchSharp runs forward hooks only when a module is invoked with .call(x), " +
-                $"so '{name}' is invoked through .forward(x) or not at all. Invoke it with .call(x){(plan.Hooks.Any(h => h.Reason.Contains("tied", StringComparison.Ordinal)) ? ", or add a final norm with a gain after the blocks, or untie the readout from the embedding (then the multiplier is folded)" : ", or use the default MultiplierMode.Fold")}.").ToList());
+                $"the multiplier hook on '{name}' ({plan.Hooks.First(h => h.ModuleName == name).Reason}) did not fire on {sampleName}: TorchSharp runs forward hooks only when a module is invoked with .call(x), " +
+                $"so '{name}' is invoked through .forward(x) or not at all. Invoke it with .call(x){otherFix}.").ToList());
         }
-
-        return true;
     }
 
-    private static void Install(nn.Module model, optim.Optimizer optimizer, ModelStructure structure, ParameterizationPlan plan, bool verified, ILogger? logger)
+    private static void Install(nn.Module model, optim.Optimizer optimizer, ModelStructure structure, ParameterizationPlan plan, ILogger? logger)
     {
         OptimizerRegrouping.Regroup(optimizer, structure, plan);
         var hooked = plan.Hooks.Select(h => (h, structure.Tree.Find(h.ModuleName)!.Module)).ToList();
         ModuleHooks.InstallScaling(hooked);
-        if (!verified)
-        {
-            FirstForwardCheck(model, hooked);
-        }
 
         foreach (var (_, attention) in structure.AttentionModules)
         {
@@ -283,31 +288,6 @@ public static class Parameterize
                 logger.LogWarning("CompleteP.Parameterization: {Diagnostic}", warning);
             }
         }
-    }
-
-    /// <summary>After the model's first forward through <c>call</c>, throws if a multiplier hook did not fire; then removes itself.</summary>
-    private static void FirstForwardCheck(nn.Module model, IReadOnlyList<(MultiplierHook Hook, nn.Module Module)> hooked)
-    {
-        if (hooked.Count == 0)
-        {
-            return;
-        }
-
-        var ran = new HashSet<string>(StringComparer.Ordinal);
-        var removers = hooked.Select(h => ModuleHooks.AfterForward(h.Module, () => ran.Add(h.Hook.ModuleName))).ToList();
-        Action? removeCheck = null;
-        removeCheck = ModuleHooks.AfterForward(model, () =>
-        {
-            removeCheck?.Invoke();
-            removers.ForEach(r => r?.Invoke());
-            var silent = hooked.Where(h => !ran.Contains(h.Hook.ModuleName)).ToList();
-            if (silent.Count > 0)
-            {
-                throw new InvalidOperationException(
-                    $"CompleteP.Parameterization: the multiplier hook(s) on {string.Join(", ", silent.Select(s => $"'{s.Hook.ModuleName}'"))} did not fire on the model's first forward, so the forward pass lacks " +
-                    $"{string.Join("; ", silent.Select(s => s.Hook.ToString()))}. TorchSharp runs forward hooks only when a module is invoked with .call(x), not .forward(x): invoke it with .call(x), or use the default MultiplierMode.Fold (the multiplier is then folded into the weights).");
-            }
-        });
     }
 
     private static void RefuseSecond(nn.Module model)

@@ -45,10 +45,12 @@ public sealed record ParameterizeOptions
     public MultiplierMode Multipliers { get; init; } = MultiplierMode.Fold;
 
     /// <summary>
-    /// Optional: runs one forward pass of the model on a sample input (e.g. <c>() => model.call(tokens)</c>). When
-    /// Apply needs forward hooks (a readout tied to the embedding, or <see cref="MultiplierMode.Hooks"/>), it runs it
-    /// once, in eval mode and without gradients, before changing anything, and refuses if a hook does not fire.
-    /// Without it, the model's first forward through <c>call</c> checks the hooks and throws if one did not fire.
+    /// One forward pass of the model on a sample input (e.g. <c>() => model.call(tokens)</c>). Required when Apply needs
+    /// forward hooks (<see cref="MultiplierMode.Hooks"/>, a readout tied to the embedding with no final norm to fold its
+    /// multiplier into, or alpha_in with <c>.OutputMultiplierAppliedInForward()</c>): Apply runs it once, in eval mode and
+    /// without gradients, before changing anything, and refuses if a hook does not fire. TorchSharp runs a hook only for
+    /// <c>module.call(x)</c>, so without this proof a model invoked through <c>.forward(x)</c> would train without the
+    /// multiplier. Under the default <see cref="MultiplierMode.Fold"/> most models need no hook and ignore it.
     /// </summary>
     public Action? SampleForward { get; init; }
 

@@ -138,11 +138,16 @@ public static class ParameterizedCheckpoint
     /// <param name="optimizer">Its optimizer, built from <c>model.parameters()</c>.</param>
     /// <param name="path">The weights file.</param>
     /// <param name="declarations">The declarations Apply used, if any.</param>
+    /// <param name="sampleForward">
+    /// One forward pass of the model on a sample input (e.g. <c>() => model.call(tokens)</c>); required when the saved plan
+    /// has hooks (<see cref="MultiplierMode.Hooks"/>), which it proves fire (<see cref="Parameterize.Attach"/>).
+    /// </param>
     /// <returns>The plan.</returns>
     /// <exception cref="FileNotFoundException">The weights or the plan of a checkpoint without a manifest is missing.</exception>
     /// <exception cref="InvalidDataException">Neither the checkpoint's files nor a previous save's left by an interrupted commit match their manifest (files replaced or damaged).</exception>
     /// <exception cref="JsonException">The plan file is not a plan (the message says what and where).</exception>
-    public static ParameterizationPlan Load(nn.Module model, optim.Optimizer optimizer, string path, ModelDeclarations? declarations = null)
+    /// <exception cref="ParameterClassificationException">The plan has hooks and no <paramref name="sampleForward"/> was given, or a hook did not fire on it.</exception>
+    public static ParameterizationPlan Load(nn.Module model, optim.Optimizer optimizer, string path, ModelDeclarations? declarations = null, Action? sampleForward = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(optimizer);
@@ -156,8 +161,15 @@ public static class ParameterizedCheckpoint
         }
 
         var plan = PlanJson.Deserialize(File.ReadAllText(planFile.FullName));
+        if (plan.Hooks.Count > 0 && sampleForward is null)
+        {
+            throw new ParameterClassificationException([
+                $"the checkpoint's plan applies multipliers through forward hooks ({string.Join("; ", plan.Hooks)}), which TorchSharp runs only for module.call(x): pass sampleForward " +
+                "(e.g. () => model.call(sampleIds)) so that Load proves every hook fires before it loads anything."]);
+        }
+
         model.load(set.Weights);
-        Parameterize.Attach(model, optimizer, plan, declarations);
+        Parameterize.Attach(model, optimizer, plan, declarations, sampleForward: sampleForward);
         if (set.Optimizer is { } optimizerFile)
         {
             // The saved state holds each group's learning rate at the step of the save (a schedule's value); TorchSharp's
