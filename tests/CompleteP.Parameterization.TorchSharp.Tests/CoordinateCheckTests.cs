@@ -117,6 +117,11 @@ public class CoordinateCheckTests : IClassFixture<CoordinateCheckTests.Data>
 
         result.Measurements.Select(m => m.Module).Distinct().Should().Contain(["transformer.wte", "transformer.h.1", "transformer.h.1.attn", "transformer.ln_f", "lm_head"]);
         result.Measurements.Where(m => m.Step == 1).Should().OnlyContain(m => m.DeltaRms == 0);
+        // At width 64 ln_f carries the tied head's folded logit multiplier 1/m_N = 1/2; it is reported unfolded, as Table 1's
+        // final norm (a LayerNorm with gain 1 and shift 0 at step 1: RMS 1 at both widths, not 1/2 at the wider one).
+        var finalNorm = result.Measurements.Where(m => m.Module == "transformer.ln_f" && m.Step == 1).ToList();
+        finalNorm.Select(m => m.Width).Distinct().Should().BeEquivalentTo([32, 64]);
+        finalNorm.Should().OnlyContain(m => Math.Abs(m.Rms - 1) < 0.01);
         result.Measurements.Where(m => m.Step == 2).Should().OnlyContain(m => m.DeltaRms > 0);
         result.Measurements.Single(m => m.Width == 64 && m.Step == 1 && m.Module == "transformer.h.1").Kind.Should().Be(ModuleKind.Block);
         result.ToCsv().Split('\n')[0].Should().StartWith("parameterization,width,depth,seed,step,module,meanAbs,rms,deltaRms");

@@ -265,11 +265,13 @@ public static class CoordinateCheck
         var (model, optimizer, plan, structure) = Build(modelFactory, settings, parameterization, width, depth, seed);
         using var disposeModel = model;
         using var disposeOptimizer = optimizer;
-        // A final norm carrying the folded logit multiplier (a tied readout) is c times Table 1's size by construction:
-        // its output is not judged; the readout's output and the residual stream at its input are.
-        var modules = RecordedModules(structure, settings.ModulePatterns)
-            .Where(r => !(r.Kind == ModuleKind.FinalNorm && plan.Rows.Any(row => row.Folded?.Kind == MultiplierKind.Output && row.Name.StartsWith(r.Name + ".", StringComparison.Ordinal))))
-            .ToList();
+        // A final norm carrying the folded logit multiplier c (a tied readout) outputs c times Table 1's final norm: its
+        // measurements are divided by c, so every width reports the unfolded model (c is 1 at the base width, 1/m_N beyond).
+        var modules = RecordedModules(structure, settings.ModulePatterns);
+        var unfold = modules.Where(r => r.Kind == ModuleKind.FinalNorm)
+            .Select(r => (r.Name, Fold: plan.Rows.FirstOrDefault(row => row.Folded?.Kind == MultiplierKind.Output && row.Name.StartsWith(r.Name + ".", StringComparison.Ordinal))?.Folded))
+            .Where(u => u.Fold is not null)
+            .ToDictionary(u => u.Name, u => u.Fold!.Value.Value, StringComparer.Ordinal);
         using var recorder = new ActivationRecorder(modules, parameterization.Name, width, depth, seed);
         model.train();
         string run = $"{parameterization}, width {width}, depth {depth}, seed {seed}";
@@ -295,7 +297,9 @@ public static class CoordinateCheck
                 "with CoordinateCheckSettings.ModulePatterns; a check that cannot see them cannot judge them.");
         }
 
-        return recorder.Measurements.ToList();
+        return recorder.Measurements
+            .Select(m => unfold.TryGetValue(m.Module, out double c) ? m with { MeanAbs = m.MeanAbs / c, Rms = m.Rms / c, DeltaRms = m.DeltaRms / c } : m)
+            .ToList();
     }
 
     /// <summary>The modules to record, with their kind and block index.</summary>
