@@ -3,27 +3,20 @@ using CompleteP.CoordinateChecks;
 using FluentAssertions;
 using NanoGpt.Cli;
 using Xunit;
+using static CompleteP.Tests.Adapter.TestSupport;
 
 namespace CompleteP.Tests.Adapter;
 
 /// <summary>The nanoGPT sample's <c>coord-check</c> and <c>plot-sweep</c> commands (moved there from the <c>completep</c> tool, which needs no TorchSharp).</summary>
 public class NanoGptCoordCheckCommandTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = NanoGptCli.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
-
     [Fact]
     public void A_small_coord_check_writes_csv_json_plots_and_a_summary()
     {
         string folder = Path.Combine(Path.GetTempPath(), $"completep-cc-{Guid.NewGuid():N}");
         try
         {
-            var (code, output, error) = Run("coord-check", "--parameterizations", "sp,completep", "--widths", "32,64", "--depths", "2,4",
+            var (code, output, error) = RunNanoGpt("coord-check", "--parameterizations", "sp,completep", "--widths", "32,64", "--depths", "2,4",
                 "--base-width", "32", "--base-depth", "2", "--head-dim", "16", "--steps", "2", "--batch-size", "2", "--block-size", "16",
                 "--out", folder);
 
@@ -62,7 +55,7 @@ public class NanoGptCoordCheckCommandTests
     [InlineData("--beta2", "1.5", "--beta2")]
     public void Bad_input_exits_2_with_one_line(string option, string value, string named)
     {
-        var (code, output, error) = Run("coord-check", option, value, "--out", Path.Combine(Path.GetTempPath(), "never-written"));
+        var (code, output, error) = RunNanoGpt("coord-check", option, value, "--out", Path.Combine(Path.GetTempPath(), "never-written"));
         code.Should().Be(NanoGptCli.BadInput);
         output.Should().BeEmpty();
         error.TrimEnd().Split('\n').Should().ContainSingle().Which.Should().Contain(named).And.Contain(option.TrimStart('-').Split('-')[0]);
@@ -82,7 +75,7 @@ public class NanoGptCoordCheckCommandTests
                    select string.Create(CultureInfo.InvariantCulture, $"completep,64,{depth},64,2,{lr},1,10,{2 + lr},{2 + Math.Abs(lr - 0.002) * depth},1.0,cpu"),
             ]);
 
-            var (code, output, error) = Run("plot-sweep", "--csv", csv, "--out", png);
+            var (code, output, error) = RunNanoGpt("plot-sweep", "--csv", csv, "--out", png);
 
             code.Should().Be(0, error);
             output.Should().Contain("completep width 64 depth 2: best lr 0.002 (loss 2.000)").And.Contain("completep width 64 depth 8: best lr 0.002").And.Contain($"wrote {png}");
@@ -97,7 +90,7 @@ public class NanoGptCoordCheckCommandTests
     [Fact]
     public void Plot_sweep_names_a_missing_file()
     {
-        var (code, _, error) = Run("plot-sweep", "--csv", "/no/such/sweep.csv", "--out", "/tmp/never.png");
+        var (code, _, error) = RunNanoGpt("plot-sweep", "--csv", "/no/such/sweep.csv", "--out", "/tmp/never.png");
 
         code.Should().Be(NanoGptCli.BadInput);
         error.Should().Contain("--csv: no file '/no/such/sweep.csv'");

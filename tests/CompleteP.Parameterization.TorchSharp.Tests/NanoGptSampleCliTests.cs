@@ -10,14 +10,6 @@ namespace CompleteP.Tests.Adapter;
 /// <summary>The nanoGPT sample's commands, as a user runs them.</summary>
 public class NanoGptSampleCliTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = NanoGptCli.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
-
     public static TheoryData<string> Cases() => new(GoldenNames());
 
     [Theory]
@@ -41,7 +33,7 @@ public class NanoGptSampleCliTests
             "--seed", "0", "--format", "json",
         ]);
 
-        var (code, output, error) = Run([.. args]);
+        var (code, output, error) = RunNanoGpt([.. args]);
 
         code.Should().Be(0, error);
         using var doc = JsonDocument.Parse(output);
@@ -81,7 +73,7 @@ public class NanoGptSampleCliTests
         string csv = Path.Combine(Path.GetTempPath(), $"nanogpt-sweep-{Guid.NewGuid():N}.csv");
         try
         {
-            var (code, output, error) = Run("sweep", "--parameterizations", "mup,completep", "--widths", "32", "--base-width", "32",
+            var (code, output, error) = RunNanoGpt("sweep", "--parameterizations", "mup,completep", "--widths", "32", "--base-width", "32",
                 "--depths", "1,2", "--base-depth", "1", "--head-dim", "16", "--lrs", "0.001,0.01", "--steps", "3", "--batch-size", "2",
                 "--block-size", "8", "--eval-batches", "1", "--device", "cpu", "--out", csv);
 
@@ -105,7 +97,7 @@ public class NanoGptSampleCliTests
     [InlineData("plan", "--width", "0", "--width")]
     public void Bad_input_exits_2_with_one_line_naming_the_option(string command, string option, string value, string named)
     {
-        var (code, _, error) = command == "sweep" ? Run(command, option, value, "--out", "/tmp/never.csv") : Run(command, option, value);
+        var (code, _, error) = command == "sweep" ? RunNanoGpt(command, option, value, "--out", "/tmp/never.csv") : RunNanoGpt(command, option, value);
         code.Should().Be(NanoGptCli.BadInput);
         error.TrimEnd().Split('\n').Should().ContainSingle().Which.Should().Contain(named).And.Contain(value.Split(',').Last());
     }

@@ -5,6 +5,7 @@ using NanoGpt;
 using NanoGpt.Cli;
 using TorchSharp;
 using Xunit;
+using static CompleteP.Tests.Adapter.TestSupport;
 using static TorchSharp.torch;
 
 namespace CompleteP.Tests.Adapter;
@@ -15,14 +16,6 @@ public class NanoGptTrainingTests
     private static GptSetup Setup(string parameterization = "completep", double lr = 3e-3, int depth = 2) =>
         new(parameterization, null, Width: 32, Depth: depth, BaseWidth: 16, BaseDepth: 1, HeadDim: 16, VocabSize: 65, BlockSize: 16,
             LearningRate: lr, InitStd: 0.02, WeightDecay: 0.1, Eps: 1e-8, Seed: 7);
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = NanoGptCli.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
 
     [Fact]
     public void Drawing_every_batch_up_front_gives_the_batches_of_drawing_one_at_a_time()
@@ -117,7 +110,7 @@ public class NanoGptTrainingTests
             var results = new List<List<string>>();
             for (int k = 0; k < 2; k++)
             {
-                var (code, output, error) = Run("sweep", "--parameterizations", "mup,completep", "--widths", "32", "--base-width", "32", "--depths", "1,2",
+                var (code, output, error) = RunNanoGpt("sweep", "--parameterizations", "mup,completep", "--widths", "32", "--base-width", "32", "--depths", "1,2",
                     "--base-depth", "1", "--head-dim", "16", "--lrs", "0.003", "--steps", "3", "--batch-size", "2", "--block-size", "8", "--eval-batches", "1",
                     "--device", "cpu", "--parallel", k == 0 ? "1" : "3", "--out", csv[k]);
                 code.Should().Be(0, error);
@@ -145,7 +138,7 @@ public class NanoGptTrainingTests
         string csv = Path.Combine(Path.GetTempPath(), $"nanogpt-bench-{Guid.NewGuid():N}.csv");
         try
         {
-            var (code, output, error) = Run("bench-step", "--shapes", "32x1,32x2", "--batch-size", "2", "--block-size", "8", "--head-dim", "16",
+            var (code, output, error) = RunNanoGpt("bench-step", "--shapes", "32x1,32x2", "--batch-size", "2", "--block-size", "8", "--head-dim", "16",
                 "--base-width", "32", "--base-depth", "1", "--warmup", "1", "--steps", "2", "--part-reps", "1", "--runs", "1,2", "--device", "cpu", "--out", csv);
 
             code.Should().Be(0, error);
@@ -170,7 +163,7 @@ public class NanoGptTrainingTests
     [InlineData("--runs", "1,0", "--runs")]
     public void Bench_step_bad_input_exits_2_naming_the_option(string option, string value, string named)
     {
-        var (code, _, error) = Run("bench-step", option, value, "--out", "/tmp/never.csv");
+        var (code, _, error) = RunNanoGpt("bench-step", option, value, "--out", "/tmp/never.csv");
         code.Should().Be(NanoGptCli.BadInput);
         error.Should().Contain(named);
     }

@@ -8,6 +8,15 @@ namespace CompleteP.Tests.Adapter;
 
 internal static class TestSupport
 {
+    /// <summary>Runs the nanoGPT sample's command line as a user types it and returns its exit code and both streams.</summary>
+    public static (int Code, string Out, string Err) RunNanoGpt(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = NanoGpt.Cli.NanoGptCli.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
     public static JsonElement Golden(string caseName)
     {
         var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Data", "reference-nanogpt-completep.json")));
