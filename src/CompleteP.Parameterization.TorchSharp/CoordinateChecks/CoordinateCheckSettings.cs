@@ -39,7 +39,8 @@ public sealed record CoordinateCheckSettings
     /// seeded by its seed, never from torch's process-wide one: the plan's init of every tensor, frozen ones included (Apply itself
     /// leaves frozen tensors as they are). So a run's measurements depend on its
     /// seed alone, also when other threads or test classes draw random numbers meanwhile, provided the batch function draws
-    /// from a generator made from its seed argument (<c>new Generator((ulong)seed)</c>) and the model has no dropout (refused).
+    /// from a generator made from its seed argument (<c>new Generator((ulong)seed)</c>). Dropout modules are turned off for the
+    /// check (eval mode); dropout written into a forward is no module: build the model with dropout 0 for the check.
     /// </summary>
     public IReadOnlyList<int> Seeds { get; init; } = [0];
 
