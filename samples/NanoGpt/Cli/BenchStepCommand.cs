@@ -188,19 +188,7 @@ internal static class BenchStepCommand
             _data = data;
             _blockSize = setup.BlockSize;
             using var generator = new Generator((ulong)setup.Seed);
-            var drawn = data.DrawStarts(DataSplit.Train, totalSteps, batchSize, setup.BlockSize, generator).DetachFromDisposeScope(); // (steps, B)
-            if (device.type == DeviceType.CPU)
-            {
-                _starts = drawn;
-            }
-            else
-            {
-                using (drawn)
-                {
-                    _starts = drawn.to(device).DetachFromDisposeScope();
-                }
-            }
-
+            _starts = data.DrawStarts(DataSplit.Train, totalSteps, batchSize, setup.BlockSize, generator, device).DetachFromDisposeScope(); // (steps, B)
             _model.train();
         }
 

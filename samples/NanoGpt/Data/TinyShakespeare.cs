@@ -79,9 +79,8 @@ public sealed class TinyShakespeare : IDisposable
     /// </summary>
     public (Tensor X, Tensor Y) GetBatch(DataSplit split, int batchSize, int blockSize, Generator? generator, Device? device = null)
     {
-        using var starts = DrawStarts(split, 1, batchSize, blockSize, generator);
-        using var row = starts[0].to(device ?? CPU);
-        return Window(split, row, blockSize);
+        using var starts = DrawStarts(split, 1, batchSize, blockSize, generator, device);
+        return Window(split, starts[0], blockSize);
     }
 
     /// <summary>The same as the generator overload, with a fresh generator seeded by <paramref name="seed"/>.</summary>
@@ -93,10 +92,11 @@ public sealed class TinyShakespeare : IDisposable
 
     /// <summary>
     /// The window starts of <paramref name="batches"/> batches, drawn at once on the CPU from
-    /// <paramref name="generator"/> (the default generator if null): int64 [batches, batchSize], each in
-    /// [0, split length - blockSize). Drawing one batch at a time from the same generator gives the same starts.
+    /// <paramref name="generator"/> (the default generator if null) and copied to <paramref name="device"/>
+    /// (CPU if null) in one transfer: int64 (batches, batchSize), each in [0, split length - blockSize).
+    /// Drawing one batch at a time from the same generator gives the same starts.
     /// </summary>
-    public Tensor DrawStarts(DataSplit split, int batches, int batchSize, int blockSize, Generator? generator)
+    public Tensor DrawStarts(DataSplit split, int batches, int batchSize, int blockSize, Generator? generator, Device? device = null)
     {
         long length = Data(split).shape[0];
         if (batches < 1 || batchSize < 1 || blockSize < 1 || blockSize >= length)
@@ -105,7 +105,16 @@ public sealed class TinyShakespeare : IDisposable
                 $"batches and batchSize must be at least 1 and blockSize in [1, {length - 1}], but were {batches}, {batchSize} and {blockSize}.");
         }
 
-        return torch.randint(length - blockSize, [batches, batchSize], dtype: ScalarType.Int64, generator: generator);
+        var drawn = torch.randint(length - blockSize, [batches, batchSize], dtype: ScalarType.Int64, generator: generator);
+        if (device is null || device.type == DeviceType.CPU)
+        {
+            return drawn;
+        }
+
+        using (drawn)
+        {
+            return drawn.to(device);
+        }
     }
 
     /// <summary>

@@ -41,7 +41,7 @@ public static class Trainer
         var schedule = optim.lr_scheduler.LambdaLR(optimizer, settings.LrFactor);
         var step = new TrainingStep(model, optimizer, plan, settings.GradClip);
         using var generator = new Generator((ulong)settings.Seed);
-        using var starts = DrawStarts(data, DataSplit.Train, settings.Steps, settings.BatchSize, settings.BlockSize, generator, device); // (steps, B)
+        using var starts = data.DrawStarts(DataSplit.Train, settings.Steps, settings.BatchSize, settings.BlockSize, generator, device).DetachFromDisposeScope(); // (steps, B)
         var curve = new List<LossPoint>(settings.Steps);
         var pending = new List<(int Step, Tensor Loss, double Issued)>();
         var clock = Stopwatch.StartNew();
@@ -97,7 +97,7 @@ public static class Trainer
         using var noGrad = torch.no_grad();
         using var generator = new Generator((ulong)seed);
         using var scope = torch.NewDisposeScope();
-        using var starts = DrawStarts(data, split, batches, batchSize, blockSize, generator, device); // (batches, B)
+        using var starts = data.DrawStarts(split, batches, batchSize, blockSize, generator, device).DetachFromDisposeScope(); // (batches, B)
         model.eval();
         var total = torch.zeros([], device: device);
         for (int i = 0; i < batches; i++)
@@ -108,21 +108,6 @@ public static class Trainer
 
         model.train();
         return total.item<float>() / batches;
-    }
-
-    /// <summary>The window starts of every batch, drawn on the CPU and copied to <paramref name="device"/> in one transfer.</summary>
-    private static Tensor DrawStarts(TinyShakespeare data, DataSplit split, int batches, int batchSize, int blockSize, Generator generator, Device device)
-    {
-        var drawn = data.DrawStarts(split, batches, batchSize, blockSize, generator).DetachFromDisposeScope();
-        if (device.type == DeviceType.CPU)
-        {
-            return drawn;
-        }
-
-        using (drawn)
-        {
-            return drawn.to(device).DetachFromDisposeScope();
-        }
     }
 
     /// <summary>Reads the pending losses in one transfer, clears them, and throws at the first one that is not finite.</summary>

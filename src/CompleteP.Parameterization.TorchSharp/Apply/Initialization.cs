@@ -30,31 +30,41 @@ internal static class Initialization
                 continue;
             }
 
-            var rule = row.Applied;
-            double value = rule.InitValue;
-            if (rule.InitKind == InitKind.Constant || value == 0)
-            {
-                p.Tensor.fill_(rule.InitKind == InitKind.Constant ? value : 0.0);
-            }
-            else if (generator is null || p.Tensor.device_type == DeviceType.CPU)
-            {
-                // nn.init.normal_ ignores its generator argument in TorchSharp 0.107.0; Tensor.normal_ honours it.
-                p.Tensor.normal_(0.0, value, generator);
-            }
-            else
-            {
-                // TorchSharp 0.107.0 creates CPU generators only (the device of new Generator(seed, device) is not passed to
-                // libtorch), and libtorch refuses a CPU generator for a CUDA tensor: draw on the CPU and copy, so a seed
-                // gives the same values on every device.
-                using var drawn = empty(p.Tensor.shape, dtype: p.Tensor.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32);
-                drawn.normal_(0.0, value, generator);
-                p.Tensor.copy_(drawn);
-            }
-
+            Draw(p.Tensor, row.Applied, generator);
             if (paddingRows is not null && paddingRows.TryGetValue(p.Name, out var rows))
             {
                 p.Tensor.index_fill_(0, tensor(rows, device: p.Tensor.device), 0.0);
             }
+        }
+    }
+
+    /// <summary>
+    /// Fills one tensor (under <c>no_grad</c>) with its rule's init: the constant, or normal values of its std drawn from
+    /// <paramref name="generator"/> (the default generator if null).
+    /// </summary>
+    /// <param name="tensor">The tensor.</param>
+    /// <param name="rule">Its applied rule.</param>
+    /// <param name="generator">Where the values come from.</param>
+    public static void Draw(Tensor tensor, TensorRule rule, Generator? generator)
+    {
+        double value = rule.InitValue;
+        if (rule.InitKind == InitKind.Constant || value == 0)
+        {
+            tensor.fill_(rule.InitKind == InitKind.Constant ? value : 0.0);
+        }
+        else if (generator is null || tensor.device_type == DeviceType.CPU)
+        {
+            // nn.init.normal_ ignores its generator argument in TorchSharp 0.107.0; Tensor.normal_ honours it.
+            tensor.normal_(0.0, value, generator);
+        }
+        else
+        {
+            // TorchSharp 0.107.0 creates CPU generators only (the device of new Generator(seed, device) is not passed to
+            // libtorch), and libtorch refuses a CPU generator for a CUDA tensor: draw on the CPU and copy, so a seed
+            // gives the same values on every device.
+            using var drawn = empty(tensor.shape, dtype: tensor.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32);
+            drawn.normal_(0.0, value, generator);
+            tensor.copy_(drawn);
         }
     }
 

@@ -194,15 +194,7 @@ public static class CoordinateCheck
         using var noGrad = no_grad();
         foreach (var p in structure.Parameters.Where(p => !p.Trainable && p.Tensor.is_floating_point() && p.Tensor.device_type != DeviceType.META))
         {
-            var rule = plan[p.Name].Applied;
-            if (rule.InitKind == Rules.InitKind.Normal && rule.InitValue > 0)
-            {
-                p.Tensor.normal_(0.0, rule.InitValue, generator);
-            }
-            else
-            {
-                p.Tensor.fill_(rule.InitKind == Rules.InitKind.Constant ? rule.InitValue : 0.0);
-            }
+            Initialization.Draw(p.Tensor, plan[p.Name].Applied, generator);
         }
     }
 
