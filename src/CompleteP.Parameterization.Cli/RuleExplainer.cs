@@ -17,6 +17,9 @@ internal static partial class RuleExplainer
     /// <summary>docs/rules.md's section on where the paper and the reference code differ.</summary>
     public const string DifferencesSection = "Where the paper and the reference code differ, and what we do";
 
+    /// <summary>docs/rules.md's section on the roles of modules Table 1 does not name (QK-norm, MoE routers).</summary>
+    public const string UnnamedModulesSection = "Modules Table 1 does not name";
+
     /// <summary>docs/rules.md's section on the options.</summary>
     public const string OptionsSection = "Options";
 
@@ -52,6 +55,11 @@ internal static partial class RuleExplainer
                 "adam-epsilon" => (rule.Explained.AdamEpsilon, options.EpsilonScope == EpsilonScope.Global ? [TableSection, DifferencesSection] : [TableSection]),
                 _ => throw new ArgumentException($"--quantity must be one of {string.Join(", ", Quantities)}, but was '{q}'.", "--quantity"),
             };
+            if (tensor.Role is TensorRole.QkNorm or TensorRole.BlockReadout)
+            {
+                sections = [UnnamedModulesSection, .. sections.Where(s => s != TableSection)];
+            }
+
             string name = q == "init" ? (rule.InitKind == InitKind.Normal ? "init std" : "init value") : q.Replace('-', ' ');
             explained.Add(new Explanation(
                 tensor.IsBias && tensor.Role != TensorRole.HiddenBias ? subject + " (bias)" : subject,

@@ -47,7 +47,7 @@ public class ExplainCommandTests
         using var plan = JsonDocument.Parse(planOutput);
         var roles = plan.RootElement.GetProperty("roles");
 
-        explained.Should().HaveCount(4 + (6 * 4), "four multipliers and four numbers for each of six roles");
+        explained.Should().HaveCount(4 + (8 * 4), "four multipliers and four numbers for each of eight roles (Table 1's six, QK-norm and block readout)");
         foreach (var (subject, key) in new[] { ("hidden-weight", "hiddenWeight"), ("embedding", "embedding"), ("hidden-norm", "hiddenNorm"), ("unembedding", "unembedding"), ("final-norm", "finalNorm"), ("hidden-bias", "hiddenBias") })
         {
             var role = roles.GetProperty(key);

@@ -59,7 +59,7 @@ public class PlanCommandTests
 
         var roles = root.GetProperty("roles");
         roles.EnumerateObject().Select(p => p.Name).Should().BeEquivalentTo(
-            ["embedding", "hiddenNorm", "hiddenWeight", "hiddenBias", "finalNorm", "unembedding"]);
+            ["embedding", "hiddenNorm", "hiddenWeight", "hiddenBias", "finalNorm", "unembedding", "qkNorm", "blockReadout"]);
         foreach (var role in c.GetProperty("roles").EnumerateObject())
         {
             foreach (var number in role.Value.EnumerateObject())

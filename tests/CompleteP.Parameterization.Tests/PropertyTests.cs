@@ -57,11 +57,11 @@ public sealed class PropertyTests
         {
             rule.LearningRate.Should().Be(hp.LearningRate, "{0} LR", role);
             rule.AdamEpsilon.Should().Be(hp.AdamEpsilon, "{0} eps", role);
-            bool decays = role is TensorRole.Embedding or TensorRole.HiddenWeight or TensorRole.Unembedding;
+            bool decays = role is TensorRole.Embedding or TensorRole.HiddenWeight or TensorRole.Unembedding or TensorRole.BlockReadout;
             rule.WeightDecay.Should().Be(decays ? hp.WeightDecay : 0.0, "{0} wd", role);
             double init = role switch
             {
-                TensorRole.HiddenNorm or TensorRole.FinalNorm => 1.0,
+                TensorRole.HiddenNorm or TensorRole.FinalNorm or TensorRole.QkNorm => 1.0,
                 TensorRole.HiddenBias => 0.0,
                 _ => hp.InitStd,
             };

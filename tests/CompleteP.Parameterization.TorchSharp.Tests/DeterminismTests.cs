@@ -200,6 +200,8 @@ public class DeterminismTests
             Parameterized(i, 1, Parameterization.MuP, baseModel: true);
         }
 
+        // On a loaded machine the builder may not have run yet: let it build at least one model before stopping it.
+        SpinWait.SpinUntil(() => { lock (devices) { return devices.Count > 0; } }, TimeSpan.FromSeconds(60));
         await stop.CancelAsync();
         await builder;
         devices.Should().NotBeEmpty().And.OnlyContain(d => d == DeviceType.CPU);

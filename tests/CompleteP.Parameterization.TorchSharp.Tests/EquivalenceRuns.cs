@@ -48,6 +48,7 @@ internal static class EquivalenceRuns
             model.Scales.Residual = plan.Multipliers.Residual.Value;
             model.Scales.Output = plan.Multipliers.Output.Value;
             model.Scales.Embedding = plan.Multipliers.Embedding.Value;
+            model.Scales.BlockReadout = Rules.RulesEngine.BlockReadoutMultiplier(plan.Setup).Value;
             foreach (var attention in model.modules().OfType<IScaledAttention>())
             {
                 attention.AttentionScale = plan.Multipliers.AttentionScale.Value;

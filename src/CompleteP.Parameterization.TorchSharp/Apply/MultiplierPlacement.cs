@@ -18,7 +18,7 @@ internal static class MultiplierPlacement
 {
     /// <summary>The multiplier folded into each tensor (by name) and the hooks, or problems.</summary>
     public static (IReadOnlyDictionary<string, FoldedMultiplier> Folded, IReadOnlyList<MultiplierHook> Hooks) Decide(
-        ModelStructure structure, ForwardMultipliers multipliers, MultiplierMode mode, ModelDeclarations declarations, Findings findings)
+        ModelStructure structure, ForwardMultipliers multipliers, ScaledValue blockReadout, MultiplierMode mode, ModelDeclarations declarations, Findings findings)
     {
         var folded = new Dictionary<string, FoldedMultiplier>(StringComparer.Ordinal);
         var hooks = new List<MultiplierHook>();
@@ -43,20 +43,22 @@ internal static class MultiplierPlacement
             }
         }
 
-        // The residual multiplier m_L^-alpha, on every residual branch.
+        // The residual multiplier m_L^-alpha, on every residual branch: after the norm on its output where there is one
+        // (a multiplier before a norm is undone by it), else on what its output projections write.
         if (multipliers.Residual.Value != 1.0)
         {
+            var unplaced = new HashSet<string>(StringComparer.Ordinal);
             foreach (var branch in structure.Branches)
             {
                 if (mode == MultiplierMode.Hooks)
                 {
-                    Hook(branch.Module, MultiplierKind.Residual, multipliers.Residual, "MultiplierMode.Hooks");
+                    Hook(branch.OutputNorm ?? branch.Module, MultiplierKind.Residual, multipliers.Residual, "MultiplierMode.Hooks");
                 }
-                else if (branch.OutputProjection is null)
+                else if (branch.Writers.Count == 0)
                 {
-                    if (branch.BlockIndex == 0)
+                    if (unplaced.Add(branch.Module.LocalName))
                     {
-                        findings.Problem($"the residual multiplier ({multipliers.Residual}) is folded into the Linear that writes each branch's output, and {branch.HowFound}.");
+                        findings.Problem($"the residual multiplier ({multipliers.Residual}) is folded into the Linears that write each branch's output, and {branch.HowFound}.");
                     }
                 }
                 else
@@ -164,9 +166,11 @@ internal static class MultiplierPlacement
         }
         else if (multipliers.Output.Value != 1.0)
         {
-            if (structure.Readout is { } readout && mode == MultiplierMode.Hooks)
+            if (mode == MultiplierMode.Hooks && (structure.Readout is not null || readoutRows.Count > 0))
             {
-                Hook(readout, MultiplierKind.Output, multipliers.Output, "MultiplierMode.Hooks");
+                // The readout, and every module holding a tensor declared TensorRole.Unembedding (an auxiliary head).
+                var heads = readoutRows.Select(r => structure.Tree.Find(r.ModuleName)!).Prepend(structure.Readout).OfType<TreeModule>().Distinct().ToList();
+                heads.ForEach(h => Hook(h, MultiplierKind.Output, multipliers.Output, "MultiplierMode.Hooks"));
             }
             else if (readoutRows.Count > 0)
             {
@@ -179,6 +183,29 @@ internal static class MultiplierPlacement
                       "if it computes them with a Linear that is not registered, multiply them by plan.Multipliers.Output in the forward and declare .OutputMultiplierAppliedInForward()."
                     : "if the forward computes them from the embedding table (x @ wte.weight.T) or with a Linear that is not registered, multiply them by plan.Multipliers.Output in the forward and declare .OutputMultiplierAppliedInForward().";
                 findings.Problem($"the logits need the unembedding multiplier {multipliers.Output}, and no readout was found: declare the Linear that computes the logits with .Readout(\"name\"); " + fix);
+            }
+        }
+
+        // m_N^-1 on the logits of every output-like Linear inside a block (an MoE router): folded into its weight and bias, or a hook.
+        if (blockReadout.Value != 1.0)
+        {
+            var rows = structure.Parameters.Where(p => p.Role == TensorRole.BlockReadout).ToList();
+            if (mode == MultiplierMode.Hooks)
+            {
+                foreach (var module in rows.Select(r => structure.Tree.Find(r.ModuleName)!).Distinct())
+                {
+                    Hook(module, MultiplierKind.BlockReadout, blockReadout, "MultiplierMode.Hooks");
+                }
+            }
+            else
+            {
+                var tied = rows.Where(p => p.SharedWith.Count > 0).ToList();
+                if (tied.Count > 0)
+                {
+                    findings.Problem($"'{tied[0].Name}', an output-like weight inside a block, is tied to {string.Join(", ", tied[0].SharedWith)}: its multiplier {blockReadout} cannot be folded into a shared tensor; use MultiplierMode.Hooks.");
+                }
+
+                Fold(rows, MultiplierKind.BlockReadout, blockReadout);
             }
         }
 

@@ -70,13 +70,25 @@ public static class Parameterize
 
             baseShape = readShape;
             baseFanIns = fanIns;
+            RefuseInconsistentBase(structure, readShape, fanIns);
         }
 
         // A width-only model (no residual blocks) keeps the base depth: there is nothing for m_L to scale.
-        var target = new ModelShape(structure.Width, structure.Depth > 0 ? structure.Depth : baseShape!.Depth);
+        var target = new ModelShape(structure.Width, structure.RuleDepth > 0 ? structure.RuleDepth : baseShape!.Depth);
         if (options.TargetShape is { } declaredTarget && declaredTarget != target)
         {
-            throw new ArgumentException($"options.TargetShape ({declaredTarget}) disagrees with the model, which has {target} ({structure.Depth} blocks in '{structure.BlocksDescription}').", nameof(options));
+            var fixes = new List<string>();
+            if (declaredTarget.Width != target.Width)
+            {
+                fixes.Add($"the width {target.Width} was read from {structure.WidthSource}: if the residual stream has {declaredTarget.Width} features, declare .Width({declaredTarget.Width})");
+            }
+
+            if (declaredTarget.Depth != target.Depth)
+            {
+                fixes.Add($"the depth {target.Depth} counts the {structure.Depth} blocks in '{structure.BlocksDescription}': declare the blocks with .Blocks(...), or the depth m_L counts with .Depth({declaredTarget.Depth})");
+            }
+
+            throw new ArgumentException($"options.TargetShape ({declaredTarget}) disagrees with the model, which has {target}: {string.Join("; ", fixes)}.", nameof(options));
         }
 
         var rules = RulesEngine.Compute(new RuleSetup(options.Parameterization, baseShape!, target, options.HeadDim, options.Hyperparameters, options.RuleOptions));
@@ -172,7 +184,7 @@ public static class Parameterize
                                 "which gets no gradient): kept at zero.");
         }
 
-        var (folded, hooks) = MultiplierPlacement.Decide(structure, rules.Multipliers, mode, declarations, findings);
+        var (folded, hooks) = MultiplierPlacement.Decide(structure, rules.Multipliers, RulesEngine.BlockReadoutMultiplier(rules.Setup), mode, declarations, findings);
         findings.ThrowIfProblems();
         var rows = structure.Parameters.Select(p => new PlanRow(p.Name, p.Shape, rules.RuleFor(Describe(p, baseFanIns)), p.SharedWith,
             p.ResidualBranch, p.Trainable, folded.GetValueOrDefault(p.Name))).ToList();
@@ -287,6 +299,23 @@ public static class Parameterize
             {
                 logger.LogWarning("CompleteP.Parameterization: {Diagnostic}", warning);
             }
+        }
+    }
+
+    /// <summary>
+    /// The base model's width and its hidden weights' fan-ins must tell the same story as the target's: the same width with
+    /// fan-ins that grew, or a different width with no fan-in that changed, means a width was read wrong on one side, and
+    /// the multipliers that depend on m_N (the readout's 1/m_N) would be silently wrong.
+    /// </summary>
+    private static void RefuseInconsistentBase(ModelStructure structure, ModelShape baseShape, IReadOnlyDictionary<string, long> baseFanIns)
+    {
+        var hidden = structure.Parameters.Where(p => p.Role == TensorRole.HiddenWeight && p.FanIn.HasValue && baseFanIns.ContainsKey(p.ShapeKey)).ToList();
+        var grew = hidden.Where(p => p.FanIn != baseFanIns[p.ShapeKey]).ToList();
+        if (hidden.Count > 0 && (baseShape.Width == structure.Width) != (grew.Count == 0))
+        {
+            string example = grew.Count > 0 ? $"'{grew[0].Name}' has fan-in {grew[0].FanIn} against {baseFanIns[grew[0].ShapeKey]} in the base" : "no hidden weight's fan-in changed";
+            throw new ArgumentException($"options.BaseModel has width {baseShape.Width} and the model {structure.Width} (from {structure.WidthSource}), but {example}: the width was read wrong on one side, " +
+                                        "and m_N would be wrong. Declare the width with .Width(n) and give options.BaseShape instead of options.BaseModel.", "options");
         }
     }
 

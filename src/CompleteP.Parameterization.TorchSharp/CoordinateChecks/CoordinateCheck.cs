@@ -315,13 +315,17 @@ public static class CoordinateCheck
             }
             else if (structure.Branches.FirstOrDefault(b => b.Module == m) is { } branch)
             {
-                if (m.Module is nn.Module<Tensor, Tensor>)
+                if (m.Module is nn.Module<Tensor, Tensor> && branch.OutputNorm is null)
                 {
                     Add(m, ModuleKind.Branch);
                 }
                 else
                 {
-                    Add(branch.OutputProjection, ModuleKind.BranchOutput);
+                    // What the branch adds to the residual stream: its output norm's output, else each output projection's.
+                    foreach (var writer in branch.Writers)
+                    {
+                        Add(writer, ModuleKind.BranchOutput);
+                    }
                 }
             }
             else if (m == FinalNorm(structure))
@@ -332,6 +336,10 @@ public static class CoordinateCheck
             else if (m == structure.Readout)
             {
                 Add(m, ModuleKind.Readout);
+            }
+            else if (structure.Parameters.Any(p => p.ModuleName == m.Name && p.Role == TensorRole.BlockReadout))
+            {
+                Add(m, ModuleKind.BlockReadout);
             }
             else if (patterns.Count > 0)
             {

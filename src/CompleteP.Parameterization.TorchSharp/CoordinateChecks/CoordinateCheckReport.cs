@@ -179,7 +179,7 @@ public sealed class CoordinateCheckReport
 
             var kind = g.First().Kind;
             yield return new SlopeVerdict(parameterization, axis, g.Key.Module, kind, g.Key.Step, SlopeOf(points), expected(kind), tolerance,
-                OneSided: kind == ModuleKind.Readout, points.Count);
+                OneSided: kind is ModuleKind.Readout or ModuleKind.BlockReadout, points.Count);
         }
     }
 

@@ -26,4 +26,10 @@ public enum ModuleKind
 
     /// <summary>The readout's output: the logits.</summary>
     Readout,
+
+    /// <summary>
+    /// The output of an output-like Linear inside a block (an MoE router's logits): like the readout's, it may shrink with
+    /// width at initialization (muP's output weights) but must not grow.
+    /// </summary>
+    BlockReadout,
 }

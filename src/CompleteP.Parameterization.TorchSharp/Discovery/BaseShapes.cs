@@ -17,12 +17,22 @@ internal static class BaseShapes
         var model = factory() ?? throw new ArgumentException("options.BaseModel returned null: it must build the model at the base shape.", "options");
         using (model)
         {
-            var structure = StructureDiscovery.Discover(model, declarations, allowWidthOnly);
+            // A declared width or depth describes the target model, not the base: the base model's are inferred.
+            ModelStructure structure;
+            try
+            {
+                structure = StructureDiscovery.Discover(model, declarations with { DeclaredWidth = null, DeclaredDepth = null }, allowWidthOnly);
+            }
+            catch (ParameterClassificationException e) when (declarations.DeclaredWidth is not null || declarations.DeclaredDepth is not null)
+            {
+                throw new ParameterClassificationException(e.Problems.Select(p => $"options.BaseModel: {p} (.Width and .Depth declare the target's shape, not the base's: give options.BaseShape instead)").ToList());
+            }
+
             var fanIns = structure.Parameters
                 .Where(p => p.FanIn.HasValue)
                 .GroupBy(p => p.ShapeKey, StringComparer.Ordinal)
                 .ToDictionary(g => g.Key, g => g.First().FanIn!.Value, StringComparer.Ordinal);
-            return (new ModelShape(structure.Width, Math.Max(1, structure.Depth)), fanIns);
+            return (new ModelShape(structure.Width, Math.Max(1, structure.RuleDepth)), fanIns);
         }
     }
 }

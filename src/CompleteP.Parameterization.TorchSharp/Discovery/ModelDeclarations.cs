@@ -26,7 +26,7 @@ public sealed record ModelDeclarations
     /// <summary>The names, relative to a block, of its residual branches; empty to infer them.</summary>
     public IReadOnlyList<string> ResidualBranchNames { get; init; } = [];
 
-    /// <summary>The names, relative to a block, of the Linears that write the residual branches' outputs; empty to infer them.</summary>
+    /// <summary>The names or patterns (<c>*</c>), relative to a block, of the Linears that write the residual branches' outputs; empty to infer them.</summary>
     public IReadOnlyList<string> OutputProjectionNames { get; init; } = [];
 
     /// <summary>
@@ -71,7 +71,7 @@ public sealed record ModelDeclarations
     /// Declares the Linear that writes each residual branch's output (where a branch holds several Linears that map
     /// to the width, e.g. q_proj and o_proj): the residual multiplier is folded into it.
     /// </summary>
-    /// <param name="names">Names relative to a block, one per branch, e.g. <c>self_attn.o_proj</c>, <c>mlp.down_proj</c>.</param>
+    /// <param name="names">Names relative to a block, e.g. <c>self_attn.o_proj</c>, <c>mlp.down_proj</c>; a pattern such as <c>moe.experts.*.w2</c> names every Linear of a branch that writes its output (MoE experts).</param>
     /// <returns>The declarations with this one added.</returns>
     public ModelDeclarations OutputProjections(params string[] names)
     {
@@ -104,6 +104,60 @@ public sealed record ModelDeclarations
     /// <returns>The declarations with this one added.</returns>
     public ModelDeclarations LogitsFromEmbeddingTable() => this with { LogitsFromEmbedding = true };
 
+    /// <summary>The declared width N (the size of the residual stream), or null to infer it.</summary>
+    public int? DeclaredWidth { get; init; }
+
+    /// <summary>The declared depth L (what m_L counts), or null to count the blocks.</summary>
+    public int? DeclaredDepth { get; init; }
+
+    /// <summary>The names, relative to a block, of norms that act on a residual branch's output (<c>x + norm(branch(x))</c>); empty to infer them.</summary>
+    public IReadOnlyList<string> BranchOutputNormNames { get; init; } = [];
+
+    /// <summary>
+    /// Declares the width N, the size of the residual stream, for a model whose width inference cannot tell (it is read
+    /// from the embedding's output and the norms that act on the residual stream; a refusal says when they disagree).
+    /// </summary>
+    /// <param name="width">The width, at least 1.</param>
+    /// <returns>The declarations with this one added.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="width"/> is less than 1.</exception>
+    public ModelDeclarations Width(int width)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
+        return this with { DeclaredWidth = width };
+    }
+
+    /// <summary>
+    /// Declares the depth L that the depth multiplier m_L counts, where it is not the number of blocks (a block module
+    /// that holds two transformer layers, say). The depth rules count residual blocks of two branches each (Table 1).
+    /// </summary>
+    /// <param name="depth">The depth, at least 1.</param>
+    /// <returns>The declarations with this one added.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="depth"/> is less than 1.</exception>
+    public ModelDeclarations Depth(int depth)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(depth, 1);
+        return this with { DeclaredDepth = depth };
+    }
+
+    /// <summary>
+    /// Declares the norms that act on residual branches' outputs (OLMo-2's <c>x + norm(attn(x))</c>, the second norm of
+    /// Gemma's sandwich): the residual multiplier is folded into their gain and shift, since a multiplier folded into
+    /// the branch's last Linear would be undone by the norm. Inferred from names such as <c>post_feedforward_layernorm</c>
+    /// when not declared.
+    /// </summary>
+    /// <param name="names">Names relative to a block, one per branch, e.g. <c>post_attention_layernorm</c>, <c>post_feedforward_layernorm</c>.</param>
+    /// <returns>The declarations with this one added.</returns>
+    public ModelDeclarations BranchOutputNorms(params string[] names)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        if (names.Length == 0 || names.Any(string.IsNullOrWhiteSpace))
+        {
+            throw new ArgumentException("BranchOutputNorms needs at least one non-empty name.", nameof(names));
+        }
+
+        return this with { BranchOutputNormNames = names.ToArray() };
+    }
+
     /// <summary>Declares the readout (unembedding) module.</summary>
     /// <param name="moduleName">Its name in <c>named_modules()</c>, e.g. <c>lm_head</c>.</param>
     /// <returns>The declarations with this one added.</returns>
@@ -130,7 +184,8 @@ public sealed record ModelDeclarations
     public bool Equals(ModelDeclarations? other) =>
         other is not null && BlocksName == other.BlocksName && ResidualBranchNames.SequenceEqual(other.ResidualBranchNames)
         && OutputProjectionNames.SequenceEqual(other.OutputProjectionNames) && OutputMultiplierInForward == other.OutputMultiplierInForward
-        && LogitsFromEmbedding == other.LogitsFromEmbedding && ReadoutName == other.ReadoutName && Roles.SequenceEqual(other.Roles);
+        && LogitsFromEmbedding == other.LogitsFromEmbedding && ReadoutName == other.ReadoutName && Roles.SequenceEqual(other.Roles)
+        && DeclaredWidth == other.DeclaredWidth && DeclaredDepth == other.DeclaredDepth && BranchOutputNormNames.SequenceEqual(other.BranchOutputNormNames);
 
     /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(BlocksName, ResidualBranchNames.Count, OutputProjectionNames.Count, OutputMultiplierInForward, LogitsFromEmbedding, ReadoutName, Roles.Count);

@@ -23,8 +23,17 @@ internal sealed record ModelStructure(
     int Width,
     IReadOnlyList<PlanDiagnostic> Diagnostics)
 {
-    /// <summary>The number of blocks, <c>L</c> (0 for a width-only model).</summary>
+    /// <summary>The number of blocks (0 for a width-only model).</summary>
     public int Depth => Blocks.Count;
+
+    /// <summary>Where the width came from, for messages (<c>the block norms 'ln_1', 'ln_2' of 'h.0' and the embedding 'wte'</c>).</summary>
+    public string WidthSource { get; init; } = string.Empty;
+
+    /// <summary>The depth declared with <c>.Depth(n)</c>, or null.</summary>
+    public int? DeclaredDepth { get; init; }
+
+    /// <summary>The depth <c>L</c> that m_L counts: the declared depth, else the number of blocks.</summary>
+    public int RuleDepth => DeclaredDepth ?? Blocks.Count;
 
     /// <summary>The blocks' names.</summary>
     public IReadOnlyList<string> BlockNames => Blocks.Select(b => b.Name).ToList();

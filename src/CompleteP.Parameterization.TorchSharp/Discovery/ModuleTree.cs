@@ -30,7 +30,7 @@ internal sealed class ModuleTree
     /// <summary>Every parameter under every name a module registers it (a tied tensor appears once per owner), in tree order.</summary>
     public IReadOnlyList<OwnedTensor> Parameters { get; }
 
-    /// <summary>Every buffer TorchSharp lists (non-persistent buffers are invisible in 0.107), in tree order.</summary>
+    /// <summary>Every buffer, persistent or not, and every Tensor field a module's own class holds unregistered, in tree order.</summary>
     public IReadOnlyList<OwnedTensor> Buffers { get; }
 
     /// <summary>The names under which a module already in the tree is registered again (a module shared by two places), with its first name.</summary>
@@ -58,7 +58,13 @@ internal sealed class ModuleTree
             int index = modules.Count;
             modules.Add(new TreeModule(name, module, index, parent));
             parameters.AddRange(module.named_parameters(recurse: false).Select(p => new OwnedTensor(Join(name, p.name), name, p.name, p.parameter, true)));
-            buffers.AddRange(module.named_buffers(recurse: false).Select(b => new OwnedTensor(Join(name, b.name), name, b.name, b.buffer, false)));
+            // Non-persistent buffers too (register_buffer(..., persistent: false): rotary tables, masks), which are not saved
+            // but are no less invisible to an optimizer; and Tensor fields that were never registered (assigned after
+            // RegisterComponents), found by walking the module's own fields.
+            var registered = module.named_buffers(recurse: false, include_nonpersistent: true).ToList();
+            registered.AddRange(NonPersistentBuffers(module).Where(b => registered.All(r => r.name != b.Name)).Select(b => (b.Name, b.buffer)));
+            buffers.AddRange(registered.Select(b => new OwnedTensor(Join(name, b.name), name, b.name, b.buffer, false)));
+            buffers.AddRange(UnregisteredTensorFields(module, registered.Select(b => b.buffer)).Select(f => new OwnedTensor(Join(name, f.Name), name, f.Name, f.Tensor, false)));
             foreach (var (child, childModule) in module.named_children())
             {
                 Walk(Join(name, child), childModule, index);
@@ -67,6 +73,50 @@ internal sealed class ModuleTree
 
         Walk(string.Empty, root, -1);
         return new ModuleTree(modules, parameters, buffers, aliases);
+    }
+
+    /// <summary>
+    /// The buffers registered with <c>persistent: false</c>: TorchSharp 0.107's <c>named_buffers</c> leaves them out whatever
+    /// its <c>include_nonpersistent</c> says, so they are read from the module's buffer table (its private
+    /// <c>_internal_buffers</c>, a list of name, tensor and persistence), found by reflection. A TorchSharp
+    /// version without that field yields none here: the named_buffers above still lists the persistent ones.
+    /// </summary>
+    private static IEnumerable<(string Name, Tensor buffer)> NonPersistentBuffers(nn.Module module)
+    {
+        var field = typeof(nn.Module).GetField("_internal_buffers", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic);
+        // The table is a TorchSharp OrderedDict: enumerable as (name, (tensor, persistent)) tuples (its KeyValuePair enumerator throws).
+        if (field?.GetValue(module) is IEnumerable<(string Name, (Tensor Tensor, bool Persistent) Entry)> table)
+        {
+            foreach (var (name, (tensor, persistent)) in table)
+            {
+                if (!persistent && tensor is not null && !tensor.IsInvalid)
+                {
+                    yield return (name, tensor);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The Tensor fields a module's own classes declare (not TorchSharp's base classes) that hold a live tensor registered
+    /// neither as a parameter nor as a buffer: a tensor assigned after <c>RegisterComponents</c>, which no optimizer sees.
+    /// </summary>
+    private static IEnumerable<(string Name, Tensor Tensor)> UnregisteredTensorFields(nn.Module module, IEnumerable<Tensor> buffers)
+    {
+        var known = new HashSet<IntPtr>(buffers.Select(b => b.Handle));
+        known.UnionWith(module.named_parameters(recurse: false).Select(p => p.parameter.Handle));
+        const System.Reflection.BindingFlags Instance = System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Public
+                                                        | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.DeclaredOnly;
+        for (var type = module.GetType(); type is not null && type.Assembly != typeof(nn.Module).Assembly; type = type.BaseType)
+        {
+            foreach (var field in type.GetFields(Instance).Where(f => typeof(Tensor).IsAssignableFrom(f.FieldType) && !typeof(TorchSharp.Modules.Parameter).IsAssignableFrom(f.FieldType)))
+            {
+                if (field.GetValue(module) is Tensor t && !t.IsInvalid && known.Add(t.Handle))
+                {
+                    yield return (field.Name.TrimStart('_'), t);
+                }
+            }
+        }
     }
 
     /// <summary>The module with a name, or null.</summary>

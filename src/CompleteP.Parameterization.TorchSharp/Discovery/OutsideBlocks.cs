@@ -12,7 +12,7 @@ internal static class OutsideBlocks
 {
     /// <summary>The roles of the modules outside the blocks that hold parameters, the inputs and the readout.</summary>
     public static (IReadOnlyDictionary<string, TensorRole> Roles, IReadOnlyList<TreeModule> Inputs, TreeModule? Readout) Find(
-        ModuleTree tree, IReadOnlyList<TreeModule> blocks, int width, ModelDeclarations declarations, Findings findings)
+        ModuleTree tree, IReadOnlyList<TreeModule> blocks, int width, string widthSource, ModelDeclarations declarations, Findings findings)
     {
         bool InBlock(TreeModule m) => blocks.Any(b => ModuleTree.IsInside(m.Name, b.Name));
         int firstBlock = blocks.Count > 0 ? blocks[0].Index : int.MaxValue;
@@ -31,7 +31,7 @@ internal static class OutsideBlocks
             else if (ModuleKinds.IsEmbedding(declaredReadout.Module) || ModuleKinds.LinearShape(declaredReadout.Module) is null)
             {
                 findings.Problem($".Readout(\"{readoutName}\") names '{readoutName}' ({declaredReadout.TypeName}), which is not a Linear: the readout is the module that maps the width to the logits " +
-                                 "(the unembedding multiplier scales its output). For a head tied to the embedding, name the Linear that holds the tied weight; if the logits are computed from the table (x @ wte.weight.T), see .OutputMultiplierAppliedInForward().");
+                                 "(the unembedding multiplier scales its output). For a head tied to the embedding, name the Linear that holds the tied weight; if the forward computes the logits from the table after the final norm (x @ wte.weight.T), declare .LogitsFromEmbeddingTable() instead, which needs no edit of the model.");
                 declaredReadout = null;
             }
         }
@@ -65,7 +65,7 @@ internal static class OutsideBlocks
                 bool fromWidth = fanIn == width, toWidth = fanOut == width;
                 if (!fromWidth && !toWidth)
                 {
-                    findings.Problem(m.Name, $"'{m.Name}' ({m.TypeName}, {fanIn} -> {fanOut}) is outside the blocks and maps neither from nor to the width {width}: declare its role, e.g. .Role(\"{m.Name}.*\", TensorRole.Embedding) for an input layer or .Readout(\"{m.Name}\") for the readout.");
+                    findings.Problem(m.Name, $"'{m.Name}' ({m.TypeName}, {fanIn} -> {fanOut}) is outside the blocks and maps neither from nor to the width {width} (from {widthSource}): if {width} is not the width, declare it with .Width(n); else declare its role, e.g. .Role(\"{m.Name}.*\", TensorRole.Embedding) for an input layer or .Readout(\"{m.Name}\") for the readout.");
                     continue;
                 }
 

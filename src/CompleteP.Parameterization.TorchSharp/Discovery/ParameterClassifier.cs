@@ -31,7 +31,7 @@ internal static class ParameterClassifier
             bool isInput = owners.Any(o => inputs.Contains(o));
             bool isReadout = readout is not null && owners.Contains(readout);
             var branch = block < 0 ? null : branches.FirstOrDefault(b => ModuleTree.IsInside(first.Name, b.Name));
-            var writes = branches.FirstOrDefault(b => b.OutputProjection is { } op && owners.Any(o => o == op));
+            var writes = branches.FirstOrDefault(b => b.Writers.Any(w => owners.Contains(w)));
 
             TensorRole? role = null;
             bool isBias = nameSaysBias;
@@ -78,7 +78,7 @@ internal static class ParameterClassifier
 
             if (role is { } found)
             {
-                if (found is TensorRole.HiddenNorm or TensorRole.HiddenWeight or TensorRole.HiddenBias && block < 0 && blocks.Count > 0)
+                if (found is TensorRole.HiddenNorm or TensorRole.HiddenWeight or TensorRole.HiddenBias or TensorRole.QkNorm or TensorRole.BlockReadout && block < 0 && blocks.Count > 0)
                 {
                     findings.Problem($"parameter '{first.Name}' is declared {found}, a role inside the residual blocks, but it is outside them ({string.Join(", ", blocks.Take(2).Select(b => b.Name))}, ...).");
                 }
@@ -92,23 +92,64 @@ internal static class ParameterClassifier
         return parameters;
     }
 
-    /// <summary>The roles of the modules inside the blocks: norms hold hidden norms, Linears hidden weights (and biases).</summary>
-    public static Dictionary<string, TensorRole> BlockModuleRoles(ModuleTree tree, IReadOnlyList<TreeModule> blocks)
+    /// <summary>
+    /// The roles of the modules inside the blocks, by which of their dimensions scale with width (muP's classification;
+    /// docs/rules.md): a norm holds a hidden norm, unless it sits inside a branch over fewer features than the width, a
+    /// divisor of it (a QK-norm over d_head: no dimension scales); a Linear holds a hidden weight (and bias), unless its
+    /// fan-out is the number of experts beside it (an MoE router, width -> experts: output-like, a block readout).
+    /// </summary>
+    public static Dictionary<string, TensorRole> BlockModuleRoles(ModuleTree tree, IReadOnlyList<TreeModule> blocks, int width, Findings findings)
     {
         var roles = new Dictionary<string, TensorRole>(StringComparer.Ordinal);
-        foreach (var m in blocks.SelectMany(tree.Subtree))
+        var qkNorms = new List<(string Local, long Size)>();
+        var routers = new List<(string Local, long Experts, string Container)>();
+        foreach (var block in blocks)
         {
-            if (ModuleKinds.IsNorm(m.Module))
+            foreach (var m in tree.Subtree(block))
             {
-                roles[m.Name] = TensorRole.HiddenNorm;
-            }
-            else if (ModuleKinds.IsLinear(m.Module) && ModuleKinds.LinearShape(m.Module) is not null)
-            {
-                roles[m.Name] = TensorRole.HiddenWeight;
+                if (ModuleKinds.IsNorm(m.Module))
+                {
+                    long size = tree.OwnParameters(m).FirstOrDefault()?.Tensor.shape[0] ?? width;
+                    bool qk = m.Parent != block.Index && size != width && size > 0 && width % size == 0;
+                    roles[m.Name] = qk ? TensorRole.QkNorm : TensorRole.HiddenNorm;
+                    if (qk && block == blocks[0])
+                    {
+                        qkNorms.Add((m.Name[(block.Name.Length + 1)..], size));
+                    }
+                }
+                else if (ModuleKinds.IsLinear(m.Module) && ModuleKinds.LinearShape(m.Module) is var (_, fanOut))
+                {
+                    var experts = fanOut != width ? ExpertsBeside(tree, m, fanOut) : null;
+                    roles[m.Name] = experts is null ? TensorRole.HiddenWeight : TensorRole.BlockReadout;
+                    if (experts is not null && block == blocks[0])
+                    {
+                        routers.Add((m.Name[(block.Name.Length + 1)..], fanOut, experts.Name[(block.Name.Length + 1)..]));
+                    }
+                }
             }
         }
 
+        if (qkNorms.Count > 0)
+        {
+            findings.Info(blocks[0].Name, $"{string.Join(", ", qkNorms.Select(q => $"'{q.Local}'"))}: norm(s) over {string.Join(", ", qkNorms.Select(q => q.Size).Distinct())} features inside a branch, a divisor of the width {width} " +
+                                          "(QK-norm over d_head): no dimension scales with width, so the QK-norm rule (no width factor on the learning rate or epsilon; Complete(d)P).");
+        }
+
+        if (routers.Count > 0)
+        {
+            findings.Info(blocks[0].Name, $"{string.Join(", ", routers.Select(r => $"'{r.Local}' (width -> {r.Experts}, beside the {r.Experts} experts of '{r.Container}')"))}: " +
+                                          "a router, output-like (only its fan-in scales with width): the readout's width rule in the block's depth regime, its logits x m_N^-1 (docs/rules.md).");
+        }
+
         return roles;
+    }
+
+    /// <summary>A container beside a Linear (a child of the same parent) holding exactly <paramref name="count"/> modules of one type: the experts an MoE router weighs.</summary>
+    private static TreeModule? ExpertsBeside(ModuleTree tree, TreeModule linear, long count)
+    {
+        var parent = tree.Modules[linear.Parent];
+        return tree.Children(parent).FirstOrDefault(c => c != linear && ModuleKinds.IsContainer(c.Module)
+            && tree.Children(c).ToList() is { Count: > 1 } elements && elements.Count == count && elements.All(e => e.Module.GetType() == elements[0].Module.GetType() && ModuleKinds.HoldsWeight(e.Module)));
     }
 
     /// <summary>A pattern that matches the same parameter in every block.</summary>

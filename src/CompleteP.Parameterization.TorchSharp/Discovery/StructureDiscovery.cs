@@ -34,6 +34,7 @@ internal static class StructureDiscovery
         TreeModule? readout;
         IReadOnlyList<ResidualBranch> branches = [];
         int width;
+        string widthSource = string.Empty;
         if (blocks.Count == 0)
         {
             if (!allowWidthOnly)
@@ -47,28 +48,37 @@ internal static class StructureDiscovery
             RefuseLoneBlocks(tree, findings);
             findings.ThrowIfProblems();
             (roles, inputs, readout, width) = WidthOnly.Find(tree, declarations, findings);
+            widthSource = "the readout's fan-in";
             findings.ThrowIfProblems();
         }
         else
         {
-            width = WidthOf(tree, blocks, findings);
+            (width, widthSource) = WidthFinder.Find(tree, blocks, declarations, findings);
             findings.ThrowIfProblems();
-            branches = BranchFinder.Find(tree, blocks, width, declarations, findings);
+            branches = BranchFinder.Find(tree, blocks, width, widthSource, declarations, findings);
             IReadOnlyDictionary<string, TensorRole> outsideRoles;
-            (outsideRoles, inputs, readout) = OutsideBlocks.Find(tree, blocks, width, declarations, findings);
-            roles = ParameterClassifier.BlockModuleRoles(tree, blocks);
+            (outsideRoles, inputs, readout) = OutsideBlocks.Find(tree, blocks, width, widthSource, declarations, findings);
+            roles = ParameterClassifier.BlockModuleRoles(tree, blocks, width, findings);
             foreach (var (name, role) in outsideRoles)
             {
                 roles[name] = role;
             }
 
-            findings.Info(blocksDescription, $"{blocks.Count} residual block(s), {branches.Count / blocks.Count} residual branch(es) each ({string.Join(", ", branches.Where(b => b.BlockIndex == 0).Select(b => b.Name[(blocks[0].Name.Length + 1)..] + (b.OutputProjection is { } op ? $" -> {op.LocalName}" : "")))}), width {width}.");
+            findings.Info(blocksDescription, $"{blocks.Count} residual block(s), {branches.Count / blocks.Count} residual branch(es) each ({string.Join(", ", branches.Where(b => b.BlockIndex == 0).Select(b => b.Name[(blocks[0].Name.Length + 1)..] + (b.Writers.Count > 0 ? $" -> {string.Join(" + ", b.Writers.Select(w => w.LocalName))}" : string.Empty)))}), width {width} (from {widthSource}).");
+            if (declarations.DeclaredDepth is { } depth && depth != blocks.Count)
+            {
+                findings.Info("(depth)", $"the depth {depth} is declared with .Depth({depth}): m_L counts {depth}, though {blocks.Count} block(s) were found in '{blocksDescription}'.");
+            }
         }
 
         var parameters = ParameterClassifier.Classify(tree, blocks, branches, roles, inputs, readout, width, declarations, findings);
         findings.ThrowIfProblems();
         var attention = tree.Modules.Where(m => m.Module is IScaledAttention).Select(m => (m.Name, (IScaledAttention)m.Module)).ToList();
-        return new ModelStructure(tree, blocksDescription, blocks, branches, inputs, readout, attention, parameters, width, findings.Diagnostics);
+        return new ModelStructure(tree, blocksDescription, blocks, branches, inputs, readout, attention, parameters, width, findings.Diagnostics)
+        {
+            WidthSource = widthSource,
+            DeclaredDepth = blocks.Count > 0 ? declarations.DeclaredDepth : null,
+        };
     }
 
     /// <summary>
@@ -127,25 +137,5 @@ internal static class StructureDiscovery
                              "parameters listed flat with no Linear or norm modules to classify), so neither the residual multipliers nor the attention scale can be applied to it. " +
                              "Build the encoder from TorchSharp modules (pre-LN blocks of Linear and LayerNorm in a ModuleList), as docs/bring-your-own-model.md shows.");
         }
-    }
-
-    /// <summary>The width N: the gain of the first norm in the first block, else the fan-in of its first Linear.</summary>
-    private static int WidthOf(ModuleTree tree, IReadOnlyList<TreeModule> blocks, Findings findings)
-    {
-        var inBlock = tree.Subtree(blocks[0]).ToList();
-        var norm = inBlock.FirstOrDefault(m => ModuleKinds.IsNorm(m.Module) && tree.OwnParameters(m).Any());
-        if (norm is not null)
-        {
-            return (int)tree.OwnParameters(norm).First().Tensor.shape[0];
-        }
-
-        var linear = inBlock.FirstOrDefault(m => ModuleKinds.IsLinear(m.Module) && ModuleKinds.LinearShape(m.Module) is not null);
-        if (linear is not null)
-        {
-            return (int)ModuleKinds.LinearShape(linear.Module)!.Value.In;
-        }
-
-        findings.Problem($"the width cannot be read from block '{blocks[0].Name}': it has no norm and no Linear with a weight parameter.");
-        return 0;
     }
 }

@@ -11,4 +11,7 @@ public enum MultiplierKind
 
     /// <summary>The embedding multiplier <c>alpha_in</c>, on the embeddings' output.</summary>
     Embedding,
+
+    /// <summary>The width multiplier <c>m_N^-1</c> on the output of an output-like Linear inside a block (<see cref="TensorRole.BlockReadout"/>: an MoE router's logits).</summary>
+    BlockReadout,
 }

@@ -129,7 +129,14 @@ public sealed record ParameterizationPlan
         var folded = Rows.Where(r => r.Folded is not null).GroupBy(r => r.Folded!.Kind).ToDictionary(g => g.Key, g => g.Count());
         foreach (var kind in Enum.GetValues<MultiplierKind>())
         {
-            var value = Multipliers[kind];
+            // The block-readout multiplier (m_N^-1 on an MoE router's logits) is no model-level multiplier: read it off where it acts.
+            var value = kind != MultiplierKind.BlockReadout ? Multipliers[kind]
+                : Rows.FirstOrDefault(r => r.Folded?.Kind == kind)?.Folded!.Value ?? Hooks.FirstOrDefault(h => h.Kind == kind)?.Value;
+            if (value is null)
+            {
+                continue;
+            }
+
             string how = folded.TryGetValue(kind, out int n) ? $"folded into {n} tensor{(n == 1 ? "" : "s")}" : string.Empty;
             var hooks = Hooks.Where(h => h.Kind == kind).ToList();
             if (hooks.Count > 0)

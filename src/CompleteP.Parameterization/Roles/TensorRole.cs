@@ -23,4 +23,18 @@ public enum TensorRole
 
     /// <summary>The readout (LM head) when it is not tied to the token embedding, and its bias.</summary>
     Unembedding,
+
+    /// <summary>
+    /// Gain (and shift) of a norm over the head dimension applied to queries or keys inside attention (QK-norm: Qwen3,
+    /// OLMo-2, Gemma 3). No dimension of it scales with width: no width factor on its learning rate or epsilon
+    /// (Complete(d)P, Mlodozeniec et al. 2025); inside a residual branch it keeps the block's depth factors.
+    /// </summary>
+    QkNorm,
+
+    /// <summary>
+    /// An output-like weight inside a residual block: only its fan-in scales with width (an MoE router, width -> experts).
+    /// muP's classification gives it the readout's width rule (init sigma, learning rate eta, output x m_N^-1) and the
+    /// block's depth factors.
+    /// </summary>
+    BlockReadout,
 }

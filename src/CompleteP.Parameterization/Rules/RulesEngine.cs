@@ -89,6 +89,8 @@ public static class RulesEngine
                     var folds = role switch
                     {
                         TensorRole.HiddenWeight or TensorRole.HiddenBias => new[] { (MultiplierKind.Residual, multipliers.Residual) },
+                        TensorRole.HiddenNorm => [(MultiplierKind.Residual, multipliers.Residual)], // a norm on a branch's output carries it
+                        TensorRole.BlockReadout => [(MultiplierKind.BlockReadout, BlockReadoutMultiplier(setup))],
                         TensorRole.Unembedding => [(MultiplierKind.Output, multipliers.Output)],
                         TensorRole.Embedding => [(MultiplierKind.Embedding, multipliers.Embedding)],
                         TensorRole.FinalNorm => fromTable is null ? [(MultiplierKind.Output, multipliers.Output)] : [(MultiplierKind.Output, multipliers.Output), (MultiplierKind.Output, fromTable)],
@@ -117,6 +119,19 @@ public static class RulesEngine
     {
         var value = ScaledValue.Base("alpha_out", setup.Options.OutputMultiplier);
         return UsesWidth(setup) ? value.Times("m_N", setup.Scaling.WidthMultiplier, -1, "-1") : value;
+    }
+
+    /// <summary>
+    /// The multiplier on the output of an output-like Linear inside a block (<see cref="TensorRole.BlockReadout"/>, an MoE
+    /// router): <c>m_N^-1</c>, the readout's width factor without <c>alpha_out</c> (muP's output-weight rule); 1 for SP.
+    /// </summary>
+    /// <param name="setup">The setup.</param>
+    /// <returns>The multiplier with its formula.</returns>
+    public static ScaledValue BlockReadoutMultiplier(RuleSetup setup)
+    {
+        ArgumentNullException.ThrowIfNull(setup);
+        var one = ScaledValue.Constant(1.0);
+        return UsesWidth(setup) ? one.Times("m_N", setup.Scaling.WidthMultiplier, -1, "-1") : one;
     }
 
     /// <summary>The embedding-output multiplier <c>alpha_in</c> (the same in every parameterization).</summary>
@@ -167,7 +182,7 @@ public static class RulesEngine
         double tensorWidth = tensor.FanIn is { } fanIn && tensor.BaseFanIn is { } baseFanIn
             ? ShapeScaling.TensorWidthMultiplier(fanIn, baseFanIn)
             : modelWidth;
-        bool inBlock = tensor.Role is TensorRole.HiddenNorm or TensorRole.HiddenWeight or TensorRole.HiddenBias;
+        bool inBlock = tensor.Role is TensorRole.HiddenNorm or TensorRole.HiddenWeight or TensorRole.HiddenBias or TensorRole.QkNorm or TensorRole.BlockReadout;
         bool widthRules = UsesWidth(setup);
         double? alpha = setup.Parameterization.DepthExponent;
         double mL = scaling.DepthMultiplier;
@@ -180,8 +195,10 @@ public static class RulesEngine
         // The depth factor of learning rates inside blocks: m_L^(alpha-1).
         ScaledValue BlockDepthLr(ScaledValue v) => alpha is { } a ? v.Times("m_L", mL, a - 1, "(alpha-1)") : v;
 
-        // Adam epsilon: eps * m_N^-1 * m_L^-alpha inside blocks (or everywhere, with the global scope).
-        ScaledValue Epsilon(double width)
+        // Adam epsilon: eps * m_N^-1 * m_L^-alpha inside blocks (or everywhere, with the global scope). A tensor none of
+        // whose dimensions scales with width (QK-norm) or whose gradient does not shrink like a hidden weight's (an
+        // output-like weight, as the readout's) has no width factor (width null): only the block's depth factor.
+        ScaledValue Epsilon(double? width)
         {
             var eps = ScaledValue.Base("eps", hp.AdamEpsilon);
             if (!widthRules || (!inBlock && setup.Options.EpsilonScope == EpsilonScope.ResidualBlocks))
@@ -189,7 +206,9 @@ public static class RulesEngine
                 return eps;
             }
 
-            eps = eps.Times("m_N", width, -1, "-1");
+            // The global scope is the reference code's one epsilon, scaled the same for every tensor.
+            width ??= setup.Options.EpsilonScope == EpsilonScope.Global ? modelWidth : null;
+            eps = width is { } w ? eps.Times("m_N", w, -1, "-1") : eps;
             return alpha is { } a ? eps.Times("m_L", mL, -a, "-alpha") : eps;
         }
 
@@ -254,6 +273,30 @@ public static class RulesEngine
 
                 return Make(InitRule.Normal(std), lr, wd, Epsilon(tensorWidth), tensorWidth, "hidden weight");
             }
+
+            // QK-norm: a gain over d_head, which stays fixed as width grows. Complete(d)P (Mlodozeniec et al. 2025) keeps its
+            // epsilon constant in width; its learning rate has no width factor, as no norm gain's has. Inside a residual
+            // branch it keeps the block's depth factors (docs/rules.md, "QK-norm").
+            case TensorRole.QkNorm:
+                return Make(
+                    InitRule.Constant(tensor.IsBias ? 0 : 1),
+                    widthRules ? BlockDepthLr(eta) : eta,
+                    noDecay,
+                    Epsilon(null),
+                    modelWidth,
+                    "hidden norm row with no width factor: QK-norm (Complete(d)P, Mlodozeniec et al. 2025)");
+
+            // An output-like weight inside a block (an MoE router): the readout's width rule (init sigma, learning rate eta,
+            // output x m_N^-1, folded or not) in the block's depth regime (learning rate x m_L^(alpha-1), epsilon x m_L^-alpha),
+            // as muP's classification by which dimensions scale gives it (docs/rules.md, "MoE routers").
+            case TensorRole.BlockReadout:
+                return Make(
+                    tensor.IsBias ? InitRule.Constant(0) : InitRule.Normal(sigma),
+                    widthRules ? BlockDepthLr(eta) : eta,
+                    tensor.IsBias ? noDecay : lambda,
+                    Epsilon(null),
+                    modelWidth,
+                    "unembedding row in a block's depth regime: an output-like weight inside a block (muP's classification)");
 
             case TensorRole.FinalNorm:
                 return Make(

@@ -15,6 +15,9 @@ public sealed class HandScales
 
     /// <summary>Multiplies the embeddings' output (alpha_in).</summary>
     public double Embedding { get; set; } = 1.0;
+
+    /// <summary>Multiplies the logits of an output-like Linear inside a block, an MoE router (muP's output-weight rule: m_N^-1).</summary>
+    public double BlockReadout { get; set; } = 1.0;
 }
 
 /// <summary>A corpus model whose forward carries <see cref="HandScales"/>.</summary>

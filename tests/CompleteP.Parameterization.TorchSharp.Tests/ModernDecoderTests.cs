@@ -1,0 +1,334 @@
+using CompleteP.CoordinateChecks;
+using CompleteP.Tests.Adapter.Models.Corpus;
+using FluentAssertions;
+using Xunit;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+using static CompleteP.Tests.Adapter.TestSupport;
+
+namespace CompleteP.Tests.Adapter;
+
+/// <summary>
+/// The decoder styles people copy most today (Qwen3, LLaMA-3, OLMo-2, Gemma, GPT-J, Mixtral), written as their authors
+/// write them (<see cref="ModernDecoder"/>). Each is planned with the effective function of Table 1's forward, written by
+/// hand with the multipliers where the paper puts them (after a branch's last norm, on every expert, on the router's
+/// logits): the same losses step for step whether the model calls its children with .forward or .call, folded or with
+/// hooks. No plan depends on the order in which a block registers its children.
+/// </summary>
+public class ModernDecoderTests
+{
+    private const int Steps = 6;
+    private static readonly Tensor Ids = Tokens(4, 12, 40, 5).DetachFromDisposeScope();
+    private readonly ITestOutputHelper _output;
+
+    public ModernDecoderTests(ITestOutputHelper output) => _output = output;
+
+    private static ParameterizeOptions From32x1(Parameterization? p = null) =>
+        Options(p ?? Parameterization.CompleteP, 32, 1, 16, lr: 0.02, std: 0.05, wd: 0.1, eps: 1e-8);
+
+    private static Tensor Loss(ModernDecoder m, int step)
+    {
+        var logits = m.forward(Ids);
+        return nn.functional.cross_entropy(logits.narrow(1, 0, 11).reshape(-1, logits.shape[^1]), Ids.narrow(1, 1, 11).reshape(-1));
+    }
+
+    private static ParameterizationPlan Plan(DecoderConfig config, ParameterizeOptions? options = null)
+    {
+        using var model = new ModernDecoder(config);
+        using var optimizer = optim.AdamW(model.parameters());
+        return Parameterize.Apply(model, optimizer, options ?? From32x1());
+    }
+
+    /// <summary>What a plan decided, row by row in name order (the rows themselves follow the model's registration order).</summary>
+    private static string Decided(ParameterizationPlan plan) => string.Join("\n", plan.Rows.OrderBy(r => r.Name, StringComparer.Ordinal).Select(r =>
+        $"{r.Name} [{string.Join("x", r.Shape)}] {r.Rule.Role} bias={r.Rule.IsBias} init={r.Applied.InitValue:R} lr={r.Applied.LearningRate:R} wd={r.Applied.WeightDecay:R} eps={r.Applied.AdamEpsilon:R} folded={r.Folded} branch={r.ResidualBranch}"))
+        + $"\n{plan.Multipliers}\nhooks: {string.Join("; ", plan.Hooks.OrderBy(h => h.ModuleName, StringComparer.Ordinal))}";
+
+    public static TheoryData<DecoderStyle> Styles() => new(Enum.GetValues<DecoderStyle>());
+
+    [Theory]
+    [MemberData(nameof(Styles))]
+    public void Every_style_trains_exactly_like_its_hand_written_forward_through_forward_and_call_folded_and_with_hooks(DecoderStyle style)
+    {
+        var options = From32x1();
+        var reference = EquivalenceRuns.Train(() => new ModernDecoder(new DecoderConfig(style, Calls: true)), Loss, options, Way.Reference, 0.5, Steps, ScalarType.Float64);
+        var forward = EquivalenceRuns.Train(() => new ModernDecoder(new DecoderConfig(style)), Loss, options, Way.Fold, 0.5, Steps, ScalarType.Float64);
+        var call = EquivalenceRuns.Train(() => new ModernDecoder(new DecoderConfig(style, Calls: true)), Loss, options, Way.Fold, 0.5, Steps, ScalarType.Float64);
+        var hooks = EquivalenceRuns.Train(() => new ModernDecoder(new DecoderConfig(style, Calls: true)), Loss, options, Way.Hooks, 0.5, Steps, ScalarType.Float64);
+
+        _output.WriteLine($"{style}: reference losses {string.Join(", ", reference.Losses.Select(l => l.ToString("F5")))}");
+        reference.Losses[^1].Should().BeLessThan(reference.Losses[0], "the reference trains");
+        foreach (var (name, run) in new[] { ("folded, .forward", forward), ("folded, .call", call), ("hooks, .call", hooks) })
+        {
+            var (loss, weight, worst) = EquivalenceRuns.Difference(run, reference);
+            _output.WriteLine($"  {name}: loss difference {loss:E2}, weights {weight:E2} ({worst})");
+            loss.Should().BeLessThan(1e-11, $"{style} {name} must be Table 1's forward");
+            weight.Should().BeLessThan(1e-9, $"{style} {name}");
+        }
+
+        forward.Plan.Should().Be(call.Plan, ".forward and .call give the same plan");
+    }
+
+    [Fact]
+    public void A_wrong_placement_is_caught_by_the_same_comparison()
+    {
+        // The test's teeth: OLMo-2's residual multiplier folded before the post-norm (what Apply did before) is not the
+        // hand-written forward. Declaring the post-norms away (.BranchOutputNorms on other norms is refused, so the check
+        // goes through a model whose reference puts the multiplier before the norm).
+        var options = From32x1();
+        var reference = EquivalenceRuns.Train(() => new ModernDecoder(new DecoderConfig(DecoderStyle.Olmo2, Calls: true)), Loss, options, Way.Reference, 0.5, Steps, ScalarType.Float64);
+        var beforeNorm = EquivalenceRuns.Train(() => new ModernDecoder(new DecoderConfig(DecoderStyle.Olmo2, Calls: true)), Loss,
+            options with { Declarations = ModelDeclarations.None.BranchOutputNorms("post_attention_layernorm", "post_feedforward_layernorm") }, Way.Fold, 0.5, Steps, ScalarType.Float64,
+            afterApply: (m, plan) =>
+            {
+                // Undo the norm fold and fold into o_proj / down_proj instead, as a plan that ignores the norm would.
+                using var _ = no_grad();
+                foreach (var row in plan.Rows.Where(r => r.Folded?.Kind == MultiplierKind.Residual))
+                {
+                    m.get_parameter(row.Name)!.div_(row.Folded!.Value.Value);
+                }
+
+                foreach (var p in m.named_parameters().Where(p => p.name.EndsWith("o_proj.weight", StringComparison.Ordinal) || p.name.EndsWith("down_proj.weight", StringComparison.Ordinal)))
+                {
+                    p.parameter.mul_(plan.Multipliers.Residual.Value);
+                }
+            });
+
+        EquivalenceRuns.Difference(beforeNorm, reference).Loss.Should().BeGreaterThan(1e-3, "a multiplier before a norm is undone by it");
+    }
+
+    [Fact]
+    public void Qwen3_reads_the_width_from_the_residual_stream_not_from_its_qk_norm_and_gives_qk_norm_its_own_rule()
+    {
+        var plan = Plan(new DecoderConfig(DecoderStyle.Qwen3));
+
+        plan.Setup.Scaling.WidthMultiplier.Should().Be(2.0, "width 64 from base 32: the QK-norm over d_head 16, registered first, is not the width");
+        var q = plan["layers.0.self_attn.q_norm.weight"];
+        q.Rule.Role.Should().Be(TensorRole.QkNorm);
+        // Base eta 0.02, eps 1e-8; m_N = 2, m_L = 3, alpha = 1: LR eta * m_L^0, epsilon eps * m_L^-1, no width factor.
+        q.Rule.LearningRate.Should().BeApproximately(0.02, 1e-15);
+        q.Rule.AdamEpsilon.Should().BeApproximately(1e-8 / 3, 1e-22);
+        q.Rule.WeightDecay.Should().Be(0);
+        var blockNorm = plan["layers.0.input_layernorm.weight"];
+        blockNorm.Rule.Role.Should().Be(TensorRole.HiddenNorm);
+        blockNorm.Rule.AdamEpsilon.Should().BeApproximately(1e-8 / 2 / 3, 1e-22, "a block norm's epsilon keeps Table 1's m_N^-1");
+        plan.Diagnostics.Should().Contain(d => d.Message.Contains("QK-norm"));
+        // The readout gets 1/m_N = 1/2 and the hidden weights eta / m_N.
+        plan["lm_head.weight"].Folded!.Value.Value.Should().Be(0.5);
+        plan["layers.0.self_attn.q_proj.weight"].Rule.LearningRate.Should().BeApproximately(0.01, 1e-15);
+    }
+
+    [Fact]
+    public void No_plan_depends_on_the_order_in_which_a_block_or_the_model_registers_its_children()
+    {
+        static IEnumerable<int[]> Permutations(int[] items) => items.Length <= 1 ? [items]
+            : items.SelectMany(x => Permutations(items.Where(y => y != x).ToArray()).Select(rest => new[] { x }.Concat(rest).ToArray()));
+        foreach (var style in new[] { DecoderStyle.Qwen3, DecoderStyle.Olmo2, DecoderStyle.Mixtral })
+        {
+            var reference = Decided(Plan(new DecoderConfig(style, Depth: 2)));
+            reference.Should().Contain("self_attn.o_proj.weight");
+            foreach (var order in Permutations([0, 1, 2, 3]))
+            {
+                Decided(Plan(new DecoderConfig(style, Depth: 2, BlockOrder: order))).Should().Be(reference, $"{style} with its block's children in the order {string.Join(",", order)}");
+            }
+        }
+
+        var qwen = Decided(Plan(new DecoderConfig(DecoderStyle.Qwen3, Depth: 2)));
+        foreach (var order in Permutations([0, 1, 2, 3]))
+        {
+            Decided(Plan(new DecoderConfig(DecoderStyle.Qwen3, Depth: 2, TopOrder: order))).Should().Be(qwen, $"top order {string.Join(",", order)}");
+        }
+
+        var gemma = Decided(Plan(new DecoderConfig(DecoderStyle.Gemma, Depth: 2)));
+        foreach (var order in Permutations([0, 1, 2, 3, 4, 5]).Where((_, i) => i % 7 == 0))
+        {
+            Decided(Plan(new DecoderConfig(DecoderStyle.Gemma, Depth: 2, BlockOrder: order))).Should().Be(gemma, $"Gemma in the order {string.Join(",", order)}");
+        }
+    }
+
+    [Theory]
+    [InlineData(DecoderStyle.Olmo2, new[] { "post_attention_layernorm", "post_feedforward_layernorm" })]
+    [InlineData(DecoderStyle.Gemma, new[] { "post_attention_layernorm", "post_feedforward_layernorm" })]
+    public void A_norm_on_a_branch_output_carries_the_residual_multiplier_in_its_gain(DecoderStyle style, string[] postNorms)
+    {
+        var plan = Plan(new DecoderConfig(style));
+
+        plan.Rows.Where(r => r.Folded?.Kind == MultiplierKind.Residual).Select(r => r.Name).Should().BeEquivalentTo(
+            Enumerable.Range(0, 3).SelectMany(i => postNorms.Select(n => $"layers.{i}.{n}.weight")));
+        var gain = plan[$"layers.0.{postNorms[0]}.weight"];
+        gain.Rule.Role.Should().Be(TensorRole.HiddenNorm);
+        gain.Applied.InitValue.Should().BeApproximately(1.0 / 3, 1e-15, "the gain starts at m_L^-1 = 1/3: the norm's output, scaled, is what the branch adds");
+        gain.Applied.LearningRate.Should().BeApproximately(0.02 / 3, 1e-15, "Table 1's hidden-norm LR eta, folded: times m_L^-1");
+        plan.Diagnostics.Should().Contain(d => d.Message.Contains("norms on the branch outputs"));
+    }
+
+    [Fact]
+    public void Mixtral_folds_the_residual_multiplier_into_every_expert_and_gives_the_router_the_output_like_rule()
+    {
+        var plan = Plan(new DecoderConfig(DecoderStyle.Mixtral));
+
+        plan.Rows.Where(r => r.Folded?.Kind == MultiplierKind.Residual && r.Name.Contains("block_sparse_moe")).Select(r => r.Name).Should().BeEquivalentTo(
+            Enumerable.Range(0, 3).SelectMany(i => Enumerable.Range(0, 4).Select(e => $"layers.{i}.block_sparse_moe.experts.{e}.w2.weight")));
+        var router = plan["layers.0.block_sparse_moe.gate.weight"];
+        router.Rule.Role.Should().Be(TensorRole.BlockReadout);
+        router.Rule.InitValue.Should().Be(0.05, "init sigma, as the readout: not sigma * m_N^-1/2");
+        router.Rule.LearningRate.Should().BeApproximately(0.02, 1e-15, "eta * m_L^(alpha-1): no width factor before folding");
+        router.Folded!.Kind.Should().Be(MultiplierKind.BlockReadout);
+        router.Folded.Value.Value.Should().Be(0.5, "its logits x m_N^-1");
+        router.Applied.InitValue.Should().BeApproximately(0.025, 1e-15);
+    }
+
+    [Fact]
+    public void A_refusal_never_points_at_a_fix_that_covers_one_expert()
+    {
+        using var model = new ModernDecoder(new DecoderConfig(DecoderStyle.Mixtral));
+        using var optimizer = optim.AdamW(model.parameters());
+        var one = From32x1() with { Declarations = ModelDeclarations.None.OutputProjections("self_attn.o_proj", "block_sparse_moe.experts.3.w2") };
+
+        var e = ((Action)(() => Parameterize.Apply(model, optimizer, one))).Should().Throw<ParameterClassificationException>().Which;
+        _output.WriteLine(e.Message);
+        e.Message.Should().Contain("leave out block_sparse_moe.experts.0.w2").And.Contain(".OutputProjections(\"block_sparse_moe.experts.*.w2\"");
+
+        var all = From32x1() with { Declarations = ModelDeclarations.None.OutputProjections("self_attn.o_proj", "block_sparse_moe.experts.*.w2") };
+        var plan = Parameterize.Apply(model, optimizer, all);
+        plan.Rows.Count(r => r.Folded?.Kind == MultiplierKind.Residual).Should().Be(3 * 5);
+    }
+
+    [Fact]
+    public void Declaring_the_router_as_a_branch_is_refused_because_it_does_not_write_the_width()
+    {
+        using var model = new ModernDecoder(new DecoderConfig(DecoderStyle.Mixtral));
+        using var optimizer = optim.AdamW(model.parameters());
+        var act = () => Parameterize.Apply(model, optimizer, From32x1() with { Declarations = ModelDeclarations.None.ResidualBranches("self_attn", "block_sparse_moe.gate") });
+
+        act.Should().Throw<ParameterClassificationException>().Which.Message.Should().Contain("Linear 64 -> 4 that does not write the width 64");
+    }
+
+    [Fact]
+    public void A_norm_declared_as_an_output_projection_is_refused_with_the_declaration_that_is_right()
+    {
+        using var model = new ModernDecoder(new DecoderConfig(DecoderStyle.Olmo2));
+        using var optimizer = optim.AdamW(model.parameters());
+        var act = () => Parameterize.Apply(model, optimizer, From32x1() with { Declarations = ModelDeclarations.None.OutputProjections("post_attention_layernorm", "post_feedforward_layernorm") });
+
+        act.Should().Throw<ParameterClassificationException>().Which.Message.Should().Contain("in no residual branch").And.Contain(".BranchOutputNorms(...)");
+    }
+
+    [Fact]
+    public void A_wrong_target_shape_names_the_width_source_and_the_declaration_that_fixes_it()
+    {
+        using var model = new ModernDecoder(new DecoderConfig(DecoderStyle.Qwen3));
+        using var optimizer = optim.AdamW(model.parameters());
+        var act = () => Parameterize.Apply(model, optimizer, From32x1() with { TargetShape = new ModelShape(128, 3) });
+
+        act.Should().Throw<ArgumentException>().Which.Message.Should().Contain("block norms 'input_layernorm', 'post_attention_layernorm'").And.Contain(".Width(128)");
+    }
+
+    [Fact]
+    public void The_base_model_reads_its_width_the_same_way_so_no_multiplier_is_dropped()
+    {
+        using var model = new ModernDecoder(new DecoderConfig(DecoderStyle.Qwen3));
+        using var optimizer = optim.AdamW(model.parameters());
+        var plan = Parameterize.Apply(model, optimizer, From32x1() with { BaseShape = null, BaseModel = () => new ModernDecoder(new DecoderConfig(DecoderStyle.Qwen3, Width: 32, Depth: 1)) });
+
+        plan.Setup.BaseShape.Should().Be(new ModelShape(32, 1));
+        plan["lm_head.weight"].Folded!.Value.Value.Should().Be(0.5);
+    }
+
+    [Fact]
+    public void Non_persistent_buffers_are_seen_and_a_weight_kept_in_one_is_refused()
+    {
+        var plan = Plan(new DecoderConfig(DecoderStyle.Qwen3));
+        plan.Diagnostics.ToList().ForEach(d => _output.WriteLine(d.ToString()));
+        plan.Diagnostics.Should().Contain(d => d.Subject == "layers.0.self_attn.rope_cos" && d.Severity == DiagnosticSeverity.Info);
+
+        using var hidden = new NonPersistentWeightModel();
+        using var optimizer = optim.AdamW(hidden.parameters());
+        var act = () => Parameterize.Apply(hidden, optimizer, Options(Parameterization.MuP, 16, 2, 16));
+        act.Should().Throw<ParameterClassificationException>().Which.Message.Should().Contain("'layers.0.up' (HiddenLinear) keeps its weight as a buffer");
+    }
+
+    [Fact]
+    public void An_ambiguous_width_is_refused_and_declaring_it_plans_the_model()
+    {
+        using var model = new AmbiguousWidthModel();
+        using var optimizer = optim.AdamW(model.parameters());
+        var act = () => Parameterize.Apply(model, optimizer, Options(Parameterization.MuP, 16, 2, 16));
+        act.Should().Throw<ParameterClassificationException>().Which.Message.Should().Contain("width (the size of the residual stream) is ambiguous").And.Contain(".Width(n)");
+
+        var plan = Parameterize.Apply(model, optimizer, Options(Parameterization.MuP, 16, 2, 16) with { Declarations = ModelDeclarations.None.Width(32) });
+        plan.Setup.Scaling.WidthMultiplier.Should().Be(2.0);
+    }
+
+    [Theory]
+    [InlineData(DecoderStyle.Qwen3)]
+    [InlineData(DecoderStyle.Mixtral)]
+    public void A_width_coordinate_check_passes_for_mup_and_completep_including_qk_norm_and_router_outputs_and_fails_for_sp(DecoderStyle style)
+    {
+        string watched = style == DecoderStyle.Qwen3 ? "*.self_attn.q_norm" : "*.block_sparse_moe.gate";
+        var result = CoordinateCheck.Run((w, d) => new ModernDecoder(new DecoderConfig(style, Width: w, Depth: d, Calls: true)), (_, _) => (Ids, Ids),
+            (logits, ids) => nn.functional.cross_entropy(logits.narrow(1, 0, 11).reshape(-1, 40), ids.narrow(1, 1, 11).reshape(-1)),
+            new CoordinateCheckSettings
+            {
+                Parameterizations = [Parameterization.Standard, Parameterization.MuP, Parameterization.CompleteP],
+                BaseShape = new ModelShape(32, 2),
+                HeadDim = 16,
+                Widths = [32, 64, 128, 256],
+                SweepDepth = 2,
+                Steps = 4,
+                Seeds = [0, 1],
+                Hyperparameters = new BaseHyperparameters(1e-2, 0.02),
+                ModulePatterns = [watched, "lm_head"],
+            });
+
+        result.Measurements.Should().Contain(m => Discovery.Glob.Matches(watched, m.Module), "the watched module is recorded");
+        if (style == DecoderStyle.Mixtral)
+        {
+            result.Measurements.Where(m => Discovery.Glob.Matches(watched, m.Module)).Should().OnlyContain(m => m.Kind == ModuleKind.BlockReadout);
+        }
+
+        // The size of every output (the router's logits may shrink at initialization, as muP's readout's do; never grow),
+        // and for the QK-norm how much its output moved since step 1, which its gain's learning rate sets.
+        foreach (var metric in new[] { CoordinateMetric.Rms, CoordinateMetric.DeltaRms })
+        {
+            var report = result.Report(metric);
+            foreach (var verdict in report.WidthVerdicts.Where(v => Discovery.Glob.Matches(watched, v.Module) && v.Step == 4))
+            {
+                _output.WriteLine($"{metric}: {verdict}");
+            }
+
+            report.WidthVerdicts.Where(v => v.Parameterization != "sp" && Discovery.Glob.Matches(watched, v.Module)).Should().NotBeEmpty().And.OnlyContain(v => v.Passed, $"{metric}");
+        }
+
+        result.Report().Should().BeStableAcrossWidth("mup").And.BeStableAcrossWidth("completep").And.NotBeStableAcrossWidth("sp");
+    }
+
+    [Fact]
+    public void A_timm_style_vit_is_planned_as_muP_classifies_it_once_its_cls_token_is_declared_and_trains_like_its_hand_written_forward()
+    {
+        var images = randn([4, 3, 8, 8], generator: new Generator(3)).DetachFromDisposeScope();
+        var labels = randint(0, 10, [4], generator: new Generator(4)).DetachFromDisposeScope();
+        Tensor VitLoss(VitLike m, int step) => nn.functional.cross_entropy(m.forward(images.to(m.parameters().First().dtype)), labels);
+        var options = From32x1() with { Declarations = ModelDeclarations.None.Role("cls_token", TensorRole.Embedding) };
+
+        using (var undeclared = new VitLike(64, 3))
+        using (var optimizer = optim.AdamW(undeclared.parameters()))
+        {
+            ((Action)(() => Parameterize.Apply(undeclared, optimizer, From32x1()))).Should().Throw<ParameterClassificationException>()
+                .Which.Message.Should().Contain("'cls_token'").And.Contain("TensorRole.Embedding");
+        }
+
+        var reference = EquivalenceRuns.Train(() => new VitLike(64, 3, calls: true), VitLoss, options, Way.Reference, 0.5, Steps, ScalarType.Float64);
+        var forward = EquivalenceRuns.Train(() => new VitLike(64, 3), VitLoss, options, Way.Fold, 0.5, Steps, ScalarType.Float64);
+        var hooks = EquivalenceRuns.Train(() => new VitLike(64, 3, calls: true), VitLoss, options, Way.Hooks, 0.5, Steps, ScalarType.Float64);
+
+        var plan = forward.Plan;
+        plan["patch_embed.proj.weight"].Rule.Role.Should().Be(TensorRole.Embedding, "input-like: only its fan-out scales");
+        plan["pos_embed"].Rule.Role.Should().Be(TensorRole.Embedding);
+        plan["head.weight"].Folded!.Value.Value.Should().Be(0.5, "output-like: logits x 1/m_N");
+        plan["blocks.0.attn.qkv.weight"].Rule.Role.Should().Be(TensorRole.HiddenWeight);
+        reference.Losses[^1].Should().BeLessThan(reference.Losses[0]);
+        EquivalenceRuns.Difference(forward, reference).Loss.Should().BeLessThan(1e-11);
+        EquivalenceRuns.Difference(hooks, reference).Loss.Should().BeLessThan(1e-11);
+    }
+}
