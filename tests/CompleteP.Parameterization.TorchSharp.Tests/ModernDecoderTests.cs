@@ -331,4 +331,72 @@ public class ModernDecoderTests
         EquivalenceRuns.Difference(forward, reference).Loss.Should().BeLessThan(1e-11);
         EquivalenceRuns.Difference(hooks, reference).Loss.Should().BeLessThan(1e-11);
     }
+
+    [Theory]
+    [InlineData(DecoderStyle.Llama3)]
+    [InlineData(DecoderStyle.Olmo2)]
+    [InlineData(DecoderStyle.Gemma)]
+    [InlineData(DecoderStyle.GptJ)]
+    public void The_other_styles_pass_a_width_coordinate_check_under_mup_that_sp_fails(DecoderStyle style)
+    {
+        // At the base depth CompleteP's rules are muP's; Qwen3 and Mixtral are checked above with their QK-norms and routers.
+        var result = CoordinateCheck.Run((w, d) => new ModernDecoder(new DecoderConfig(style, Width: w, Depth: d, Calls: true)), (_, _) => (Ids, Ids), NextTokenLoss,
+            new CoordinateCheckSettings
+            {
+                Parameterizations = [Parameterization.Standard, Parameterization.MuP],
+                BaseShape = new ModelShape(32, 2),
+                HeadDim = 16,
+                Widths = [32, 64, 128, 256],
+                SweepDepth = 2,
+                Steps = 3,
+                Seeds = [0, 1],
+                // An init std of 0.2, not 0.02: OLMo-2 normalizes branch outputs whose inputs, with no pre-norm, start at the
+                // embedding's size; at 0.02 those outputs fall below the norms' epsilon (1e-6 on the mean square), and the
+                // check would measure the epsilon, not the rules.
+                Hyperparameters = new BaseHyperparameters(1e-2, 0.2),
+            });
+
+        result.Report().Should().BeStableAcrossWidth("mup").And.NotBeStableAcrossWidth("sp");
+    }
+
+    [Fact]
+    public void A_depth_coordinate_check_of_a_pre_norm_moe_passes_under_completep_and_fails_under_mup()
+    {
+        var result = DepthCheck(DecoderStyle.Mixtral, Parameterization.MuP, Parameterization.CompleteP);
+        result.Report().Should().BeStableAcrossDepth("completep").And.NotBeStableAcrossDepth("mup");
+    }
+
+    [Theory]
+    [InlineData(DecoderStyle.Olmo2)]
+    [InlineData(DecoderStyle.Gemma)]
+    public void With_norms_on_the_branch_outputs_the_residual_stream_starts_at_L_to_the_half_minus_alpha_and_is_stable_after_training_steps(DecoderStyle style)
+    {
+        // Each branch writes a normalized vector (RMS = its gain, m_L^-alpha at init), and 2L of them in random directions
+        // sum to sqrt(2L) * m_L^-alpha: the residual stream starts at L^(1/2 - alpha), shrinking like L^-1/2 under CompleteP,
+        // flat under depth-muP (alpha 1/2). After a few steps the updates align and CompleteP's stream is flat too; muP's grows.
+        var result = DepthCheck(style, Parameterization.MuP, Parameterization.DepthMuP, Parameterization.CompleteP);
+        var verdicts = result.Report().DepthVerdicts.Where(v => v.Module == "norm.input").ToList();
+        verdicts.ForEach(v => _output.WriteLine(v.ToString()));
+
+        verdicts.Single(v => v.Parameterization == "completep" && v.Step == 1).Slope.Should().BeInRange(-0.75, -0.25, "L^(1/2 - 1) at initialization");
+        verdicts.Single(v => v.Parameterization == "depth-mup" && v.Step == 1).Slope.Should().BeInRange(-0.25, 0.25, "L^(1/2 - 1/2) at initialization");
+        verdicts.Single(v => v.Parameterization == "completep" && v.Step == 6).Passed.Should().BeTrue("stable once training has aligned the updates");
+        result.Report().Should().NotBeStableAcrossDepth("mup");
+    }
+
+    private static CoordinateCheckResult DepthCheck(DecoderStyle style, params Parameterization[] parameterizations) =>
+        CoordinateCheck.Run((w, d) => new ModernDecoder(new DecoderConfig(style, Width: w, Depth: d, Calls: true)), (_, _) => (Ids, Ids), NextTokenLoss,
+            new CoordinateCheckSettings
+            {
+                Parameterizations = parameterizations,
+                BaseShape = new ModelShape(32, 2),
+                HeadDim = 16,
+                Depths = [2, 4, 8, 16],
+                SweepWidth = 32,
+                Steps = 6,
+                Hyperparameters = new BaseHyperparameters(1e-2, 0.02),
+            });
+
+    private static Tensor NextTokenLoss(Tensor logits, Tensor ids) =>
+        nn.functional.cross_entropy(logits.narrow(1, 0, 11).reshape(-1, logits.shape[^1]), ids.narrow(1, 1, 11).reshape(-1));
 }
