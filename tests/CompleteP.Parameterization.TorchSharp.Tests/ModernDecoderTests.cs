@@ -205,6 +205,27 @@ public class ModernDecoderTests
     }
 
     [Fact]
+    public void Post_norms_whose_names_do_not_say_so_are_found_by_probing_the_block_and_refused_until_declared()
+    {
+        var options = From32x1();
+        using (var model = new QuietPostNormDecoder())
+        using (var optimizer = optim.AdamW(model.parameters()))
+        {
+            var act = () => Parameterize.Apply(model, optimizer, options);
+            act.Should().Throw<ParameterClassificationException>().Which.Problems.Should().ContainSingle(p =>
+                p.Contains("scaling the output projection(s) of branch 'h.0.attn' (o_proj) by 2 leaves the output of 'h.0' unchanged") && p.Contains(".BranchOutputNorms(...)"));
+        }
+
+        var declared = options with { Declarations = ModelDeclarations.None.BranchOutputNorms("norm1", "norm2") };
+        Tensor QuietLoss(QuietPostNormDecoder m, int step) => nn.functional.cross_entropy(m.forward(Ids).narrow(1, 0, 11).reshape(-1, 40), Ids.narrow(1, 1, 11).reshape(-1));
+        var reference = EquivalenceRuns.Train(() => new QuietPostNormDecoder(), QuietLoss, declared, Way.Reference, 0.5, Steps, ScalarType.Float64);
+        var folded = EquivalenceRuns.Train(() => new QuietPostNormDecoder(), QuietLoss, declared, Way.Fold, 0.5, Steps, ScalarType.Float64);
+        folded.Plan.Rows.Where(r => r.Folded?.Kind == MultiplierKind.Residual).Select(r => r.Name).Should().BeEquivalentTo(
+            Enumerable.Range(0, 3).SelectMany(i => new[] { $"h.{i}.norm1.weight", $"h.{i}.norm2.weight" }));
+        EquivalenceRuns.Difference(folded, reference).Loss.Should().BeLessThan(1e-11);
+    }
+
+    [Fact]
     public void A_norm_declared_as_an_output_projection_is_refused_with_the_declaration_that_is_right()
     {
         using var model = new ModernDecoder(new DecoderConfig(DecoderStyle.Olmo2));

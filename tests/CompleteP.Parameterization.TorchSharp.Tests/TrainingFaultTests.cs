@@ -39,7 +39,8 @@ public class TrainingFaultTests
         var model = new Gpt(new GptConfig(65, 16, depth, width, 8));
         var target = (nn.Module<Tensor, Tensor>)model.named_modules().First(m => m.name == module).module;
         int calls = 0;
-        target.register_forward_hook((_, _, output) => ++calls >= fromCall ? output * double.NaN : output);
+        // Training calls only: Apply's branch-output probe calls the block in eval mode before training starts.
+        target.register_forward_hook((m, _, output) => m.training && ++calls >= fromCall ? output * double.NaN : output);
         return model;
     }
 

@@ -56,6 +56,11 @@ internal static class StructureDiscovery
             (width, widthSource) = WidthFinder.Find(tree, blocks, declarations, findings);
             findings.ThrowIfProblems();
             branches = BranchFinder.Find(tree, blocks, width, widthSource, declarations, findings);
+            if (findings.Problems.Count == 0)
+            {
+                BranchOutputProbe.Run(tree, blocks[0], branches.Where(b => b.BlockIndex == 0).ToList(), width, findings);
+            }
+
             IReadOnlyDictionary<string, TensorRole> outsideRoles;
             (outsideRoles, inputs, readout) = OutsideBlocks.Find(tree, blocks, width, widthSource, declarations, findings);
             roles = ParameterClassifier.BlockModuleRoles(tree, blocks, width, findings);

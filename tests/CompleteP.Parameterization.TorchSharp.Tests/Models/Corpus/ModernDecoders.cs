@@ -408,3 +408,52 @@ public sealed class NonPersistentBlockPlain : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x) => x + mlp.call(ln.call(x));
 }
+
+/// <summary>An OLMo-2-style block whose post-norms have names that do not say so (norm1 after the attention, norm2 after the MLP).</summary>
+public sealed class QuietPostNormBlock : nn.Module<Tensor, Tensor>
+{
+    private readonly CorpusAttention attn;
+    private readonly CorpusRmsNorm norm1;
+    private readonly CorpusMlp mlp;
+    private readonly CorpusRmsNorm norm2;
+    private readonly HandScales _scales;
+
+    public QuietPostNormBlock(DecoderConfig c, HandScales scales) : base(nameof(QuietPostNormBlock))
+    {
+        _scales = scales;
+        attn = new CorpusAttention(c);
+        norm1 = new CorpusRmsNorm(c.Width);
+        mlp = new CorpusMlp(c);
+        norm2 = new CorpusRmsNorm(c.Width);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        x = x + _scales.Residual * norm1.call(attn.call(x));
+        return x + _scales.Residual * norm2.call(mlp.call(x));
+    }
+}
+
+/// <summary>A decoder of <see cref="QuietPostNormBlock"/>s.</summary>
+public sealed class QuietPostNormDecoder : nn.Module<Tensor, Tensor>, IHandScaled
+{
+    private readonly Embedding wte;
+    private readonly ModuleList<QuietPostNormBlock> h;
+    private readonly CorpusRmsNorm ln_f;
+    private readonly Linear lm_head;
+
+    public QuietPostNormDecoder(int width = 64, int depth = 3) : base(nameof(QuietPostNormDecoder))
+    {
+        var c = new DecoderConfig(DecoderStyle.Llama3, Width: width, Depth: depth, Calls: true);
+        wte = nn.Embedding(c.Vocab, width);
+        h = new ModuleList<QuietPostNormBlock>(Enumerable.Range(0, depth).Select(_ => new QuietPostNormBlock(c, Scales)).ToArray());
+        ln_f = new CorpusRmsNorm(width);
+        lm_head = nn.Linear(width, c.Vocab, hasBias: false);
+        RegisterComponents();
+    }
+
+    public HandScales Scales { get; } = new();
+
+    public override Tensor forward(Tensor ids) => Scales.Output * lm_head.call(ln_f.call(h.Aggregate(Scales.Embedding * wte.call(ids), (x, b) => b.call(x))));
+}
