@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json.Serialization;
 using CompleteP.Rules;
 
 namespace CompleteP;
@@ -21,7 +20,6 @@ public sealed record ParameterizationPlan
     /// <param name="scaledAttentionModules">The attention modules whose logit scale was set to <see cref="ForwardMultipliers.AttentionScale"/>.</param>
     /// <param name="diagnostics">What Apply decided or noticed.</param>
     /// <exception cref="ArgumentException">Two rows have the same name.</exception>
-    [JsonConstructor]
     public ParameterizationPlan(RuleSetup setup, ForwardMultipliers multipliers, IReadOnlyList<PlanRow> rows,
         IReadOnlyList<MultiplierHook>? hooks = null, IReadOnlyList<string>? scaledAttentionModules = null, IReadOnlyList<PlanDiagnostic>? diagnostics = null)
     {

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json.Serialization;
 
 namespace CompleteP.Rules;
 
@@ -15,7 +14,6 @@ public sealed record ScaledValue
     /// <param name="formula">The symbolic formula, in the paper's notation.</param>
     /// <param name="substitution">The formula with the numbers put in.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="value"/> is NaN or infinite.</exception>
-    [JsonConstructor]
     public ScaledValue(double value, string formula, string substitution)
     {
         ArgumentNullException.ThrowIfNull(formula);

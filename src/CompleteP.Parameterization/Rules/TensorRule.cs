@@ -1,5 +1,3 @@
-using System.Text.Json.Serialization;
-
 namespace CompleteP.Rules;
 
 /// <summary>
@@ -17,7 +15,6 @@ public sealed record TensorRule
     /// <param name="source">Where the rule comes from (paper table and row).</param>
     /// <param name="weightDecayConvention">How the weight decay is to be read (coupled: the per-step decay is <c>lr * wd</c>).</param>
     /// <exception cref="ArgumentOutOfRangeException">The role is not defined, or a number is negative or not finite.</exception>
-    [JsonConstructor]
     public TensorRule(TensorRole role, bool isBias, double widthMultiplier, RuleExplanation explained, string source,
         WeightDecayConvention weightDecayConvention = WeightDecayConvention.Coupled)
     {
@@ -50,27 +47,21 @@ public sealed record TensorRule
     public double WidthMultiplier { get; }
 
     /// <summary>Normal draw or constant fill.</summary>
-    [JsonIgnore]
     public InitKind InitKind => Explained.Init.Kind;
 
     /// <summary>The init's standard deviation for a normal draw; null for a constant fill (see <see cref="InitValue"/>).</summary>
-    [JsonIgnore]
     public double? InitStd => InitKind == InitKind.Normal ? Explained.Init.Value.Value : null;
 
     /// <summary>The standard deviation of a normal draw, or the constant of a constant fill (1 for norm gains, 0 for biases).</summary>
-    [JsonIgnore]
     public double InitValue => Explained.Init.Value.Value;
 
     /// <summary>The learning rate.</summary>
-    [JsonIgnore]
     public double LearningRate => Explained.LearningRate.Value;
 
     /// <summary>The weight decay, in the setup's <see cref="WeightDecayConvention"/> (coupled: the per-step decay is <c>lr * wd</c>).</summary>
-    [JsonIgnore]
     public double WeightDecay => Explained.WeightDecay.Value;
 
     /// <summary>The Adam epsilon.</summary>
-    [JsonIgnore]
     public double AdamEpsilon => Explained.AdamEpsilon.Value;
 
     /// <summary>The numbers with their formulas.</summary>
