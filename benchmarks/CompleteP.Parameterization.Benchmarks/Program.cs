@@ -1,8 +1,9 @@
 using CompleteP.Benchmarks;
 using static TorchSharp.torch;
 
-// dotnet run -c Release --project benchmarks/CompleteP.Benchmarks -- [apply|hooks|record|all] [--small] [--cuda]
-// Prints ratios against a baseline measured in the same run.
+// dotnet run -c Release --project benchmarks/CompleteP.Parameterization.Benchmarks -- [apply|hooks|record|all] [--small] [--cuda]
+// Prints ratios against a baseline measured in the same run; `hooks` prints two rows (folded against plain SP,
+// MultiplierMode.Hooks against multipliers written into the forward).
 string what = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 bool small = args.Contains("--small");
 var device = args.Contains("--cuda") && cuda.is_available() ? CUDA : CPU;
