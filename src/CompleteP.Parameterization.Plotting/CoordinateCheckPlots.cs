@@ -315,7 +315,7 @@ public static class CoordinateCheckPlots
                 .ToList();
             series.Add(new Series(name, i, [.. means.Select(x => (double)x.Depth)], [.. means.Select(x => x.Mean)]));
 
-            if (DepthExponent(name) is { } alpha && alphas.Add(alpha) && means.Count >= 2)
+            if (CoordinateCheckReport.DepthExponent(name) is { } alpha && alphas.Add(alpha) && means.Count >= 2)
             {
                 double d0 = means[0].Depth, y0 = means[0].Mean, d1 = means[^1].Depth;
                 guides.Add(new Series(
@@ -341,19 +341,6 @@ public static class CoordinateCheckPlots
             usable.Select(r => r.Depth).Distinct().ToList(),
             LegendPlacement.EveryPanel,
             LegendFontSize: 11);
-    }
-
-    /// <summary>The depth exponent alpha of a parameterization's name, or null (SP, muP, unknown names).</summary>
-    private static double? DepthExponent(string name)
-    {
-        try
-        {
-            return Parameterization.Parse(name).DepthExponent;
-        }
-        catch (ArgumentException)
-        {
-            return null;
-        }
     }
 
     private static List<T> CheckData<T>(IEnumerable<T> data, string parameterName)

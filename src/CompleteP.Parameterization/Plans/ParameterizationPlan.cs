@@ -109,7 +109,7 @@ public sealed record ParameterizationPlan
             string init = r.InitKind == InitKind.Normal ? $"N(0,{F(r.InitValue)})" : $"={F(r.InitValue)}";
             lines.Add([
                 row.Name + (row.SharedWith.Count > 0 ? $" (= {string.Join(", ", row.SharedWith)})" : string.Empty) + (row.Trainable ? string.Empty : " [frozen]"),
-                "[" + string.Join("x", row.Shape) + "]",
+                "[" + Listing.Shape(row.Shape) + "]",
                 r.Role.ToString() + (r.IsBias ? " bias" : string.Empty),
                 init, F(r.LearningRate), F(r.WeightDecay), F(r.AdamEpsilon),
                 row.Folded is { } c ? $"x{F(c.Value.Value)} ({c.Kind.ToString().ToLowerInvariant()})" : "-",

@@ -86,8 +86,22 @@ public sealed record TensorRule
     public TensorRule Folded(FoldedMultiplier multiplier)
     {
         ArgumentNullException.ThrowIfNull(multiplier);
+        var (folded, refusal) = Fold(multiplier);
+        return folded ?? throw new ArgumentOutOfRangeException(nameof(multiplier), multiplier.Value.Value, refusal);
+    }
+
+    /// <summary>
+    /// <see cref="Folded"/> without the exception: the folded rule, or null and why the multiplier cannot be folded in
+    /// (it is not a finite normal number greater than 0, or a folded number leaves the range of a normal double).
+    /// </summary>
+    internal (TensorRule? Rule, string? Refusal) Fold(FoldedMultiplier multiplier)
+    {
         var c = multiplier.Value;
-        Guard.PositiveFinite(c.Value, "multiplier");
+        if (Guard.PositiveFiniteProblem(c.Value, "multiplier") is { } invalid)
+        {
+            return (null, invalid);
+        }
+
         string symbol = "c_" + multiplier.Kind.ToString().ToLowerInvariant();
         var e = Explained;
         ScaledValue initValue, lr, decay, eps;
@@ -99,10 +113,9 @@ public sealed record TensorRule
             decay = WeightDecayConvention == WeightDecayConvention.Coupled && e.WeightDecay.Value != 0 ? e.WeightDecay.DividedBy(symbol, c.Value) : e.WeightDecay;
             eps = e.AdamEpsilon.DividedBy(symbol, c.Value);
         }
-        catch (ArgumentOutOfRangeException overflow)
+        catch (ScaledValueRangeException overflow)
         {
-            throw new ArgumentOutOfRangeException(nameof(multiplier), c.Value,
-                $"Folding {symbol} = {c} into the {Role}{(IsBias ? " bias" : string.Empty)} rule overflows: {overflow.Message.Split(" (Parameter '")[0]}");
+            return (null, $"Folding {symbol} = {c} into the {Role}{(IsBias ? " bias" : string.Empty)} rule overflows: {overflow.Reason}");
         }
 
         foreach (var (value, before, what) in new[] { (initValue, e.Init.Value.Value, "init"), (lr, e.LearningRate.Value, "learning rate"),
@@ -110,15 +123,14 @@ public sealed record TensorRule
         {
             if (before != 0 && !double.IsNormal(value.Value))
             {
-                throw new ArgumentOutOfRangeException(nameof(multiplier), c.Value,
-                    $"Folding {symbol} = {c} into the {Role}{(IsBias ? " bias" : string.Empty)} rule underflows: its {what} {value.Formula} = {value.Substitution} = {Guard.Format(value.Value)} is below the smallest normal double ({Guard.Format(Guard.SmallestNormal)}).");
+                return (null, $"Folding {symbol} = {c} into the {Role}{(IsBias ? " bias" : string.Empty)} rule underflows: its {what} {value.Formula} = {value.Substitution} = {Guard.Format(value.Value)} is below the smallest normal double ({Guard.Format(Guard.SmallestNormal)}).");
             }
         }
 
         var init = e.Init.Kind == InitKind.Normal ? InitRule.Normal(initValue)
             : e.Init.Value.Value == 0 ? e.Init : new InitRule(InitKind.Constant, initValue);
-        return new TensorRule(Role, IsBias, WidthMultiplier,
+        return (new TensorRule(Role, IsBias, WidthMultiplier,
             new RuleExplanation(init, lr, decay, eps),
-            $"{Source}; {symbol} = {c} folded in", WeightDecayConvention);
+            $"{Source}; {symbol} = {c} folded in", WeightDecayConvention), null);
     }
 }
