@@ -91,7 +91,7 @@ public sealed record ScaledValue
     /// <summary>Formats a number the way explanations show it (up to 6 significant digits).</summary>
     /// <param name="value">The number.</param>
     /// <returns>Its text.</returns>
-    public static string Format(double value) => value.ToString("G6", CultureInfo.InvariantCulture).Replace("E", "e", StringComparison.Ordinal);
+    internal static string Format(double value) => value.ToString("G6", CultureInfo.InvariantCulture).Replace("E", "e", StringComparison.Ordinal);
 
     /// <inheritdoc />
     public override string ToString() => Formula == Substitution
