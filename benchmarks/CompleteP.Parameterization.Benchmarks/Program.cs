@@ -15,10 +15,10 @@ if (what is "apply" or "all")
 
 if (what is "hooks" or "all")
 {
-    HookBenchmark.Run(width: 256, depth: 8, batch: 16, length: 64, repeats: small ? 10 : 30, device);
+    HookBenchmark.Run(width: 256, depth: 8, batch: 16, length: 64, repeats: small ? 20 : 30, device);
 }
 
 if (what is "record" or "all")
 {
-    RecordingBenchmark.Run(width: 256, depth: 8, batch: 16, length: 64, repeats: small ? 10 : 30);
+    RecordingBenchmark.Run(width: 256, depth: 8, batch: 16, length: 64, repeats: small ? 20 : 30);
 }
