@@ -1,8 +1,9 @@
 using CompleteP.Benchmarks;
 using static TorchSharp.torch;
 
-// dotnet run -c Release --project benchmarks/CompleteP.Benchmarks -- [apply|hooks|record|all] [--small] [--cuda]
-// Prints ratios against a baseline measured in the same run.
+// dotnet run -c Release --project benchmarks/CompleteP.Parameterization.Benchmarks -- [apply|hooks|record|all] [--small] [--cuda]
+// Prints ratios against a baseline measured in the same run; `hooks` prints two rows (folded against plain SP,
+// MultiplierMode.Hooks against multipliers written into the forward).
 string what = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 bool small = args.Contains("--small");
 var device = args.Contains("--cuda") && cuda.is_available() ? CUDA : CPU;
@@ -14,10 +15,10 @@ if (what is "apply" or "all")
 
 if (what is "hooks" or "all")
 {
-    HookBenchmark.Run(width: 256, depth: 8, batch: 16, length: 64, repeats: small ? 10 : 30, device);
+    HookBenchmark.Run(width: 256, depth: 8, batch: 16, length: 64, repeats: small ? 20 : 30, device);
 }
 
 if (what is "record" or "all")
 {
-    RecordingBenchmark.Run(width: 256, depth: 8, batch: 16, length: 64, repeats: small ? 10 : 30);
+    RecordingBenchmark.Run(width: 256, depth: 8, batch: 16, length: 64, repeats: small ? 20 : 30);
 }

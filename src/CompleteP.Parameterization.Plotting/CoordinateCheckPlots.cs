@@ -24,34 +24,34 @@ namespace CompleteP.Plotting;
 public static class CoordinateCheckPlots
 {
     /// <summary>Pixels across one panel of a sweep figure.</summary>
-    public const int PanelWidth = 400;
+    internal const int PanelWidth = 400;
 
     /// <summary>Pixels down one panel of a sweep figure.</summary>
-    public const int PanelHeight = 320;
+    internal const int PanelHeight = 320;
 
     /// <summary>Pixels across the laziness figure.</summary>
-    public const int LazinessWidth = 520;
+    internal const int LazinessWidth = 520;
 
     /// <summary>Pixels down the laziness figure.</summary>
-    public const int LazinessHeight = 400;
+    internal const int LazinessHeight = 400;
 
     /// <summary>
     /// Pixels across the legend column that sweep figures with more than <see cref="MaxModulesInPanelLegends"/>
     /// modules have to the right of their panels (with fewer, each panel has its own legend).
     /// </summary>
-    public const int LegendColumnWidth = FigureRenderer.LegendColumnWidth;
+    internal const int LegendColumnWidth = FigureRenderer.LegendColumnWidth;
 
     /// <summary>The most modules a sweep figure names in a legend inside each panel; with more, it has a legend column.</summary>
-    public const int MaxModulesInPanelLegends = 4;
+    internal const int MaxModulesInPanelLegends = 4;
 
     /// <summary>The file name <see cref="All"/> gives the width sweep.</summary>
-    public const string WidthSweepFileName = "widthsweep.png";
+    internal const string WidthSweepFileName = "widthsweep.png";
 
     /// <summary>The file name <see cref="All"/> gives the depth sweep.</summary>
-    public const string DepthSweepFileName = "depthsweep.png";
+    internal const string DepthSweepFileName = "depthsweep.png";
 
     /// <summary>The file name <see cref="All"/> gives the laziness figure.</summary>
-    public const string LazinessFileName = "laziness.png";
+    internal const string LazinessFileName = "laziness.png";
 
     /// <summary>
     /// Draws a width sweep: one row of panels per parameterization (in order of first appearance), one
@@ -315,7 +315,7 @@ public static class CoordinateCheckPlots
                 .ToList();
             series.Add(new Series(name, i, [.. means.Select(x => (double)x.Depth)], [.. means.Select(x => x.Mean)]));
 
-            if (DepthExponent(name) is { } alpha && alphas.Add(alpha) && means.Count >= 2)
+            if (CoordinateCheckReport.DepthExponent(name) is { } alpha && alphas.Add(alpha) && means.Count >= 2)
             {
                 double d0 = means[0].Depth, y0 = means[0].Mean, d1 = means[^1].Depth;
                 guides.Add(new Series(
@@ -341,19 +341,6 @@ public static class CoordinateCheckPlots
             usable.Select(r => r.Depth).Distinct().ToList(),
             LegendPlacement.EveryPanel,
             LegendFontSize: 11);
-    }
-
-    /// <summary>The depth exponent alpha of a parameterization's name, or null (SP, muP, unknown names).</summary>
-    private static double? DepthExponent(string name)
-    {
-        try
-        {
-            return Parameterization.Parse(name).DepthExponent;
-        }
-        catch (ArgumentException)
-        {
-            return null;
-        }
     }
 
     private static List<T> CheckData<T>(IEnumerable<T> data, string parameterName)

@@ -14,10 +14,10 @@ namespace CompleteP.Plotting;
 public static class LearningRateSweepPlot
 {
     /// <summary>Pixels across one panel.</summary>
-    public const int PanelWidth = 460;
+    internal const int PanelWidth = 460;
 
     /// <summary>Pixels down one panel.</summary>
-    public const int PanelHeight = 380;
+    internal const int PanelHeight = 380;
 
     /// <summary>Renders the sweep to a PNG.</summary>
     /// <param name="points">The runs.</param>

@@ -18,16 +18,19 @@ internal static class Guard
 
     public static void PositiveFinite(double value, [CallerArgumentExpression(nameof(value))] string? name = null)
     {
-        if (!double.IsFinite(value) || value <= 0)
+        if (PositiveFiniteProblem(value, name) is { } problem)
         {
-            throw new ArgumentOutOfRangeException(name, value, $"{name} must be a finite number greater than 0 (valid range: (0, +inf)), but was {Format(value)}.");
-        }
-
-        if (double.IsSubnormal(value))
-        {
-            throw new ArgumentOutOfRangeException(name, value, $"{name} must be a finite number greater than 0 (valid range: (0, +inf)) and a normal double (at least {Format(SmallestNormal)}), but was {Format(value)}, a subnormal number that has lost its precision.");
+            throw new ArgumentOutOfRangeException(name, value, problem);
         }
     }
+
+    /// <summary>Why <paramref name="value"/> is not a finite normal number greater than 0, or null when it is.</summary>
+    public static string? PositiveFiniteProblem(double value, string? name) =>
+        !double.IsFinite(value) || value <= 0
+            ? $"{name} must be a finite number greater than 0 (valid range: (0, +inf)), but was {Format(value)}."
+            : double.IsSubnormal(value)
+                ? $"{name} must be a finite number greater than 0 (valid range: (0, +inf)) and a normal double (at least {Format(SmallestNormal)}), but was {Format(value)}, a subnormal number that has lost its precision."
+                : null;
 
     public static void NonNegativeFinite(double value, [CallerArgumentExpression(nameof(value))] string? name = null)
     {

@@ -74,7 +74,7 @@ public class CheckpointReliabilityTests : IDisposable
         foreach (string failAt in new[] { ".bin.tmp-", ".plan.json.tmp-", ".optim.tmp-", ".checkpoint.json.tmp-" })
         {
             var act = () => ParameterizedCheckpoint.Save(model, plan, path, optimizer,
-                afterWriting: file => { if (file.Contains(failAt, StringComparison.Ordinal)) throw new IOException($"simulated failure after writing {file}"); });
+                seam: (stage, file) => { if (stage == CheckpointStage.Written && file.Contains(failAt, StringComparison.Ordinal)) throw new IOException($"simulated failure after writing {file}"); });
             act.Should().Throw<IOException>().WithMessage("simulated failure*");
 
             File.ReadAllBytes(path).Should().Equal(saved, "the weights file is the previous save's, untouched ({0})", failAt);
@@ -103,8 +103,8 @@ public class CheckpointReliabilityTests : IDisposable
     {
         string path = Path.Combine(_folder, "commit.bin");
         var files = new[] { path, ParameterizedCheckpoint.PlanPath(path), ParameterizedCheckpoint.OptimizerPath(path), ParameterizedCheckpoint.ManifestPath(path) };
-        var stages = files.Select(f => "aside:" + f).Concat(files.SkipLast(1).Select(f => "commit:" + f)).ToList();
-        foreach (string killAfter in stages)
+        var stages = files.Select(f => (Stage: CheckpointStage.MovedAside, File: f)).Concat(files.SkipLast(1).Select(f => (Stage: CheckpointStage.Committed, File: f))).ToList();
+        foreach (var killAfter in stages)
         {
             var (model, optimizer, plan) = Trained(steps: 1);
             ParameterizedCheckpoint.Save(model, plan, path, optimizer);
@@ -115,7 +115,7 @@ public class CheckpointReliabilityTests : IDisposable
 
             // Killed after this rename of the commit: the previous files aside one by one, then the new ones taking their names.
             var act = () => ParameterizedCheckpoint.Save(model, plan, path, optimizer,
-                afterWriting: file => { if (file == killAfter) throw new IOException($"simulated kill after {file}"); });
+                seam: (stage, file) => { if ((stage, file) == killAfter) throw new IOException($"simulated kill after {stage} {file}"); });
             act.Should().Throw<IOException>();
 
             var (loaded, loadedOptimizer, fresh) = Load(path);

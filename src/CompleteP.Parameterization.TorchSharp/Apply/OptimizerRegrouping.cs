@@ -85,7 +85,7 @@ internal static class OptimizerRegrouping
 
         // One new group per (original group, lr, wd, eps), in the plan's order; each holds the optimizer's own
         // parameter objects, whose state (keyed by handle) stays as it is.
-        var regrouped = new List<(int Source, double Lr, double Wd, double Eps, double C, List<Parameter> Parameters, int Order)>();
+        var regrouped = new List<(int Source, double Lr, double Wd, double Eps, double C, List<Parameter> Parameters)>();
         var order = structure.Parameters.Select((d, i) => (d.Name, i)).ToDictionary(x => x.Name, x => x.i, StringComparer.Ordinal);
         foreach (var (tensor, source, row) in held.Select((h, i) => (h.Tensor, h.Group, rowOf[canonical[n + i]])).OrderBy(h => order[h.Item3.Name]))
         {
@@ -99,7 +99,7 @@ internal static class OptimizerRegrouping
             int index = regrouped.FindIndex(g => g.Source == source && g.Lr == lr && g.Wd == wd && g.Eps == eps && g.C == c);
             if (index < 0)
             {
-                regrouped.Add((source, lr, wd, eps, c, [tensor], regrouped.Count));
+                regrouped.Add((source, lr, wd, eps, c, [tensor]));
             }
             else
             {

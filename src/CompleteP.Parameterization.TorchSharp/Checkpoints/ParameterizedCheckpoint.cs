@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using static TorchSharp.torch;
 
@@ -21,8 +20,6 @@ namespace CompleteP;
 /// </remarks>
 public static class ParameterizedCheckpoint
 {
-    private const int ManifestFormat = 1;
-
     /// <summary>The plan file beside a weights file.</summary>
     /// <param name="path">The weights file.</param>
     /// <returns><c>path.plan.json</c>.</returns>
@@ -49,81 +46,24 @@ public static class ParameterizedCheckpoint
     /// <param name="optimizer">The optimizer whose state to save, or null.</param>
     /// <exception cref="ArgumentException">The model no longer matches the plan or the optimizer (changed, or moved with model.to, after Apply).</exception>
     public static void Save(nn.Module model, ParameterizationPlan plan, string path, optim.Optimizer? optimizer = null) =>
-        Save(model, plan, path, optimizer, afterWriting: null);
+        Save(model, plan, path, optimizer, seam: null);
 
     /// <summary>
-    /// <see cref="Save(nn.Module, ParameterizationPlan, string, optim.Optimizer?)"/>, calling <paramref name="afterWriting"/> with each temporary
-    /// file once it is written, with <c>aside:</c> and a final name once the previous file moved aside, and with <c>commit:</c> and a final name
-    /// once the new file took it (a test seam to fail at any point of a save).
+    /// <see cref="Save(nn.Module, ParameterizationPlan, string, optim.Optimizer?)"/>, calling <paramref name="seam"/> at each
+    /// <see cref="CheckpointStage"/> of the save with the file concerned (a test seam to fail at any point of a save).
     /// </summary>
-    internal static void Save(nn.Module model, ParameterizationPlan plan, string path, optim.Optimizer? optimizer, Action<string>? afterWriting)
+    internal static void Save(nn.Module model, ParameterizationPlan plan, string path, optim.Optimizer? optimizer, Action<CheckpointStage, string>? seam)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         Parameterize.Verify(model, optimizer, plan);
         path = Path.GetFullPath(path);
-        RecoverInterruptedCommit(path);
-        RemoveStaleTemporaries(path);
-
-        string suffix = ".tmp-" + Guid.NewGuid().ToString("N");
-        var temporaries = new List<string>();
-        string Temporary(string final)
-        {
-            string t = final + suffix;
-            temporaries.Add(t);
-            return t;
-        }
-
-        try
-        {
-            string weights = Temporary(path), planFile = Temporary(PlanPath(path));
-            string? optimizerFile = optimizer is null ? null : Temporary(OptimizerPath(path));
-            string manifest = Temporary(ManifestPath(path));
-
-            model.save(weights);
-            Written(weights, afterWriting);
-            File.WriteAllText(planFile, PlanJson.Serialize(plan));
-            Written(planFile, afterWriting);
-            if (optimizerFile is not null)
-            {
-                ((TorchSharp.Modules.OptimizerHelper)optimizer!).save_state_dict(optimizerFile);
-                Written(optimizerFile, afterWriting);
-            }
-
-            File.WriteAllText(manifest, JsonSerializer.Serialize(new Manifest(ManifestFormat, Hash(weights), Hash(planFile), optimizerFile is null ? null : Hash(optimizerFile))));
-            Written(manifest, afterWriting);
-
-            // Commit. The previous files move aside first, so that a complete set stays under one of the two names at every point.
-            foreach (var final in Files(path).Where(File.Exists))
-            {
-                File.Move(final, Previous(final), overwrite: true);
-                afterWriting?.Invoke("aside:" + final);
-            }
-
-            File.Move(planFile, PlanPath(path), overwrite: true);
-            Committing(PlanPath(path), afterWriting);
-            if (optimizerFile is not null)
-            {
-                File.Move(optimizerFile, OptimizerPath(path), overwrite: true);
-                Committing(OptimizerPath(path), afterWriting);
-            }
-
-            File.Move(weights, path, overwrite: true);
-            Committing(path, afterWriting);
-            File.Move(manifest, ManifestPath(path), overwrite: true);
-            foreach (var final in Files(path))
-            {
-                File.Delete(Previous(final));
-            }
-        }
-        finally
-        {
-            foreach (var t in temporaries.Where(File.Exists))
-            {
-                File.Delete(t);
-            }
-        }
+        CheckpointCommit.Write(path,
+            weights => model.save(weights),
+            planFile => File.WriteAllText(planFile, PlanJson.Serialize(plan)),
+            optimizer is null ? null : optimizerFile => ((TorchSharp.Modules.OptimizerHelper)optimizer).save_state_dict(optimizerFile),
+            seam);
     }
 
     /// <summary>
@@ -153,7 +93,7 @@ public static class ParameterizedCheckpoint
         ArgumentNullException.ThrowIfNull(optimizer);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         path = Path.GetFullPath(path);
-        var set = Readable(path);
+        var set = CheckpointCommit.Readable(path);
         var planFile = new FileInfo(set.Plan);
         if (planFile.Length > 4L * PlanJson.DefaultMaxLength)
         {
@@ -185,152 +125,4 @@ public static class ParameterizedCheckpoint
 
         return plan;
     }
-
-    /// <summary>The files of one save: weights, plan, optimizer state (null when the save had none), manifest (null for a checkpoint from before manifests).</summary>
-    private sealed record FileSet(string Weights, string Plan, string? Optimizer, string? Manifest);
-
-    private static string[] Files(string path) => [path, PlanPath(path), OptimizerPath(path), ManifestPath(path)];
-
-    private static string Previous(string file) => file + ".prev";
-
-    /// <summary>The set of files to load: the checkpoint's, when they match their manifest; else the previous save's, left by a commit that was interrupted.</summary>
-    private static FileSet Readable(string path)
-    {
-        bool interrupted = Files(path).Any(f => File.Exists(Previous(f)));
-        string? why = null;
-        if (File.Exists(ManifestPath(path)) || interrupted)
-        {
-            if (Consistent(Primary(path), out why) is { } current)
-            {
-                return current;
-            }
-
-            if (interrupted && Consistent(Earlier(path), out _) is { } previous)
-            {
-                return previous;
-            }
-
-            throw new InvalidDataException(
-                $"The checkpoint '{path}' is inconsistent: {why} (a save was interrupted, or a file was replaced or damaged), and no complete previous save is beside it. " +
-                "Resuming would mix two steps: resume from another checkpoint.");
-        }
-
-        foreach (var file in new[] { path, PlanPath(path) }.Where(f => !File.Exists(f)))
-        {
-            throw new FileNotFoundException($"The checkpoint '{path}' is incomplete: '{file}' is missing (save with ParameterizedCheckpoint.Save).", file);
-        }
-
-        return new FileSet(path, PlanPath(path), File.Exists(OptimizerPath(path)) ? OptimizerPath(path) : null, null); // saved before manifests
-    }
-
-    private static FileSet Primary(string path) => new(path, PlanPath(path), OptimizerPath(path), ManifestPath(path));
-
-    /// <summary>The previous save's files during a commit: each moved aside (<c>.prev</c>) or not yet.</summary>
-    private static FileSet Earlier(string path)
-    {
-        string Pick(string file) => File.Exists(Previous(file)) ? Previous(file) : file;
-        return new FileSet(Pick(path), Pick(PlanPath(path)), Pick(OptimizerPath(path)), Pick(ManifestPath(path)));
-    }
-
-    /// <summary>The set, with the optimizer state only if the manifest lists one, when every file exists and matches the manifest; else null and why.</summary>
-    private static FileSet? Consistent(FileSet files, out string? why)
-    {
-        Manifest? manifest = null;
-        try
-        {
-            if (files.Manifest is { } m && File.Exists(m))
-            {
-                manifest = JsonSerializer.Deserialize<Manifest>(File.ReadAllText(m));
-            }
-        }
-        catch (JsonException)
-        {
-            // not a manifest: no set
-        }
-
-        if (manifest is not { Format: ManifestFormat, Weights: not null, Plan: not null })
-        {
-            why = $"its manifest '{files.Manifest}' is missing or not a checkpoint manifest of format {ManifestFormat}";
-            return null;
-        }
-
-        var expected = new List<(string File, string Hash, string What)> { (files.Weights, manifest.Weights, "weights"), (files.Plan, manifest.Plan, "plan") };
-        if (manifest.Optimizer is { } optimizerHash)
-        {
-            expected.Add((files.Optimizer!, optimizerHash, "optimizer state"));
-        }
-
-        var missing = expected.Where(f => !File.Exists(f.File)).ToList();
-        var wrong = expected.Except(missing).Where(f => Hash(f.File) != f.Hash).ToList();
-        if (missing.Count + wrong.Count > 0)
-        {
-            why = string.Join("; ", missing.Select(m => $"its {m.What} '{m.File}' is missing")
-                .Concat(wrong.Select(w => $"its {w.What} '{w.File}' is not the file saved with the others")));
-            return null;
-        }
-
-        why = null;
-        return files with { Optimizer = manifest.Optimizer is null ? null : files.Optimizer };
-    }
-
-    /// <summary>A commit that was interrupted left the previous save's files aside: when the checkpoint itself is not complete, they take their names back.</summary>
-    private static void RecoverInterruptedCommit(string path)
-    {
-        if (!Files(path).Any(f => File.Exists(Previous(f))))
-        {
-            return;
-        }
-
-        if (Consistent(Primary(path), out _) is null && Consistent(Earlier(path), out _) is not null)
-        {
-            foreach (var file in Files(path).Where(f => File.Exists(Previous(f))))
-            {
-                File.Move(Previous(file), file, overwrite: true);
-            }
-        }
-
-        foreach (var file in Files(path))
-        {
-            File.Delete(Previous(file));
-        }
-    }
-
-    private static void Committing(string file, Action<string>? afterWriting) => afterWriting?.Invoke("commit:" + file);
-
-
-    private static void Written(string file, Action<string>? afterWriting)
-    {
-        using (var stream = new FileStream(file, FileMode.Open, FileAccess.ReadWrite, FileShare.Read))
-        {
-            stream.Flush(flushToDisk: true); // on disk before the rename makes it the checkpoint
-        }
-
-        afterWriting?.Invoke(file);
-    }
-
-    private static string Hash(string file)
-    {
-        using var stream = File.OpenRead(file);
-        return Convert.ToHexString(SHA256.HashData(stream));
-    }
-
-    /// <summary>Temporary files a killed save left beside these files.</summary>
-    private static void RemoveStaleTemporaries(string path)
-    {
-        var folder = Path.GetDirectoryName(path)!;
-        if (!Directory.Exists(folder))
-        {
-            return;
-        }
-
-        string name = Path.GetFileName(path);
-        foreach (var stale in Directory.EnumerateFiles(folder, name + "*.tmp-*")
-                     .Where(f => System.Text.RegularExpressions.Regex.IsMatch(Path.GetFileName(f), @"\.tmp-[0-9a-f]{32}$")))
-        {
-            File.Delete(stale);
-        }
-    }
-
-    /// <summary>The manifest of one save.</summary>
-    private sealed record Manifest(int Format, string? Weights, string? Plan, string? Optimizer);
 }

@@ -107,7 +107,7 @@ public sealed class CoordinateCheckReport
         var lazy = laziness.GroupBy(l => l.Parameterization).Select(g =>
         {
             var points = g.GroupBy(l => l.Depth).Select(d => (X: Math.Log2(d.Key), Y: Math.Log2(d.Average(l => l.RelativeNonlinearity)))).ToList();
-            double alpha = DepthExponent(g.Key);
+            double alpha = DepthExponent(g.Key) ?? 0;
             return new LazinessVerdict(g.Key, SlopeOf(points), alpha == 0 ? 0 : alpha - 1, tolerance, points.Count);
         }).Where(v => v.Points > 1).ToList();
 
@@ -148,16 +148,16 @@ public sealed class CoordinateCheckReport
         return sb.ToString();
     }
 
-    /// <summary>The depth exponent implied by a parameterization's name (0 for SP and muP).</summary>
-    private static double DepthExponent(string name)
+    /// <summary>The depth exponent alpha of a parameterization's name, or null (SP, muP, names that are not a parameterization).</summary>
+    internal static double? DepthExponent(string name)
     {
         try
         {
-            return Parameterization.Parse(name).DepthExponent ?? 0;
+            return Parameterization.Parse(name).DepthExponent;
         }
         catch (ArgumentException)
         {
-            return 0;
+            return null;
         }
     }
 

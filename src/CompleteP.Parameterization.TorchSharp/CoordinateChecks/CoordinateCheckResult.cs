@@ -82,7 +82,7 @@ public sealed record CoordinateCheckResult(IReadOnlyList<CoordinateMeasurement> 
     /// <summary>A kind as the CSV writes it: camelCase (<c>finalNorm</c>, <c>residualStream</c>).</summary>
     /// <param name="kind">The kind.</param>
     /// <returns>Its name.</returns>
-    public static string KindName(ModuleKind kind) => JsonNamingPolicy.CamelCase.ConvertName(kind.ToString());
+    internal static string KindName(ModuleKind kind) => JsonNamingPolicy.CamelCase.ConvertName(kind.ToString());
 
     private static ModuleKind ParseKind(string text, int line) =>
         Enum.GetValues<ModuleKind>().Cast<ModuleKind?>().FirstOrDefault(k => KindName(k!.Value) == text)

@@ -6,7 +6,7 @@ namespace CompleteP.CoordinateChecks;
 /// <param name="Index">The block index, or -1 outside the blocks.</param>
 /// <param name="Prefix">The name up to and including the index segment (<c>transformer.h.3</c>); empty outside the blocks.</param>
 /// <param name="Rest">The part after the block (<c>.attn</c>), empty for the block's own output.</param>
-public readonly record struct BlockLocation(int Index, string Prefix, string Rest)
+internal readonly record struct BlockLocation(int Index, string Prefix, string Rest)
 {
     /// <summary>Whether the module lies in a block.</summary>
     public bool InBlock => Index >= 0;
@@ -16,7 +16,7 @@ public readonly record struct BlockLocation(int Index, string Prefix, string Res
 /// Reading block indices out of module names, and the names a depth sweep compares modules by: the one home of
 /// "the last block", shared by the verdicts (<see cref="CoordinateCheckReport"/>) and the plots.
 /// </summary>
-public static partial class ModuleNames
+internal static partial class ModuleNames
 {
     /// <summary>The marker that replaces the last block's index in depth sweeps.</summary>
     public const string Last = "last";

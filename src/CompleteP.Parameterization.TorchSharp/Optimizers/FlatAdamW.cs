@@ -322,7 +322,7 @@ public sealed class FlatAdamW : AdamW
                 if (!seen.Add(p.Handle))
                 {
                     throw new InvalidOperationException(
-                        $"the parameter [{string.Join("x", p.shape)}] is in two parameter groups (or twice in group {gi}): it would be updated twice per step.");
+                        $"the parameter [{Listing.Shape(p.shape)}] is in two parameter groups (or twice in group {gi}): it would be updated twice per step.");
                 }
             }
 
@@ -556,7 +556,7 @@ public sealed class FlatAdamW : AdamW
                 else if (!byHandle.TryGetValue(list[i].Handle, out scales[i]))
                 {
                     throw new InvalidOperationException(
-                        $"group {index} holds a parameter [{string.Join("x", list[i].shape)}] that is not in the model given to SetGradientClipping.");
+                        $"group {index} holds a parameter [{Listing.Shape(list[i].shape)}] that is not in the model given to SetGradientClipping.");
                 }
             }
 
@@ -574,12 +574,12 @@ public sealed class FlatAdamW : AdamW
                 if (p.dtype != dtype || p.device_type != device.type || p.device_index != device.index)
                 {
                     throw new NotSupportedException(
-                        $"group {index} mixes {dtype} on {device} with {p.dtype} on {p.device} ([{string.Join("x", p.shape)}]); a flat group needs one dtype and one device.");
+                        $"group {index} mixes {dtype} on {device} with {p.dtype} on {p.device} ([{Listing.Shape(p.shape)}]); a flat group needs one dtype and one device.");
                 }
 
                 if (!p.is_floating_point())
                 {
-                    throw new NotSupportedException($"group {index} holds a {p.dtype} parameter [{string.Join("x", p.shape)}]; AdamW needs floating-point parameters.");
+                    throw new NotSupportedException($"group {index} holds a {p.dtype} parameter [{Listing.Shape(p.shape)}]; AdamW needs floating-point parameters.");
                 }
             }
 

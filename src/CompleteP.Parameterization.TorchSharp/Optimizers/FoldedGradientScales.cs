@@ -84,7 +84,7 @@ internal static class FoldedGradientScales
         if (missing.Count > 0)
         {
             throw new ArgumentException(
-                $"the model has {missing.Count} parameter(s) that are not in the plan: {string.Join(", ", missing.Take(8))}{(missing.Count > 8 ? ", ..." : string.Empty)}. Pass the plan that Parameterize.Apply returned for this model.",
+                $"the model has {missing.Count} parameter(s) that are not in the plan: {Listing.FirstOf(missing, 8)}. Pass the plan that Parameterize.Apply returned for this model.",
                 "plan");
         }
     }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json.Serialization;
 using CompleteP.Rules;
 
 namespace CompleteP;
@@ -21,7 +20,6 @@ public sealed record ParameterizationPlan
     /// <param name="scaledAttentionModules">The attention modules whose logit scale was set to <see cref="ForwardMultipliers.AttentionScale"/>.</param>
     /// <param name="diagnostics">What Apply decided or noticed.</param>
     /// <exception cref="ArgumentException">Two rows have the same name.</exception>
-    [JsonConstructor]
     public ParameterizationPlan(RuleSetup setup, ForwardMultipliers multipliers, IReadOnlyList<PlanRow> rows,
         IReadOnlyList<MultiplierHook>? hooks = null, IReadOnlyList<string>? scaledAttentionModules = null, IReadOnlyList<PlanDiagnostic>? diagnostics = null)
     {
@@ -111,7 +109,7 @@ public sealed record ParameterizationPlan
             string init = r.InitKind == InitKind.Normal ? $"N(0,{F(r.InitValue)})" : $"={F(r.InitValue)}";
             lines.Add([
                 row.Name + (row.SharedWith.Count > 0 ? $" (= {string.Join(", ", row.SharedWith)})" : string.Empty) + (row.Trainable ? string.Empty : " [frozen]"),
-                "[" + string.Join("x", row.Shape) + "]",
+                "[" + Listing.Shape(row.Shape) + "]",
                 r.Role.ToString() + (r.IsBias ? " bias" : string.Empty),
                 init, F(r.LearningRate), F(r.WeightDecay), F(r.AdamEpsilon),
                 row.Folded is { } c ? $"x{F(c.Value.Value)} ({c.Kind.ToString().ToLowerInvariant()})" : "-",

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using CompleteP.Rules;
 
 namespace CompleteP;
@@ -12,16 +11,13 @@ namespace CompleteP;
 /// </summary>
 public static class PlanJson
 {
-    /// <summary>The serializer options used for plans: camelCase names, enums as strings, indented.</summary>
-    public static JsonSerializerOptions Options { get; } = CreateOptions();
-
     /// <summary>Serializes a plan.</summary>
     /// <param name="plan">The plan.</param>
     /// <returns>Its JSON text.</returns>
     public static string Serialize(ParameterizationPlan plan)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        return JsonSerializer.Serialize(plan, Options);
+        return Write(w => PlanJsonSchema.Plan.Write(w, plan), indented: true);
     }
 
     /// <summary>The longest plan document <see cref="Deserialize(string)"/> reads: 256 Mi characters (a plan row is about 1.5 Ki characters, so some 170,000 tensors).</summary>
@@ -50,14 +46,14 @@ public static class PlanJson
         Guard.Positive(maxLength, nameof(maxLength));
         if (json.Length > maxLength)
         {
-            throw new JsonException($"$: the plan document is {PlanJsonReader.Size(json.Length)} long, more than the {PlanJsonReader.Size(maxLength)} this reads " +
+            throw new JsonException($"$: the plan document is {StrictJson.Size(json.Length)} long, more than the {StrictJson.Size(maxLength)} this reads " +
                                     "(PlanJson.Deserialize(json, maxLength) reads longer ones).", "$", null, null);
         }
 
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = PlanJsonReader.MaxDepth });
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = PlanJsonSchema.MaxDepth });
         }
         catch (JsonException e)
         {
@@ -69,7 +65,7 @@ public static class PlanJson
 
         using (document)
         {
-            return PlanJsonReader.Read(document.RootElement);
+            return PlanJsonSchema.Plan.Read(document.RootElement, "$");
         }
     }
 
@@ -87,8 +83,7 @@ public static class PlanJson
     public static string SerializeRoleSummary(RuleSet rules, bool indented = true)
     {
         ArgumentNullException.ThrowIfNull(rules);
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = indented }))
+        return Write(w =>
         {
             var setup = rules.Setup;
             w.WriteStartObject();
@@ -126,42 +121,17 @@ public static class PlanJson
 
             w.WriteEndObject();
             w.WriteEndObject();
+        }, indented);
+    }
+
+    private static string Write(Action<Utf8JsonWriter> write, bool indented)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = indented }))
+        {
+            write(writer);
         }
 
         return System.Text.Encoding.UTF8.GetString(stream.ToArray());
-    }
-
-    private static JsonSerializerOptions CreateOptions()
-    {
-        var options = new JsonSerializerOptions
-        {
-            PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-            WriteIndented = true,
-            DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-        };
-        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
-        options.Converters.Add(new ParameterizationConverter());
-        options.MakeReadOnly(populateMissingResolver: true);
-        return options;
-    }
-
-    /// <summary>Writes a parameterization as its name (<c>completep</c>, <c>alpha=0.75</c>, ...) and reads it back.</summary>
-    private sealed class ParameterizationConverter : JsonConverter<Parameterization>
-    {
-        public override Parameterization Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
-        {
-            var name = reader.GetString() ?? throw new JsonException("A parameterization name is null.");
-            try
-            {
-                return Parameterization.Parse(name);
-            }
-            catch (ArgumentException e)
-            {
-                throw new JsonException(e.Message, e);
-            }
-        }
-
-        public override void Write(Utf8JsonWriter writer, Parameterization value, JsonSerializerOptions options) =>
-            writer.WriteStringValue(value.Name);
     }
 }

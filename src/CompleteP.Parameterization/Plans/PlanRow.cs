@@ -1,4 +1,3 @@
-using System.Text.Json.Serialization;
 using CompleteP.Rules;
 
 namespace CompleteP;
@@ -19,7 +18,6 @@ public sealed record PlanRow
     /// <param name="trainable">False for a frozen tensor (no gradient): it joins no optimizer group and is never re-initialized.</param>
     /// <param name="folded">The forward multiplier folded into the tensor, or null.</param>
     /// <exception cref="ArgumentException">The name is empty or a dimension is negative.</exception>
-    [JsonConstructor]
     public PlanRow(string name, IReadOnlyList<long> shape, TensorRule rule, IReadOnlyList<string>? sharedWith = null, string? residualBranch = null,
         bool trainable = true, FoldedMultiplier? folded = null)
     {
@@ -63,11 +61,9 @@ public sealed record PlanRow
     public FoldedMultiplier? Folded { get; }
 
     /// <summary>What is applied to the tensor and its optimizer group: <see cref="Rule"/> with <see cref="Folded"/> folded in, or <see cref="Rule"/> itself.</summary>
-    [JsonIgnore]
     public TensorRule Applied { get; }
 
     /// <summary>The number of elements of the tensor.</summary>
-    [JsonIgnore]
     public long ElementCount => Shape.Aggregate(1L, (a, b) => a * b);
 
     /// <summary>Value equality, the lists compared element by element.</summary>

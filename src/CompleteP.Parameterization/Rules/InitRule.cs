@@ -1,5 +1,3 @@
-using System.Text.Json.Serialization;
-
 namespace CompleteP.Rules;
 
 /// <summary>How one tensor is initialized: a normal draw with a standard deviation, or a constant.</summary>
@@ -9,7 +7,6 @@ public sealed record InitRule
     /// <param name="kind">Normal draw or constant fill.</param>
     /// <param name="value">The standard deviation (normal) or the constant.</param>
     /// <exception cref="ArgumentOutOfRangeException">A normal init's std is negative or not finite.</exception>
-    [JsonConstructor]
     public InitRule(InitKind kind, ScaledValue value)
     {
         ArgumentNullException.ThrowIfNull(value);

@@ -45,13 +45,9 @@ internal static class RuleRange
     /// <summary>Checks that a rule with a multiplier folded into it stays in range; the exception names <paramref name="blame"/>.</summary>
     public static void Fold(RuleSetup setup, TensorDescriptor tensor, TensorRule rule, FoldedMultiplier multiplier, string blame)
     {
-        try
+        if (rule.Fold(multiplier).Refusal is { } refusal)
         {
-            _ = rule.Folded(multiplier);
-        }
-        catch (ArgumentOutOfRangeException e)
-        {
-            throw new ArgumentOutOfRangeException(blame, $"The {Describe(tensor)} rule with the {multiplier.Kind.ToString().ToLowerInvariant()} multiplier folded in (MultiplierMode.Fold): {FirstLine(e.Message)} {Inputs(setup, tensor)}");
+            throw new ArgumentOutOfRangeException(blame, $"The {Describe(tensor)} rule with the {multiplier.Kind.ToString().ToLowerInvariant()} multiplier folded in (MultiplierMode.Fold): {refusal} {Inputs(setup, tensor)}");
         }
     }
 
@@ -85,11 +81,5 @@ internal static class RuleRange
                $"alpha_in = options.InputMultiplier = {Guard.Format(setup.Options.InputMultiplier)}, alpha_out = options.OutputMultiplier = {Guard.Format(setup.Options.OutputMultiplier)}, " +
                $"alpha_attn = options.AttentionMultiplier = {Guard.Format(setup.Options.AttentionMultiplier)}, " +
                $"m_N = {setup.Target.Width} / {setup.BaseShape.Width} = {Guard.Format(s.WidthMultiplier)}, m_L = {setup.Target.Depth} / {setup.BaseShape.Depth} = {Guard.Format(s.DepthMultiplier)}{alpha}{fan}.";
-    }
-
-    private static string FirstLine(string message)
-    {
-        int suffix = message.IndexOf(" (Parameter '", StringComparison.Ordinal);
-        return suffix >= 0 ? message[..suffix] : message;
     }
 }

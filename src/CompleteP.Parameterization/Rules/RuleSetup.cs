@@ -1,5 +1,3 @@
-using System.Text.Json.Serialization;
-
 namespace CompleteP.Rules;
 
 
@@ -24,7 +22,6 @@ public sealed record RuleSetup
     /// folded multiplier, or a forward multiplier) overflows to infinity or underflows below the smallest normal double:
     /// the exception names <paramref name="hyperparameters"/> or <paramref name="options"/>, and its message the formula and its inputs.
     /// </exception>
-    [JsonConstructor]
     public RuleSetup(Parameterization parameterization, ModelShape baseShape, ModelShape target, int headDim,
         BaseHyperparameters hyperparameters, RuleOptions? options = null)
     {
@@ -79,6 +76,5 @@ public sealed record RuleSetup
     public RuleOptions Options { get; }
 
     /// <summary>The step from base to target shape, with <c>m_N</c> and <c>m_L</c>.</summary>
-    [JsonIgnore]
     public ShapeScaling Scaling => new(BaseShape, Target);
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json.Serialization;
 
 namespace CompleteP.Rules;
 
@@ -15,7 +14,6 @@ public sealed record ScaledValue
     /// <param name="formula">The symbolic formula, in the paper's notation.</param>
     /// <param name="substitution">The formula with the numbers put in.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="value"/> is NaN or infinite.</exception>
-    [JsonConstructor]
     public ScaledValue(double value, string formula, string substitution)
     {
         ArgumentNullException.ThrowIfNull(formula);
@@ -93,7 +91,7 @@ public sealed record ScaledValue
     /// <summary>Formats a number the way explanations show it (up to 6 significant digits).</summary>
     /// <param name="value">The number.</param>
     /// <returns>Its text.</returns>
-    public static string Format(double value) => value.ToString("G6", CultureInfo.InvariantCulture).Replace("E", "e", StringComparison.Ordinal);
+    internal static string Format(double value) => value.ToString("G6", CultureInfo.InvariantCulture).Replace("E", "e", StringComparison.Ordinal);
 
     /// <inheritdoc />
     public override string ToString() => Formula == Substitution

@@ -1,5 +1,3 @@
-using System.Text.Json.Serialization;
-
 namespace CompleteP.Rules;
 
 /// <summary>
@@ -17,7 +15,6 @@ public sealed record TensorRule
     /// <param name="source">Where the rule comes from (paper table and row).</param>
     /// <param name="weightDecayConvention">How the weight decay is to be read (coupled: the per-step decay is <c>lr * wd</c>).</param>
     /// <exception cref="ArgumentOutOfRangeException">The role is not defined, or a number is negative or not finite.</exception>
-    [JsonConstructor]
     public TensorRule(TensorRole role, bool isBias, double widthMultiplier, RuleExplanation explained, string source,
         WeightDecayConvention weightDecayConvention = WeightDecayConvention.Coupled)
     {
@@ -50,27 +47,21 @@ public sealed record TensorRule
     public double WidthMultiplier { get; }
 
     /// <summary>Normal draw or constant fill.</summary>
-    [JsonIgnore]
     public InitKind InitKind => Explained.Init.Kind;
 
     /// <summary>The init's standard deviation for a normal draw; null for a constant fill (see <see cref="InitValue"/>).</summary>
-    [JsonIgnore]
     public double? InitStd => InitKind == InitKind.Normal ? Explained.Init.Value.Value : null;
 
     /// <summary>The standard deviation of a normal draw, or the constant of a constant fill (1 for norm gains, 0 for biases).</summary>
-    [JsonIgnore]
     public double InitValue => Explained.Init.Value.Value;
 
     /// <summary>The learning rate.</summary>
-    [JsonIgnore]
     public double LearningRate => Explained.LearningRate.Value;
 
     /// <summary>The weight decay, in the setup's <see cref="WeightDecayConvention"/> (coupled: the per-step decay is <c>lr * wd</c>).</summary>
-    [JsonIgnore]
     public double WeightDecay => Explained.WeightDecay.Value;
 
     /// <summary>The Adam epsilon.</summary>
-    [JsonIgnore]
     public double AdamEpsilon => Explained.AdamEpsilon.Value;
 
     /// <summary>The numbers with their formulas.</summary>
@@ -95,8 +86,22 @@ public sealed record TensorRule
     public TensorRule Folded(FoldedMultiplier multiplier)
     {
         ArgumentNullException.ThrowIfNull(multiplier);
+        var (folded, refusal) = Fold(multiplier);
+        return folded ?? throw new ArgumentOutOfRangeException(nameof(multiplier), multiplier.Value.Value, refusal);
+    }
+
+    /// <summary>
+    /// <see cref="Folded"/> without the exception: the folded rule, or null and why the multiplier cannot be folded in
+    /// (it is not a finite normal number greater than 0, or a folded number leaves the range of a normal double).
+    /// </summary>
+    internal (TensorRule? Rule, string? Refusal) Fold(FoldedMultiplier multiplier)
+    {
         var c = multiplier.Value;
-        Guard.PositiveFinite(c.Value, "multiplier");
+        if (Guard.PositiveFiniteProblem(c.Value, "multiplier") is { } invalid)
+        {
+            return (null, invalid);
+        }
+
         string symbol = "c_" + multiplier.Kind.ToString().ToLowerInvariant();
         var e = Explained;
         ScaledValue initValue, lr, decay, eps;
@@ -108,10 +113,9 @@ public sealed record TensorRule
             decay = WeightDecayConvention == WeightDecayConvention.Coupled && e.WeightDecay.Value != 0 ? e.WeightDecay.DividedBy(symbol, c.Value) : e.WeightDecay;
             eps = e.AdamEpsilon.DividedBy(symbol, c.Value);
         }
-        catch (ArgumentOutOfRangeException overflow)
+        catch (ScaledValueRangeException overflow)
         {
-            throw new ArgumentOutOfRangeException(nameof(multiplier), c.Value,
-                $"Folding {symbol} = {c} into the {Role}{(IsBias ? " bias" : string.Empty)} rule overflows: {overflow.Message.Split(" (Parameter '")[0]}");
+            return (null, $"Folding {symbol} = {c} into the {Role}{(IsBias ? " bias" : string.Empty)} rule overflows: {overflow.Reason}");
         }
 
         foreach (var (value, before, what) in new[] { (initValue, e.Init.Value.Value, "init"), (lr, e.LearningRate.Value, "learning rate"),
@@ -119,15 +123,14 @@ public sealed record TensorRule
         {
             if (before != 0 && !double.IsNormal(value.Value))
             {
-                throw new ArgumentOutOfRangeException(nameof(multiplier), c.Value,
-                    $"Folding {symbol} = {c} into the {Role}{(IsBias ? " bias" : string.Empty)} rule underflows: its {what} {value.Formula} = {value.Substitution} = {Guard.Format(value.Value)} is below the smallest normal double ({Guard.Format(Guard.SmallestNormal)}).");
+                return (null, $"Folding {symbol} = {c} into the {Role}{(IsBias ? " bias" : string.Empty)} rule underflows: its {what} {value.Formula} = {value.Substitution} = {Guard.Format(value.Value)} is below the smallest normal double ({Guard.Format(Guard.SmallestNormal)}).");
             }
         }
 
         var init = e.Init.Kind == InitKind.Normal ? InitRule.Normal(initValue)
             : e.Init.Value.Value == 0 ? e.Init : new InitRule(InitKind.Constant, initValue);
-        return new TensorRule(Role, IsBias, WidthMultiplier,
+        return (new TensorRule(Role, IsBias, WidthMultiplier,
             new RuleExplanation(init, lr, decay, eps),
-            $"{Source}; {symbol} = {c} folded in", WeightDecayConvention);
+            $"{Source}; {symbol} = {c} folded in", WeightDecayConvention), null);
     }
 }

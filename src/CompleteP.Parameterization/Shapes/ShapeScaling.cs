@@ -40,7 +40,7 @@ public sealed record ShapeScaling
     /// <param name="baseFanIn">The same tensor's fan-in in the base model; at least 1.</param>
     /// <returns><paramref name="fanIn"/> / <paramref name="baseFanIn"/>.</returns>
     /// <exception cref="ArgumentOutOfRangeException">A fan-in is zero or negative.</exception>
-    public static double TensorWidthMultiplier(long fanIn, long baseFanIn)
+    internal static double TensorWidthMultiplier(long fanIn, long baseFanIn)
     {
         Guard.Positive(fanIn, nameof(fanIn));
         Guard.Positive(baseFanIn, nameof(baseFanIn));
