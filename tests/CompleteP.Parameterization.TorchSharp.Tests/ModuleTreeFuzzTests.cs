@@ -17,7 +17,7 @@ namespace CompleteP.Tests.Adapter;
 /// (float64, 1e-10) - or a refusal that names the culprit and changes nothing. Seeded (seed = tree index); set
 /// COMPLETEP_FUZZ_TREES and COMPLETEP_FUZZ_FIRST to run other trees. Modern decoder styles too (issue 13): norms on the
 /// branch outputs (OLMo-2) and sandwich norms (Gemma), parallel blocks (GPT-J), a QK-norm over d_head or the width, an MoE
-/// MLP (router, experts, top-2), and block and branch children registered in a random permutation, whose plan must equal
+/// MLP (router, experts, top-2, perhaps a shared expert), and block and branch children registered in a random permutation, whose plan must equal
 /// that of the default order.
 /// </summary>
 public class ModuleTreeFuzzTests(ITestOutputHelper output)
@@ -88,6 +88,11 @@ public class ModuleTreeFuzzTests(ITestOutputHelper output)
         if (s.Branches.Any(b => b.IsMoe))
         {
             yield return "MoE";
+        }
+
+        if (s.Branches.Any(b => b.SharedExpert))
+        {
+            yield return "MoE with a shared expert";
         }
 
         if (s.Permuted)

@@ -134,6 +134,7 @@ public sealed class FuzzMoe : nn.Module<Tensor, Tensor>
 {
     private readonly Linear _gate;
     private readonly ModuleList<FuzzMlp> _experts;
+    private readonly FuzzMlp? _shared;
     private readonly BranchSpec _spec;
 
     public FuzzMoe(BranchSpec spec, int width) : base(nameof(FuzzMoe))
@@ -142,14 +143,22 @@ public sealed class FuzzMoe : nn.Module<Tensor, Tensor>
         _gate = nn.Linear(width, spec.Experts, hasBias: false, dtype: ScalarType.Float64);
         _experts = new ModuleList<FuzzMlp>(Enumerable.Range(0, spec.Experts).Select(_ => new FuzzMlp(spec, width)).ToArray());
         var children = new Dictionary<string, nn.Module>(StringComparer.Ordinal) { ["gate"] = _gate, ["experts"] = _experts };
+        if (spec.SharedExpert)
+        {
+            children["shared_expert"] = _shared = new FuzzMlp(spec, width);
+        }
+
         foreach (var name in spec.Order ?? spec.Children)
         {
             register_module(name, children[name]);
         }
     }
 
-    public override Tensor forward(Tensor x) =>
-        FuzzReference.Route(Run.Invoke(_gate, x, _spec.Inner), _experts.Select(e => Run.Invoke(e, x, _spec.Inner)).ToArray());
+    public override Tensor forward(Tensor x)
+    {
+        var y = FuzzReference.Route(Run.Invoke(_gate, x, _spec.Inner), _experts.Select(e => Run.Invoke(e, x, _spec.Inner)).ToArray());
+        return _shared is null ? y : y + Run.Invoke(_shared, x, _spec.Inner);
+    }
 }
 
 /// <summary>A block of the spec's style: pre-norm (<c>h = h + F(norm(h))</c> for each branch), norms on the branch outputs, sandwich, or parallel.</summary>

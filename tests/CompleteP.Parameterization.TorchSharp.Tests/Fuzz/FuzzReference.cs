@@ -56,7 +56,7 @@ public static class FuzzReference
     /// </summary>
     public static IEnumerable<string> ResidualWriters(TreeSpec s) => s.Branches.SelectMany(b =>
         b.PostNormName is { } post ? [post]
-        : b.IsMoe ? Enumerable.Range(0, b.Experts).Select(e => $"{b.Name}.experts.{e}.{b.Output}")
+        : b.IsMoe ? Enumerable.Range(0, b.Experts).Select(e => $"{b.Name}.experts.{e}.{b.Output}").Concat(b.SharedExpert ? [$"{b.Name}.shared_expert.{b.Output}"] : [])
         : new[] { $"{b.Name}.{b.Output}" });
 
     /// <summary>The logits of the tree as Table 1 writes it, from unfolded weights (by name) and the plan's multipliers (an MoE router's logits x <paramref name="blockReadout"/>, m_N^-1).</summary>
@@ -128,6 +128,10 @@ public static class FuzzReference
                 else if (b.IsMoe)
                 {
                     y = Route(blockReadout * Linear($"{at}.gate", x), Enumerable.Range(0, b.Experts).Select(e => Mlp($"{at}.experts.{e}", b, x)).ToArray());
+                    if (b.SharedExpert)
+                    {
+                        y = y + Mlp($"{at}.shared_expert", b, x);
+                    }
                 }
                 else
                 {

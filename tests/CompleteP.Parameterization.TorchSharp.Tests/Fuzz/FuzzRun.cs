@@ -267,7 +267,9 @@ public static class FuzzRun
 
         if (s.DeclareOutputs)
         {
-            d = d.OutputProjections([.. s.Branches.Select(b => b.IsMoe ? $"{b.Name}.experts.*.{b.Output}" : $"{b.Name}.{b.Output}")]);
+            d = d.OutputProjections([.. s.Branches.SelectMany(b => b.IsMoe
+                ? new[] { $"{b.Name}.experts.*.{b.Output}" }.Concat(b.SharedExpert ? [$"{b.Name}.shared_expert.{b.Output}"] : [])
+                : [$"{b.Name}.{b.Output}"])]);
         }
 
         if (s.DeclareOutputNorms)

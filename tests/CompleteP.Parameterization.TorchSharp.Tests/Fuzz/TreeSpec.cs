@@ -93,6 +93,9 @@ public sealed record BranchSpec(bool IsAttention, string Name, string NormName, 
     /// <summary>MLP: the number of experts of a mixture (router 'gate' width -> experts, ModuleList 'experts' of gated MLPs with <see cref="Linears"/>, top-2 routing); 0 for a plain MLP.</summary>
     public int Experts { get; init; }
 
+    /// <summary>MoE: a shared expert 'shared_expert' (a gated MLP like the others) whose output is added unweighted (DeepSeek, Qwen-MoE).</summary>
+    public bool SharedExpert { get; init; }
+
     /// <summary>The local name of the norm on its output (OLMo-2, Gemma), or null.</summary>
     public string? PostNormName { get; init; }
 
@@ -105,7 +108,7 @@ public sealed record BranchSpec(bool IsAttention, string Name, string NormName, 
     public bool IsMoe => Experts > 0;
 
     /// <summary>Its children in their default registration order: the Linears (then q_norm, k_norm), or an MoE's gate and experts.</summary>
-    public IReadOnlyList<string> Children => IsMoe ? ["gate", "experts"] : QkNorm != QkNormKind.None ? [.. Linears, "q_norm", "k_norm"] : Linears;
+    public IReadOnlyList<string> Children => IsMoe ? SharedExpert ? ["gate", "experts", "shared_expert"] : ["gate", "experts"] : QkNorm != QkNormKind.None ? [.. Linears, "q_norm", "k_norm"] : Linears;
 }
 
 /// <summary>
@@ -183,7 +186,7 @@ public sealed record TreeSpec
     public override string ToString() =>
         $"seed {Seed}: {Parameterization} {Mode} width {Width} depth {Depth} d_head {HeadDim}; {Container} '{ContainerName}'{(Container == BlockContainer.Stages ? $" x{Stages}" : "")}{(Wrapper ? " in transformer" : "")}; " +
         $"branches [{string.Join(", ", Branches.Select(b => $"{(b.HasPreNorm ? b.NormName + " > " : "")}{b.Name}({string.Join("/", b.Linears)} -> {b.Output}{(b.Bias ? " bias" : "")}{(b.Scaled ? " scaled" : "")}" +
-            $"{(b.QkNorm != QkNormKind.None ? $" qk-norm {b.QkNorm}" : "")}{(b.IsMoe ? $" moe x{b.Experts}" : "")}{(b.Order is null ? "" : $" order {string.Join("/", b.Order)}")}, {b.Invoked}/{b.Inner}){(b.PostNormName is null ? "" : " > " + b.PostNormName)}"))}] " +
+            $"{(b.QkNorm != QkNormKind.None ? $" qk-norm {b.QkNorm}" : "")}{(b.IsMoe ? $" moe x{b.Experts}{(b.SharedExpert ? " + shared" : "")}" : "")}{(b.Order is null ? "" : $" order {string.Join("/", b.Order)}")}, {b.Invoked}/{b.Inner}){(b.PostNormName is null ? "" : " > " + b.PostNormName)}"))}] " +
         $"{(NormsFirst ? "norms first" : "interleaved")} {Norm}; table '{TableName}' position {Position}; final norm {FinalNorm}; readout {Readout} '{ReadoutName}'{(ReadoutBias ? " bias" : "")}{(ReadoutFirst ? " first" : "")}; " +
         $"style {Style}{(BlockOrder is null ? "" : $" order [{string.Join(" ", BlockOrder)}]")}{(DeclareOutputNorms ? " declare output norms" : "")}; " +
         $"gain {RootGain} mixing {MixingBuffer} mask {MaskBuffer} frozen {Frozen}; blocks {Blocks} outer {Outer}; alpha_in {AlphaIn} alpha_out {AlphaOut}; sample {SampleForward}; " +
@@ -329,6 +332,7 @@ public sealed record TreeSpec
                     Name = Pick(b.Name, "block_sparse_moe", "moe"), Experts = Pick(new[] { 2, 3, 4 }.Where(e => KnownGaps || e != tree.Width).ToArray()), Fused = true,
                     Linears = Pick(new[] { up, down, gate }, new[] { gate, down, up }, new[] { down, gate, up }), Output = down,
                 };
+                x = x with { SharedExpert = Chance(0.3) };
             }
 
             return style switch
