@@ -28,7 +28,7 @@ public class ModuleTreeFuzzTests(ITestOutputHelper output)
     [Fact]
     public void Random_module_trees_get_a_plan_that_acts_or_a_refusal_that_names_the_culprit()
     {
-        int count = Setting("COMPLETEP_FUZZ_TREES", 1200), first = Setting("COMPLETEP_FUZZ_FIRST", 0);
+        int count = Setting("COMPLETEP_FUZZ_TREES", 1000), first = Setting("COMPLETEP_FUZZ_FIRST", 0);
         var outcomes = new Dictionary<FuzzOutcome, int>();
         var failures = new List<string>();
         var covered = new SortedDictionary<string, int>(StringComparer.Ordinal);
