@@ -15,7 +15,10 @@ namespace CompleteP.Tests.Adapter;
 /// gets a plan that covers every tensor with Table 1's rule, folds and hooks where expected, the re-initialization
 /// replayed from the seed, the optimizer groups of the plan and a forward equal to Table 1's model written by hand
 /// (float64, 1e-10) - or a refusal that names the culprit and changes nothing. Seeded (seed = tree index); set
-/// COMPLETEP_FUZZ_TREES and COMPLETEP_FUZZ_FIRST to run other trees.
+/// COMPLETEP_FUZZ_TREES and COMPLETEP_FUZZ_FIRST to run other trees. Modern decoder styles too (issue 13): norms on the
+/// branch outputs (OLMo-2) and sandwich norms (Gemma), parallel blocks (GPT-J), a QK-norm over d_head or the width, an MoE
+/// MLP (router, experts, top-2, perhaps a shared expert), and block and branch children registered in a random permutation, whose plan must equal
+/// that of the default order.
 /// </summary>
 public class ModuleTreeFuzzTests(ITestOutputHelper output)
 {
@@ -25,9 +28,10 @@ public class ModuleTreeFuzzTests(ITestOutputHelper output)
     [Fact]
     public void Random_module_trees_get_a_plan_that_acts_or_a_refusal_that_names_the_culprit()
     {
-        int count = Setting("COMPLETEP_FUZZ_TREES", 2000), first = Setting("COMPLETEP_FUZZ_FIRST", 0);
+        int count = Setting("COMPLETEP_FUZZ_TREES", 1000), first = Setting("COMPLETEP_FUZZ_FIRST", 0);
         var outcomes = new Dictionary<FuzzOutcome, int>();
         var failures = new List<string>();
+        var covered = new SortedDictionary<string, int>(StringComparer.Ordinal);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         int threads = TorchSharp.torch.get_num_threads();
         TorchSharp.torch.set_num_threads(1); // tiny tensors: one thread is faster than waking a pool for each kernel
@@ -38,6 +42,13 @@ public class ModuleTreeFuzzTests(ITestOutputHelper output)
             var spec = TreeSpec.Draw(seed);
             var (outcome, detail) = FuzzRun.Run(spec);
             outcomes[outcome] = outcomes.GetValueOrDefault(outcome) + 1;
+            if (outcome == FuzzOutcome.Parameterized)
+            {
+                foreach (var feature in Features(spec))
+                {
+                    covered[feature] = covered.GetValueOrDefault(feature) + 1;
+                }
+            }
             if (outcome == FuzzOutcome.Failed)
             {
                 failures.Add($"{spec}\n  -> {detail}");
@@ -55,8 +66,38 @@ public class ModuleTreeFuzzTests(ITestOutputHelper output)
         }
 
         output.WriteLine($"{count} trees in {clock.Elapsed.TotalSeconds:F1} s: {string.Join(", ", outcomes.OrderBy(o => o.Key).Select(o => $"{o.Key} {o.Value}"))}");
+        output.WriteLine($"parameterized with: {string.Join(", ", covered.Select(c => $"{c.Key} {c.Value}"))}");
         failures.Should().BeEmpty($"{failures.Count} of {count} trees failed; the first: {string.Join("\n\n", failures.Take(5))}");
         outcomes.GetValueOrDefault(FuzzOutcome.Parameterized).Should().BeGreaterThan(count / 2, "most trees are valid and must be parameterized");
         outcomes.GetValueOrDefault(FuzzOutcome.Refused).Should().BeGreaterThan(count / 20, "the generator also makes trees that must be refused");
+    }
+
+    /// <summary>The modern-decoder features a tree has, to show how many parameterized trees exercised each.</summary>
+    private static IEnumerable<string> Features(TreeSpec s)
+    {
+        if (s.Style != BlockStyle.PreNorm)
+        {
+            yield return s.Style.ToString();
+        }
+
+        foreach (var b in s.Branches.Where(b => b.QkNorm != QkNormKind.None))
+        {
+            yield return "QK-norm " + b.QkNorm;
+        }
+
+        if (s.Branches.Any(b => b.IsMoe))
+        {
+            yield return "MoE";
+        }
+
+        if (s.Branches.Any(b => b.SharedExpert))
+        {
+            yield return "MoE with a shared expert";
+        }
+
+        if (s.Permuted)
+        {
+            yield return "permuted";
+        }
     }
 }

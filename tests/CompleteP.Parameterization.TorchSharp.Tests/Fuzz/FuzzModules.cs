@@ -33,18 +33,33 @@ public class FuzzAttention : nn.Module<Tensor, Tensor>
     private readonly BranchSpec _spec;
     private readonly int _width;
     private readonly int _heads;
+    private readonly nn.Module<Tensor, Tensor>? _qNorm;
+    private readonly nn.Module<Tensor, Tensor>? _kNorm;
 
-    public FuzzAttention(BranchSpec spec, int width, int headDim) : base(nameof(FuzzAttention))
+    public FuzzAttention(BranchSpec spec, int width, int headDim, NormKind norm) : base(nameof(FuzzAttention))
     {
         _spec = spec;
         _width = width;
         _heads = width / headDim;
         AttentionScale = 1.0 / Math.Sqrt(headDim);
+        var children = new Dictionary<string, nn.Module>(StringComparer.Ordinal);
         foreach (var name in spec.Linears)
         {
             var linear = nn.Linear(width, name == spec.Output || !spec.Fused ? width : 3 * width, hasBias: spec.Bias, dtype: ScalarType.Float64);
             _linears[name] = linear;
-            register_module(name, linear);
+            children[name] = linear;
+        }
+
+        if (spec.QkNorm != QkNormKind.None)
+        {
+            int size = spec.QkNorm == QkNormKind.PerHead ? headDim : width;
+            children["q_norm"] = _qNorm = FuzzModel.Norm(norm, size);
+            children["k_norm"] = _kNorm = FuzzModel.Norm(norm, size);
+        }
+
+        foreach (var name in spec.Order ?? spec.Children)
+        {
+            register_module(name, children[name]);
         }
     }
 
@@ -65,13 +80,21 @@ public class FuzzAttention : nn.Module<Tensor, Tensor>
             (q, k, v) = (Run.Invoke(_linears[inputs[0]], x, _spec.Inner), Run.Invoke(_linears[inputs[1]], x, _spec.Inner), Run.Invoke(_linears[inputs[2]], x, _spec.Inner));
         }
 
+        if (_qNorm is not null)
+        {
+            // Per head (over d_head) or over the whole width before the heads are split.
+            long size = _spec.QkNorm == QkNormKind.PerHead ? _width / _heads : _width;
+            q = Run.Invoke(_qNorm, q.view(b, t, -1, size), _spec.Inner).view(b, t, _width);
+            k = Run.Invoke(_kNorm!, k.view(b, t, -1, size), _spec.Inner).view(b, t, _width);
+        }
+
         var y = FuzzReference.Attend(q, k, v, b, t, _heads, _width, AttentionScale);
         return Run.Invoke(_linears[_spec.Output], y, _spec.Inner);
     }
 }
 
 /// <summary>An attention whose logit scale the library sets.</summary>
-public sealed class FuzzScaledAttention(BranchSpec spec, int width, int headDim) : FuzzAttention(spec, width, headDim), IScaledAttention;
+public sealed class FuzzScaledAttention(BranchSpec spec, int width, int headDim, NormKind norm) : FuzzAttention(spec, width, headDim, norm), IScaledAttention;
 
 /// <summary>A two-Linear or gated MLP.</summary>
 public sealed class FuzzMlp : nn.Module<Tensor, Tensor>
@@ -84,11 +107,15 @@ public sealed class FuzzMlp : nn.Module<Tensor, Tensor>
         _spec = spec;
         foreach (var name in spec.Linears)
         {
-            var linear = name == spec.Output
+            _linears[name] = name == spec.Output
                 ? nn.Linear(spec.Ratio * width, width, hasBias: spec.Bias, dtype: ScalarType.Float64)
                 : nn.Linear(width, spec.Ratio * width, hasBias: spec.Bias, dtype: ScalarType.Float64);
-            _linears[name] = linear;
-            register_module(name, linear);
+        }
+
+        // An expert registers its Linears in the spec's order (the MoE's Order is of gate and experts).
+        foreach (var name in spec.IsMoe ? spec.Linears : spec.Order ?? spec.Linears)
+        {
+            register_module(name, _linears[name]);
         }
     }
 
@@ -102,44 +129,99 @@ public sealed class FuzzMlp : nn.Module<Tensor, Tensor>
     }
 }
 
-/// <summary>A pre-LN block: for each branch, <c>h = h + branch(norm(h))</c>.</summary>
-public sealed class FuzzBlock : nn.Module<Tensor, Tensor>
+/// <summary>A mixture of experts: router 'gate' (width -> experts, no bias), 'experts' (gated MLPs), each token's top-2 experts weighted by a softmax over their logits.</summary>
+public sealed class FuzzMoe : nn.Module<Tensor, Tensor>
 {
-    private readonly List<(nn.Module<Tensor, Tensor> Norm, nn.Module<Tensor, Tensor> Branch, BranchSpec Spec)> _parts = [];
+    private readonly Linear _gate;
+    private readonly ModuleList<FuzzMlp> _experts;
+    private readonly FuzzMlp? _shared;
+    private readonly BranchSpec _spec;
 
-    public FuzzBlock(TreeSpec spec) : base(nameof(FuzzBlock))
+    public FuzzMoe(BranchSpec spec, int width) : base(nameof(FuzzMoe))
     {
-        foreach (var b in spec.Branches)
+        _spec = spec;
+        _gate = nn.Linear(width, spec.Experts, hasBias: false, dtype: ScalarType.Float64);
+        _experts = new ModuleList<FuzzMlp>(Enumerable.Range(0, spec.Experts).Select(_ => new FuzzMlp(spec, width)).ToArray());
+        var children = new Dictionary<string, nn.Module>(StringComparer.Ordinal) { ["gate"] = _gate, ["experts"] = _experts };
+        if (spec.SharedExpert)
         {
-            nn.Module<Tensor, Tensor> branch = b.IsAttention
-                ? b.Scaled ? new FuzzScaledAttention(b, spec.Width, spec.HeadDim) : new FuzzAttention(b, spec.Width, spec.HeadDim)
-                : new FuzzMlp(b, spec.Width);
-            _parts.Add((FuzzModel.Norm(spec), branch, b));
+            children["shared_expert"] = _shared = new FuzzMlp(spec, width);
         }
 
-        if (spec.NormsFirst)
+        foreach (var name in spec.Order ?? spec.Children)
         {
-            _parts.ForEach(p => register_module(p.Spec.NormName, p.Norm));
-            _parts.ForEach(p => register_module(p.Spec.Name, p.Branch));
-        }
-        else
-        {
-            _parts.ForEach(p =>
-            {
-                register_module(p.Spec.NormName, p.Norm);
-                register_module(p.Spec.Name, p.Branch);
-            });
+            register_module(name, children[name]);
         }
     }
 
     public override Tensor forward(Tensor x)
     {
-        foreach (var (norm, branch, spec) in _parts)
+        var y = FuzzReference.Route(Run.Invoke(_gate, x, _spec.Inner), _experts.Select(e => Run.Invoke(e, x, _spec.Inner)).ToArray());
+        return _shared is null ? y : y + Run.Invoke(_shared, x, _spec.Inner);
+    }
+}
+
+/// <summary>A block of the spec's style: pre-norm (<c>h = h + F(norm(h))</c> for each branch), norms on the branch outputs, sandwich, or parallel.</summary>
+public sealed class FuzzBlock : nn.Module<Tensor, Tensor>
+{
+    private readonly List<(nn.Module<Tensor, Tensor>? Norm, nn.Module<Tensor, Tensor> Branch, nn.Module<Tensor, Tensor>? Post, BranchSpec Spec)> _parts = [];
+    private readonly bool _parallel;
+
+    public FuzzBlock(TreeSpec spec) : base(nameof(FuzzBlock))
+    {
+        _parallel = spec.Style == BlockStyle.Parallel;
+        var children = new Dictionary<string, nn.Module>(StringComparer.Ordinal);
+        foreach (var b in spec.Branches)
         {
-            x = x + Run.Invoke(branch, Run.Invoke(norm, x, spec.Invoked), spec.Invoked);
+            nn.Module<Tensor, Tensor> branch = b.IsAttention
+                ? b.Scaled ? new FuzzScaledAttention(b, spec.Width, spec.HeadDim, spec.Norm) : new FuzzAttention(b, spec.Width, spec.HeadDim, spec.Norm)
+                : b.IsMoe ? new FuzzMoe(b, spec.Width) : new FuzzMlp(b, spec.Width);
+
+            // A parallel block's branches read one norm.
+            var norm = !b.HasPreNorm ? null : children.TryGetValue(b.NormName, out var shared) ? (nn.Module<Tensor, Tensor>)shared : FuzzModel.Norm(spec);
+            var post = b.PostNormName is null ? null : FuzzModel.Norm(spec);
+            _parts.Add((norm, branch, post, b));
+            if (norm is not null)
+            {
+                children[b.NormName] = norm;
+            }
+
+            children[b.Name] = branch;
+            if (post is not null)
+            {
+                children[b.PostNormName!] = post;
+            }
         }
 
-        return x;
+        if (spec.BlockOrder is { } order)
+        {
+            foreach (var name in order)
+            {
+                register_module(name, children[name]);
+            }
+        }
+        else if (spec.NormsFirst)
+        {
+            spec.BlockNorms.ToList().ForEach(n => register_module(n, children[n]));
+            spec.Branches.ToList().ForEach(b => register_module(b.Name, children[b.Name]));
+        }
+        else
+        {
+            spec.BlockChildren.ToList().ForEach(n => register_module(n, children[n]));
+        }
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        var h = x;
+        foreach (var (norm, branch, post, spec) in _parts)
+        {
+            var input = norm is null ? (_parallel ? x : h) : Run.Invoke(norm, _parallel ? x : h, spec.Invoked);
+            var y = Run.Invoke(branch, input, spec.Invoked);
+            h = h + (post is null ? y : Run.Invoke(post, y, spec.Invoked));
+        }
+
+        return h;
     }
 }
 
@@ -285,7 +367,7 @@ public sealed class FuzzModel : nn.Module<Tensor, Tensor>
         var frozen = spec.Frozen switch
         {
             Frozen.PositionTable => _rawPosition ?? ((Embedding)_position!).weight,
-            Frozen.FirstBlockNorm => named_parameters().First(p => p.name.Contains(spec.Branches[0].NormName, StringComparison.Ordinal)).parameter,
+            Frozen.FirstBlockNorm => named_parameters().First(p => p.name.Contains("." + spec.BlockNorms[0] + ".", StringComparison.Ordinal)).parameter,
             Frozen.ReadoutBias => _head!.bias,
             Frozen.RootGain => _gain,
             _ => null,
@@ -299,11 +381,13 @@ public sealed class FuzzModel : nn.Module<Tensor, Tensor>
     /// <summary>The logit multiplier the forward applies itself (a matmul head declared with OutputMultiplierAppliedInForward).</summary>
     public double OutputScale { get; set; } = 1.0;
 
-    public static nn.Module<Tensor, Tensor> Norm(TreeSpec spec) => spec.Norm switch
+    public static nn.Module<Tensor, Tensor> Norm(TreeSpec spec) => Norm(spec.Norm, spec.Width);
+
+    public static nn.Module<Tensor, Tensor> Norm(NormKind kind, int size) => kind switch
     {
-        NormKind.RmsNorm => new FuzzRMSNorm(spec.Width),
-        NormKind.LayerNormNoBias => nn.LayerNorm(spec.Width, bias: false, dtype: ScalarType.Float64),
-        _ => nn.LayerNorm(spec.Width, dtype: ScalarType.Float64),
+        NormKind.RmsNorm => new FuzzRMSNorm(size),
+        NormKind.LayerNormNoBias => nn.LayerNorm(size, bias: false, dtype: ScalarType.Float64),
+        _ => nn.LayerNorm(size, dtype: ScalarType.Float64),
     };
 
     public override Tensor forward(Tensor ids)

@@ -39,13 +39,40 @@ public static class FuzzReference
         return scores.masked_fill(mask, double.NegativeInfinity).softmax(-1).matmul(Heads(v)).transpose(1, 2).contiguous().view(b, t, width);
     }
 
-    /// <summary>The logits of the tree as Table 1 writes it, from unfolded weights (by name) and the plan's multipliers.</summary>
-    public static Tensor Logits(TreeSpec s, Tensor ids, Func<string, Tensor> weight, Func<string, Tensor?> maybe, ForwardMultipliers m, Tensor? mixing)
+    /// <summary>
+    /// An MoE's output from its router logits (B, T, E) and its experts' outputs: each token's top-2 experts (all, for
+    /// two), weighted by a softmax over their logits, the others by zero (dense and differentiable).
+    /// </summary>
+    public static Tensor Route(Tensor logits, Tensor[] experts)
+    {
+        var (top, index) = logits.topk(Math.Min(2, experts.Length), dim: -1);
+        var weights = zeros_like(logits).scatter(-1, index, top.softmax(-1));
+        return (stack(experts, -1) * weights.unsqueeze(-2)).sum(-1);
+    }
+
+    /// <summary>
+    /// The local names (relative to a block) of the modules whose outputs carry the residual multiplier: the norm on a
+    /// branch's output, else every expert's down projection, else the branch's output Linear.
+    /// </summary>
+    public static IEnumerable<string> ResidualWriters(TreeSpec s) => s.Branches.SelectMany(b =>
+        b.PostNormName is { } post ? [post]
+        : b.IsMoe ? Enumerable.Range(0, b.Experts).Select(e => $"{b.Name}.experts.{e}.{b.Output}").Concat(b.SharedExpert ? [$"{b.Name}.shared_expert.{b.Output}"] : [])
+        : new[] { $"{b.Name}.{b.Output}" });
+
+    /// <summary>The logits of the tree as Table 1 writes it, from unfolded weights (by name) and the plan's multipliers (an MoE router's logits x <paramref name="blockReadout"/>, m_N^-1).</summary>
+    public static Tensor Logits(TreeSpec s, Tensor ids, Func<string, Tensor> weight, Func<string, Tensor?> maybe, ForwardMultipliers m, Tensor? mixing, double blockReadout)
     {
         Tensor Linear(string name, Tensor x) => nn.functional.linear(x, weight(name + ".weight"), maybe(name + ".bias"));
         Tensor Norm(string name, Tensor x) => s.Norm == NormKind.RmsNorm
             ? x * (x.square().mean([-1], keepdim: true) + 1e-5).rsqrt() * weight(name + ".weight")
-            : nn.functional.layer_norm(x, [s.Width], weight(name + ".weight"), maybe(name + ".bias"), 1e-5);
+            : nn.functional.layer_norm(x, [x.shape[^1]], weight(name + ".weight"), maybe(name + ".bias"), 1e-5);
+        Tensor Mlp(string at, BranchSpec b, Tensor x)
+        {
+            var hidden = b.Fused
+                ? nn.functional.silu(Linear($"{at}.{GateOf(b)}", x)) * Linear($"{at}.{UpOf(b)}", x)
+                : nn.functional.gelu(Linear($"{at}.{b.Linears.First(n => n != b.Output)}", x));
+            return Linear($"{at}.{b.Output}", hidden);
+        }
 
         long t = ids.shape[1];
         var h = weight(Table(s) + ".weight").index_select(0, ids.flatten()).view(ids.shape[0], t, s.Width);
@@ -67,10 +94,12 @@ public static class FuzzReference
         for (int i = 0; i < s.Depth; i++)
         {
             string block = Block(s, i);
+            var input = h;
             foreach (var b in s.Branches)
             {
                 string at = $"{block}.{b.Name}";
-                var x = Norm($"{block}.{b.NormName}", h);
+                var read = s.Style == BlockStyle.Parallel ? input : h;
+                var x = b.HasPreNorm ? Norm($"{block}.{b.NormName}", read) : read;
                 Tensor y;
                 if (b.IsAttention)
                 {
@@ -86,18 +115,31 @@ public static class FuzzReference
                         (q, k, v) = (Linear($"{at}.{inputs[0]}", x), Linear($"{at}.{inputs[1]}", x), Linear($"{at}.{inputs[2]}", x));
                     }
 
+                    if (b.QkNorm != QkNormKind.None)
+                    {
+                        long size = b.QkNorm == QkNormKind.PerHead ? s.HeadDim : s.Width;
+                        q = Norm($"{at}.q_norm", q.view(ids.shape[0], t, -1, size)).view(ids.shape[0], t, s.Width);
+                        k = Norm($"{at}.k_norm", k.view(ids.shape[0], t, -1, size)).view(ids.shape[0], t, s.Width);
+                    }
+
                     double scale = b.Scaled ? m.AttentionScale.Value : 1.0 / Math.Sqrt(s.HeadDim);
                     y = Linear($"{at}.{b.Output}", Attend(q, k, v, ids.shape[0], t, s.Width / s.HeadDim, s.Width, scale));
                 }
+                else if (b.IsMoe)
+                {
+                    y = Route(blockReadout * Linear($"{at}.gate", x), Enumerable.Range(0, b.Experts).Select(e => Mlp($"{at}.experts.{e}", b, x)).ToArray());
+                    if (b.SharedExpert)
+                    {
+                        y = y + Mlp($"{at}.shared_expert", b, x);
+                    }
+                }
                 else
                 {
-                    var hidden = b.Fused
-                        ? nn.functional.silu(Linear($"{at}.{GateOf(b)}", x)) * Linear($"{at}.{UpOf(b)}", x)
-                        : nn.functional.gelu(Linear($"{at}.{b.Linears.First(n => n != b.Output)}", x));
-                    y = Linear($"{at}.{b.Output}", hidden);
+                    y = Mlp(at, b, x);
                 }
 
-                h = h + m.Residual.Value * y;
+                // The residual multiplier after the norm on the branch's output, where there is one.
+                h = h + m.Residual.Value * (b.PostNormName is { } post ? Norm($"{block}.{post}", y) : y);
             }
         }
 

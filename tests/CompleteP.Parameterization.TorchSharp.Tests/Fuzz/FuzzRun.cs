@@ -40,28 +40,15 @@ public static class FuzzRun
             : parameters.Where(p => !(s.Readout == ReadoutKind.TiedHeadTakesTable && p.Key == s.ReadoutName + ".weight")).GroupBy(p => p.Value.Handle)
                 .Select(g => g.First().Value).Where(p => p.requires_grad).ToList();
         using var optimizer = optim.AdamW(held);
-        var setup = new RuleSetup(Parameterization.Parse(s.Parameterization), new ModelShape(s.Width / 2, s.Depth + 1), new ModelShape(s.Width, s.Depth), s.HeadDim,
-            new BaseHyperparameters(Lr, Std, Wd, Eps), new RuleOptions { InputMultiplier = s.AlphaIn, OutputMultiplier = s.AlphaOut });
+        var setup = Setup(s);
         var rules = RulesEngine.Compute(setup);
         var m = rules.Multipliers;
         var applyRefusals = ExpectedRefusals(s, m);
 
-        using var generator = new Generator((ulong)s.Seed);
         ParameterizationPlan plan;
         try
         {
-            plan = Parameterize.Apply(model, optimizer, new ParameterizeOptions
-            {
-                Parameterization = setup.Parameterization,
-                BaseShape = setup.BaseShape,
-                HeadDim = s.HeadDim,
-                Hyperparameters = setup.Hyperparameters,
-                RuleOptions = setup.Options,
-                Multipliers = s.Mode,
-                Declarations = Declarations(s),
-                SampleForward = s.SampleForward ? () => model.call(ids) : null,
-                Generator = generator,
-            });
+            plan = Apply(s, model, optimizer, ids);
         }
         catch (Exception e) when (e is ParameterClassificationException or ArgumentException)
         {
@@ -94,6 +81,11 @@ public static class FuzzRun
         }
 
         var problems = new List<string>();
+        if (s.Permuted)
+        {
+            CheckSameAsUnpermuted(s, plan, problems);
+        }
+
         CheckPlan(s, plan, rules, parameters, problems);
         CheckValues(s, plan, parameters, before, problems);
         CheckGroups(s, plan, optimizer, parameters, problems);
@@ -132,7 +124,7 @@ public static class FuzzRun
         using (no_grad())
         {
             expected = FuzzReference.Logits(s, ids, n => unfolded.TryGetValue(n, out var t) ? t : throw new KeyNotFoundException($"no plan row holds '{n}'"),
-                n => unfolded.GetValueOrDefault(n), plan.Multipliers, mixing);
+                n => unfolded.GetValueOrDefault(n), plan.Multipliers, mixing, BlockReadout(s));
         }
 
         double scale = 1 + expected.abs().max().item<double>();
@@ -143,6 +135,86 @@ public static class FuzzRun
         }
 
         return (FuzzOutcome.Parameterized, $"{plan.Rows.Count} rows, {plan.Rows.Count(r => r.Folded is not null)} folded, {plan.Hooks.Count} hooks");
+    }
+
+    /// <summary>The rule setup of a tree: its base is half its width and one block deeper.</summary>
+    public static RuleSetup Setup(TreeSpec s) =>
+        new(Parameterization.Parse(s.Parameterization), new ModelShape(s.Width / 2, s.Depth + 1), new ModelShape(s.Width, s.Depth), s.HeadDim,
+            new BaseHyperparameters(Lr, Std, Wd, Eps), new RuleOptions { InputMultiplier = s.AlphaIn, OutputMultiplier = s.AlphaOut });
+
+    /// <summary>The multiplier on an MoE router's logits, m_N^-1 (1 without width rules).</summary>
+    public static double BlockReadout(TreeSpec s) => RulesEngine.BlockReadoutMultiplier(Setup(s)).Value;
+
+    private static ParameterizationPlan Apply(TreeSpec s, FuzzModel model, optim.Optimizer optimizer, Tensor ids)
+    {
+        var setup = Setup(s);
+        using var generator = new Generator((ulong)s.Seed);
+        return Parameterize.Apply(model, optimizer, new ParameterizeOptions
+        {
+            Parameterization = setup.Parameterization,
+            BaseShape = setup.BaseShape,
+            HeadDim = s.HeadDim,
+            Hyperparameters = setup.Hyperparameters,
+            RuleOptions = setup.Options,
+            Multipliers = s.Mode,
+            Declarations = Declarations(s),
+            SampleForward = s.SampleForward ? () => model.call(ids) : null,
+            Generator = generator,
+        });
+    }
+
+    /// <summary>
+    /// Registration order never changes a plan: the same tree with every child registered in its default order gets the
+    /// same rows (by name: role, rule, multiplier folded in, branch, trainable) and the same hooks.
+    /// </summary>
+    private static void CheckSameAsUnpermuted(TreeSpec s, ParameterizationPlan plan, List<string> problems)
+    {
+        var u = s.Unpermuted;
+        manual_seed(u.Seed);
+        using var model = new FuzzModel(u);
+        using var ids = randint(0, u.Vocab, [2, u.Length], dtype: ScalarType.Int64, generator: new Generator((ulong)u.Seed));
+        var held = u.OptimizerFromAllParameters
+            ? model.parameters().ToList()
+            : NamedParameters(model).Where(p => !(u.Readout == ReadoutKind.TiedHeadTakesTable && p.Key == u.ReadoutName + ".weight")).GroupBy(p => p.Value.Handle)
+                .Select(g => g.First().Value).Where(p => p.requires_grad).ToList();
+        using var optimizer = optim.AdamW(held);
+        ParameterizationPlan other;
+        try
+        {
+            other = Apply(u, model, optimizer, ids);
+        }
+        catch (Exception e)
+        {
+            problems.Add($"parameterized in the drawn registration order, but refused in the default order: {e.GetType().Name}: {e.Message}");
+            return;
+        }
+
+        var rows = other.Rows.ToDictionary(r => r.Name, StringComparer.Ordinal);
+        foreach (var row in plan.Rows)
+        {
+            if (!rows.TryGetValue(row.Name, out var o))
+            {
+                problems.Add($"registration order: '{row.Name}' has a row only in the drawn order");
+            }
+            else if (o.Rule != row.Rule || o.Folded != row.Folded || o.ResidualBranch != row.ResidualBranch || o.Trainable != row.Trainable || !o.Shape.SequenceEqual(row.Shape)
+                     || !o.SharedWith.Order(StringComparer.Ordinal).SequenceEqual(row.SharedWith.Order(StringComparer.Ordinal)))
+            {
+                problems.Add($"registration order changes the row of '{row.Name}': {row.Rule.Role} folded {row.Folded?.Kind.ToString() ?? "-"} branch {row.ResidualBranch ?? "-"} " +
+                             $"in the drawn order, {o.Rule.Role} folded {o.Folded?.Kind.ToString() ?? "-"} branch {o.ResidualBranch ?? "-"} in the default one");
+            }
+        }
+
+        if (other.Rows.Count != plan.Rows.Count)
+        {
+            problems.Add($"registration order: {plan.Rows.Count} rows in the drawn order, {other.Rows.Count} in the default one");
+        }
+
+        var hooks = plan.Hooks.Select(h => (h.ModuleName, h.Kind, h.Value.Value)).Order().ToList();
+        var otherHooks = other.Hooks.Select(h => (h.ModuleName, h.Kind, h.Value.Value)).Order().ToList();
+        if (!hooks.SequenceEqual(otherHooks))
+        {
+            problems.Add($"registration order changes the hooks: [{string.Join(", ", hooks)}] in the drawn order, [{string.Join(", ", otherHooks)}] in the default one");
+        }
     }
 
     /// <summary>Same shape and bitwise the same values.</summary>
@@ -195,7 +267,14 @@ public static class FuzzRun
 
         if (s.DeclareOutputs)
         {
-            d = d.OutputProjections([.. s.Branches.Select(b => $"{b.Name}.{b.Output}")]);
+            d = d.OutputProjections([.. s.Branches.SelectMany(b => b.IsMoe
+                ? new[] { $"{b.Name}.experts.*.{b.Output}" }.Concat(b.SharedExpert ? [$"{b.Name}.shared_expert.{b.Output}"] : [])
+                : [$"{b.Name}.{b.Output}"])]);
+        }
+
+        if (s.DeclareOutputNorms)
+        {
+            d = d.BranchOutputNorms([.. s.Branches.Select(b => b.PostNormName).OfType<string>()]);
         }
 
         if (s.DeclareReadout)
@@ -267,7 +346,7 @@ public static class FuzzRun
         }
 
         var attention = s.Branches.FirstOrDefault(b => b.IsAttention);
-        if (attention is { Fused: false, Output: "mix" } && !s.DeclareOutputs && r && s.Mode == MultiplierMode.Fold)
+        if (attention is { Fused: false, Output: "mix", PostNormName: null } && !s.DeclareOutputs && r && s.Mode == MultiplierMode.Fold)
         {
             apply.Add("OutputProjections");
         }
@@ -300,6 +379,15 @@ public static class FuzzRun
             foreach (var b in s.Branches)
             {
                 how[$"{FuzzReference.Block(s, i)}.{b.Name}"] = b.Invoked;
+                if (b.PostNormName is { } post)
+                {
+                    how[$"{FuzzReference.Block(s, i)}.{post}"] = b.Invoked;
+                }
+
+                if (b.IsMoe)
+                {
+                    how[$"{FuzzReference.Block(s, i)}.{b.Name}.gate"] = b.Inner;
+                }
             }
         }
 
@@ -347,7 +435,21 @@ public static class FuzzRun
             return (TensorRole.Unembedding, bias);
         }
 
-        bool norm = s.Branches.Any(b => name.Contains("." + b.NormName + ".", StringComparison.Ordinal));
+        // A norm inside a branch over fewer features than the width, a divisor of it, is a QK-norm; one over the width a hidden norm.
+        var qk = s.Branches.FirstOrDefault(b => b.QkNorm != QkNormKind.None && (name.Contains($".{b.Name}.q_norm.", StringComparison.Ordinal) || name.Contains($".{b.Name}.k_norm.", StringComparison.Ordinal)));
+        if (qk is not null)
+        {
+            int size = qk.QkNorm == QkNormKind.PerHead ? s.HeadDim : s.Width;
+            return (size != s.Width && s.Width % size == 0 ? TensorRole.QkNorm : TensorRole.HiddenNorm, bias);
+        }
+
+        // An MoE router (width -> experts, beside the experts): output-like, a block readout.
+        if (s.Branches.Any(b => b.IsMoe && name.EndsWith($".{b.Name}.gate.weight", StringComparison.Ordinal)))
+        {
+            return (TensorRole.BlockReadout, false);
+        }
+
+        bool norm = s.BlockNorms.Any(n => name.Contains("." + n + ".", StringComparison.Ordinal) || name.StartsWith(n + ".", StringComparison.Ordinal));
         return norm ? (TensorRole.HiddenNorm, bias) : (bias ? TensorRole.HiddenBias : TensorRole.HiddenWeight, bias);
     }
 
@@ -378,7 +480,12 @@ public static class FuzzRun
             return readsTable && FinalNormAfterBlocks(s) && TableFactor(s, m) != 1 ? MultiplierKind.Output : null;
         }
 
-        bool writes = s.Branches.Any(b => name.EndsWith($".{b.Name}.{b.Output}.weight", StringComparison.Ordinal) || name.EndsWith($".{b.Name}.{b.Output}.bias", StringComparison.Ordinal));
+        if (role == TensorRole.BlockReadout)
+        {
+            return BlockReadout(s) != 1 ? MultiplierKind.BlockReadout : null;
+        }
+
+        bool writes = FuzzReference.ResidualWriters(s).Any(w => name.EndsWith($".{w}.weight", StringComparison.Ordinal) || name.EndsWith($".{w}.bias", StringComparison.Ordinal));
         return writes && m.Residual.Value != 1 ? MultiplierKind.Residual : null;
     }
 
@@ -468,7 +575,8 @@ public static class FuzzRun
             {
                 foreach (var b in s.Branches)
                 {
-                    yield return ($"{FuzzReference.Block(s, i)}.{b.Name}", MultiplierKind.Residual);
+                    // After the norm on the branch's output, where there is one.
+                    yield return ($"{FuzzReference.Block(s, i)}.{b.PostNormName ?? b.Name}", MultiplierKind.Residual);
                 }
             }
         }
@@ -485,6 +593,17 @@ public static class FuzzRun
         if (m.Output.Value != 1 && s.Readout != ReadoutKind.Matmul)
         {
             yield return (s.ReadoutName, MultiplierKind.Output);
+        }
+
+        if (BlockReadout(s) != 1)
+        {
+            for (int i = 0; i < s.Depth; i++)
+            {
+                foreach (var b in s.Branches.Where(b => b.IsMoe))
+                {
+                    yield return ($"{FuzzReference.Block(s, i)}.{b.Name}.gate", MultiplierKind.BlockReadout);
+                }
+            }
         }
     }
 
