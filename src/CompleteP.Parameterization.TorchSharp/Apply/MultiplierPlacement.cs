@@ -14,35 +14,67 @@ namespace CompleteP;
 /// readout and no declaration, folding <c>alpha_in</c> is refused. Hooks: on each branch, input and readout module. A
 /// multiplier of exactly 1 is placed nowhere.
 /// </summary>
-internal static class MultiplierPlacement
+internal sealed class MultiplierPlacement
 {
-    /// <summary>The multiplier folded into each tensor (by name) and the hooks, or problems.</summary>
+    private readonly ModelStructure structure;
+    private readonly ForwardMultipliers multipliers;
+    private readonly MultiplierMode mode;
+    private readonly ModelDeclarations declarations;
+    private readonly Findings findings;
+    private readonly Dictionary<string, FoldedMultiplier> folded = new(StringComparer.Ordinal);
+    private readonly List<MultiplierHook> hooks = [];
+
+    private MultiplierPlacement(ModelStructure structure, ForwardMultipliers multipliers, MultiplierMode mode, ModelDeclarations declarations, Findings findings)
+    {
+        this.structure = structure;
+        this.multipliers = multipliers;
+        this.mode = mode;
+        this.declarations = declarations;
+        this.findings = findings;
+    }
+
+    /// <summary>The multiplier folded into each tensor (by name) and the hooks, or problems: each multiplier placed by its own step.</summary>
     public static (IReadOnlyDictionary<string, FoldedMultiplier> Folded, IReadOnlyList<MultiplierHook> Hooks) Decide(
         ModelStructure structure, ForwardMultipliers multipliers, ScaledValue blockReadout, MultiplierMode mode, ModelDeclarations declarations, Findings findings)
     {
-        var folded = new Dictionary<string, FoldedMultiplier>(StringComparer.Ordinal);
-        var hooks = new List<MultiplierHook>();
-        void Fold(IEnumerable<DiscoveredParameter> rows, MultiplierKind kind, ScaledValue? value = null)
-        {
-            foreach (var p in rows)
-            {
-                folded[p.Name] = new FoldedMultiplier(kind, value ?? multipliers[kind]);
-            }
-        }
+        var placement = new MultiplierPlacement(structure, multipliers, mode, declarations, findings);
+        placement.Residual();
+        bool hookInputs = placement.Inputs();
+        placement.Output(hookInputs);
+        placement.BlockReadout(blockReadout);
+        return (placement.folded, placement.hooks);
+    }
 
-        void Hook(TreeModule module, MultiplierKind kind, ScaledValue value, string reason)
+    /// <summary>Folds a multiplier into tensors, checked against the core's <see cref="FoldTable"/>: a role that cannot carry it is a bug here.</summary>
+    private void Fold(IEnumerable<DiscoveredParameter> rows, MultiplierKind kind, ScaledValue? value = null)
+    {
+        foreach (var p in rows)
         {
-            if (module.Module is nn.Module<Tensor, Tensor>)
+            if (FoldTable.For(p.Role) != kind)
             {
-                hooks.Add(new MultiplierHook(module.Name, kind, value, reason));
+                throw new InvalidOperationException($"internal: the {kind} multiplier was to be folded into '{p.Name}' ({p.Role}), whose role carries {FoldTable.For(p.Role)?.ToString() ?? "none"} (FoldTable).");
             }
-            else
-            {
-                findings.Problem($"the {kind.ToString().ToLowerInvariant()} multiplier ({value}) must be applied to the output of '{module.Display}' by a hook ({reason}), " +
-                                 $"but it is a {module.TypeName}, not a Module<Tensor, Tensor>, whose output a hook can scale{(mode == MultiplierMode.Hooks ? ": use the default MultiplierMode.Fold" : string.Empty)}.");
-            }
-        }
 
+            folded[p.Name] = new FoldedMultiplier(kind, value ?? multipliers[kind]);
+        }
+    }
+
+    private void Hook(TreeModule module, MultiplierKind kind, ScaledValue value, string reason)
+    {
+        if (module.Module is nn.Module<Tensor, Tensor>)
+        {
+            hooks.Add(new MultiplierHook(module.Name, kind, value, reason));
+        }
+        else
+        {
+            findings.Problem($"the {kind.ToString().ToLowerInvariant()} multiplier ({value}) must be applied to the output of '{module.Display}' by a hook ({reason}), " +
+                             $"but it is a {module.TypeName}, not a Module<Tensor, Tensor>, whose output a hook can scale{(mode == MultiplierMode.Hooks ? ": use the default MultiplierMode.Fold" : string.Empty)}.");
+        }
+    }
+
+    /// <summary>The residual multiplier m_L^-alpha, on every residual branch.</summary>
+    private void Residual()
+    {
         // The residual multiplier m_L^-alpha, on every residual branch: after the norm on its output where there is one
         // (a multiplier before a norm is undone by it), else on what its output projections write.
         if (multipliers.Residual.Value != 1.0)
@@ -74,7 +106,11 @@ internal static class MultiplierPlacement
                 }
             }
         }
+    }
 
+    /// <summary>alpha_in, on every input; returns whether it acts through hooks (then the tables do not carry it).</summary>
+    private bool Inputs()
+    {
         // alpha_in, on every input table and input layer. When the forward computes the logits itself (possibly from the
         // token table, x @ wte.weight.T), folding alpha_in into the tables would scale those logits too: it is a hook then.
         bool hookInputs = mode == MultiplierMode.Hooks || declarations.OutputMultiplierInForward;
@@ -111,6 +147,12 @@ internal static class MultiplierPlacement
             }
         }
 
+        return hookInputs;
+    }
+
+    /// <summary>The unembedding multiplier alpha_out * m_N^-1, on the logits.</summary>
+    private void Output(bool hookInputs)
+    {
         // The unembedding multiplier alpha_out * m_N^-1, on the logits. Logits read from a table that carries alpha_in (a tied
         // readout, or a matmul with the table) need alpha_out * m_N^-1 / alpha_in: not 1 even where the unembedding multiplier is.
         var readoutRows = structure.Parameters.Where(p => p.IsReadout).ToList();
@@ -185,7 +227,11 @@ internal static class MultiplierPlacement
                 findings.Problem($"the logits need the unembedding multiplier {multipliers.Output}, and no readout was found: declare the Linear that computes the logits with .Readout(\"name\"); " + fix);
             }
         }
+    }
 
+    /// <summary>m_N^-1 on the logits of every output-like Linear inside a block (an MoE router): folded into its weight and bias, or a hook.</summary>
+    private void BlockReadout(ScaledValue blockReadout)
+    {
         // m_N^-1 on the logits of every output-like Linear inside a block (an MoE router): folded into its weight and bias, or a hook.
         if (blockReadout.Value != 1.0)
         {
@@ -208,26 +254,17 @@ internal static class MultiplierPlacement
                 Fold(rows, MultiplierKind.BlockReadout, blockReadout);
             }
         }
-
-        return (folded, hooks);
     }
 
     /// <summary>Whether an input module holds the tensor under one of its names (a tied table's first name may be the readout's).</summary>
     private static bool HeldByInput(ModelStructure structure, DiscoveredParameter p) =>
         structure.Inputs.Any(i => i.Name == p.ModuleName || p.SharedWith.Any(a => a.LastIndexOf('.') is var dot && dot >= 0 && a[..dot] == i.Name));
 
-    /// <summary>The norm after the last block (the final norm) with its gain and shift, or null when there is none, several, or it has no gain.</summary>
+    /// <summary>The final norm (<see cref="ModelStructure.FinalNorm"/>) with its gain and shift, or null when there is none or it has no gain.</summary>
     private static (TreeModule Module, IReadOnlyList<DiscoveredParameter> Rows)? FinalNormGain(ModelStructure structure)
     {
-        if (structure.Blocks.Count == 0)
-        {
-            return null;
-        }
-
-        int lastBlock = structure.Blocks[^1].Index;
-        var norms = structure.Parameters.Where(p => p.Role == TensorRole.FinalNorm && p.SharedWith.Count == 0)
-            .GroupBy(p => p.ModuleName).Select(g => (Module: structure.Tree.Find(g.Key)!, Rows: (IReadOnlyList<DiscoveredParameter>)g.ToList()))
-            .Where(n => n.Module.Index > lastBlock && n.Rows.Any(r => !r.IsBias)).ToList();
-        return norms.Count == 1 ? norms[0] : null;
+        var norm = structure.FinalNorm;
+        var rows = norm is null ? [] : structure.Parameters.Where(p => p.ModuleName == norm.Name).ToList();
+        return norm is not null && rows.Any(r => !r.IsBias) ? (norm, rows) : null;
     }
 }

@@ -353,9 +353,9 @@ public static class CoordinateCheck
     /// <summary>The norm after the last block: the final-norm module registered after the first block, else the only one.</summary>
     private static TreeModule? FinalNorm(ModelStructure structure)
     {
+        // Where the plan found no final norm to fold into, the only norm outside the blocks still shows the residual stream.
         var norms = structure.Parameters.Where(p => p.Role == TensorRole.FinalNorm).Select(p => structure.Tree.Find(p.ModuleName)!).Distinct().ToList();
-        int firstBlock = structure.Blocks.Count > 0 ? structure.Blocks[0].Index : -1;
-        return norms.LastOrDefault(n => n.Index > firstBlock) ?? (norms.Count == 1 ? norms[0] : null);
+        return structure.FinalNorm ?? (norms.Count == 1 ? norms[0] : null);
     }
 
     private static List<LazinessMeasurement> OneLazinessRun(

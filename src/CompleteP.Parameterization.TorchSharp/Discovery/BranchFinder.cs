@@ -243,7 +243,9 @@ internal static partial class BranchFinder
                                  "it is part of a branch (an MoE router belongs to the branch whose experts it weighs); declare the modules whose outputs are added to the residual stream with .ResidualBranches(...).", report);
         }
 
-        var linears = tree.Subtree(branch).Where(m => ModuleKinds.IsLinear(m.Module) && ModuleKinds.LinearShape(m.Module) is not null).ToList();
+        // A router (width -> experts) weighs the experts' outputs but writes nothing to the residual stream, even where it
+        // has as many experts as the width has features.
+        var linears = tree.Subtree(branch).Where(m => ModuleKinds.IsLinear(m.Module) && ModuleKinds.LinearShape(m.Module) is not null && ExpertsRouted(tree, m, width) is null).ToList();
         var toWidth = linears.Where(m => ModuleKinds.LinearShape(m.Module)!.Value.Out == width).ToList();
         if (toWidth.Count == 1)
         {
@@ -276,6 +278,27 @@ internal static partial class BranchFinder
 
         return ([], $"cannot tell which Linears of branch '{branch.Name}' write its output: {string.Join(", ", toWidth.Select(t => t.LocalName))} all map to the width {width} (from {widthSource}): " +
                               $"declare every Linear whose output is added to the residual stream with .OutputProjections(...), choosing among {choices} (names relative to a block; a pattern with * covers every expert of a mixture).");
+    }
+
+    /// <summary>
+    /// The experts a Linear routes between, or null when it is no router: a Linear from the width to E outputs beside (a child
+    /// of the same parent) a container of exactly E modules of one type, each holding a Linear that writes the width.
+    /// </summary>
+    /// <param name="tree">The module tree.</param>
+    /// <param name="linear">The Linear.</param>
+    /// <param name="width">The width N.</param>
+    /// <returns>The experts' container, or null.</returns>
+    internal static TreeModule? ExpertsRouted(ModuleTree tree, TreeModule linear, int width)
+    {
+        if (linear.Parent < 0 || ModuleKinds.LinearShape(linear.Module) is not var (fanIn, fanOut) || fanIn != width)
+        {
+            return null;
+        }
+
+        return tree.Children(tree.Modules[linear.Parent]).FirstOrDefault(c => c != linear && ModuleKinds.IsContainer(c.Module)
+            && tree.Children(c).ToList() is { Count: > 1 } experts && experts.Count == fanOut
+            && experts.All(e => e.Module.GetType() == experts[0].Module.GetType()
+                                && tree.Subtree(e).Any(m => ModuleKinds.IsLinear(m.Module) && ModuleKinds.LinearShape(m.Module) is var (_, o) && o == width)));
     }
 
     /// <summary>Refuses a declared output projection or output norm that lies in no residual branch of the block: never dropped.</summary>

@@ -41,6 +41,29 @@ internal sealed record ModelStructure(
     /// <summary>Whether the readout's weight is also an input's table (a tied embedding and readout).</summary>
     public bool ReadoutIsTied => Parameters.Any(p => p.IsReadout && p.IsInput && !p.IsBias);
 
+    /// <summary>
+    /// The final norm: the one module outside the blocks holding final-norm tensors (none shared) that is registered after
+    /// the last block, or null when there is none or several. Registration order is the cue here because a norm before the
+    /// blocks (an embedding norm) is also a final-norm-role module, and folding the logit multiplier into it would be wrong;
+    /// a final norm registered before the blocks is therefore not found, and a tied head then gets a hook (safe: proven on
+    /// the sample forward or refused).
+    /// </summary>
+    public TreeModule? FinalNorm
+    {
+        get
+        {
+            if (Blocks.Count == 0)
+            {
+                return null;
+            }
+
+            int lastBlock = Blocks[^1].Index;
+            var norms = Parameters.Where(p => p.Role == TensorRole.FinalNorm && p.SharedWith.Count == 0).Select(p => Tree.Find(p.ModuleName)!)
+                .Distinct().Where(n => n.Index > lastBlock).ToList();
+            return norms.Count == 1 ? norms[0] : null;
+        }
+    }
+
     /// <summary>The index of the block that holds a module or tensor name, or -1 outside the blocks.</summary>
     public int BlockIndexOf(string name)
     {

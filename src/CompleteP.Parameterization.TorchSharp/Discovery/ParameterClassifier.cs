@@ -119,7 +119,7 @@ internal static class ParameterClassifier
                 }
                 else if (ModuleKinds.IsLinear(m.Module) && ModuleKinds.LinearShape(m.Module) is var (_, fanOut))
                 {
-                    var experts = fanOut != width ? ExpertsBeside(tree, m, fanOut) : null;
+                    var experts = BranchFinder.ExpertsRouted(tree, m, width);
                     roles[m.Name] = experts is null ? TensorRole.HiddenWeight : TensorRole.BlockReadout;
                     if (experts is not null && block == blocks[0])
                     {
@@ -142,14 +142,6 @@ internal static class ParameterClassifier
         }
 
         return roles;
-    }
-
-    /// <summary>A container beside a Linear (a child of the same parent) holding exactly <paramref name="count"/> modules of one type: the experts an MoE router weighs.</summary>
-    private static TreeModule? ExpertsBeside(ModuleTree tree, TreeModule linear, long count)
-    {
-        var parent = tree.Modules[linear.Parent];
-        return tree.Children(parent).FirstOrDefault(c => c != linear && ModuleKinds.IsContainer(c.Module)
-            && tree.Children(c).ToList() is { Count: > 1 } elements && elements.Count == count && elements.All(e => e.Module.GetType() == elements[0].Module.GetType() && ModuleKinds.HoldsWeight(e.Module)));
     }
 
     /// <summary>A pattern that matches the same parameter in every block.</summary>

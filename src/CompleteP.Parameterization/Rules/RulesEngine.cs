@@ -86,14 +86,14 @@ public static class RulesEngine
                 foreach (var descriptor in descriptors)
                 {
                     var rule = RuleFor(setup, descriptor, "hyperparameters");
-                    var folds = role switch
+                    // Every value the role's multiplier (FoldTable) takes: a tied readout's logit factor also lives in the final norm.
+                    var folds = FoldTable.For(role) switch
                     {
-                        TensorRole.HiddenWeight or TensorRole.HiddenBias => new[] { (MultiplierKind.Residual, multipliers.Residual) },
-                        TensorRole.HiddenNorm => [(MultiplierKind.Residual, multipliers.Residual)], // a norm on a branch's output carries it
-                        TensorRole.BlockReadout => [(MultiplierKind.BlockReadout, BlockReadoutMultiplier(setup))],
-                        TensorRole.Unembedding => [(MultiplierKind.Output, multipliers.Output)],
-                        TensorRole.Embedding => [(MultiplierKind.Embedding, multipliers.Embedding)],
-                        TensorRole.FinalNorm => fromTable is null ? [(MultiplierKind.Output, multipliers.Output)] : [(MultiplierKind.Output, multipliers.Output), (MultiplierKind.Output, fromTable)],
+                        MultiplierKind.Residual => new[] { (MultiplierKind.Residual, multipliers.Residual) },
+                        MultiplierKind.Output when role == TensorRole.FinalNorm && fromTable is not null => [(MultiplierKind.Output, multipliers.Output), (MultiplierKind.Output, fromTable)],
+                        MultiplierKind.Output => [(MultiplierKind.Output, multipliers.Output)],
+                        MultiplierKind.Embedding => [(MultiplierKind.Embedding, multipliers.Embedding)],
+                        MultiplierKind.BlockReadout => [(MultiplierKind.BlockReadout, BlockReadoutMultiplier(setup))],
                         _ => [],
                     };
                     foreach (var (kind, value) in folds.Where(f => f.Item2.Value != 1.0))
