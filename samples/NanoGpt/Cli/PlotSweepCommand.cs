@@ -32,7 +32,8 @@ internal static class PlotSweepCommand
             var header = lines[0].Split(',').ToList();
             int Column(string name) => header.IndexOf(name) is int i and >= 0 ? i : throw new UsageException($"--csv: '{path}' has no column '{name}' (has {string.Join(", ", header)}).");
             int p = Column("parameterization"), w = Column("width"), d = Column("depth"), lr = Column("lr"), l = Column(r.GetValue(loss)!);
-            var points = lines.Skip(1).Select(line => line.Split(',')).Select(c => new LearningRatePoint(c[p],
+            // A diverged run (diverged=true, empty losses) has no point to draw.
+            var points = lines.Skip(1).Select(line => line.Split(',')).Where(c => c[l].Length > 0).Select(c => new LearningRatePoint(c[p],
                 int.Parse(c[w], CultureInfo.InvariantCulture), int.Parse(c[d], CultureInfo.InvariantCulture),
                 double.Parse(c[lr], CultureInfo.InvariantCulture), double.Parse(c[l], CultureInfo.InvariantCulture))).ToList();
             LearningRateSweepPlot.Save(points, r.GetValue(png)!, r.GetValue(loss) == "trainLoss" ? "train loss" : "validation loss");
