@@ -26,6 +26,21 @@ public class LearningRateSweepPlotTests
     }
 
     [Fact]
+    public void Seeds_are_drawn_as_their_mean_with_error_bars()
+    {
+        using var folder = new TempFolder();
+        string single = folder.File("single.png"), seeds = folder.File("seeds.png");
+        var means = new[] { (0.001, 2.0), (0.002, 3.0), (0.004, 3.5), (0.008, 4.5) }.Select(x => new LearningRatePoint("mup", 64, 2, x.Item1, x.Item2)).ToList();
+        LearningRateSweepPlot.Save(means, single);
+        // Three seeds at the two middle rates, spread by +-0.2 around the same means: the same line and axes, plus two error bars.
+        LearningRateSweepPlot.Save(means.SelectMany(r => r.Loss is > 2 and < 4 ? new[] { r with { Loss = r.Loss - 0.2 }, r, r with { Loss = r.Loss + 0.2 } } : [r]), seeds);
+
+        var (_, _, _, coloredSingle) = Png.Decode(single);
+        var (_, _, _, coloredSeeds) = Png.Decode(seeds);
+        coloredSeeds.Should().BeGreaterThan(coloredSingle + 20, "two points have vertical error bars");
+    }
+
+    [Fact]
     public void An_empty_sweep_or_a_bad_learning_rate_is_refused()
     {
         using var folder = new TempFolder();

@@ -78,7 +78,7 @@ public class NanoGptCoordCheckCommandTests
             var (code, output, error) = RunNanoGpt("plot-sweep", "--csv", csv, "--out", png);
 
             code.Should().Be(0, error);
-            output.Should().Contain("completep width 64 depth 2: best lr 0.002 (loss 2.000)").And.Contain("completep width 64 depth 8: best lr 0.002").And.Contain($"wrote {png}");
+            output.Should().Contain("completep width 64 depth 2: best lr 0.002 (loss 2.000, mean of 1)").And.Contain("completep width 64 depth 8: best lr 0.002").And.Contain($"wrote {png}");
             File.ReadAllBytes(png).Take(4).Should().Equal(0x89, (byte)'P', (byte)'N', (byte)'G');
         }
         finally

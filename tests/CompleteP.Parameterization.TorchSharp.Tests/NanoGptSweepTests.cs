@@ -141,6 +141,14 @@ public class NanoGptSweepTests
             rows[1][Diverged].Should().Be("true");
             rows[1][TrainLoss].Should().BeEmpty();
             rows[1][ValLoss].Should().BeEmpty();
+
+            // plot-sweep leaves the diverged point out and draws the rest.
+            string png = Path.ChangeExtension(csv, ".png");
+            var plot = RunNanoGpt("plot-sweep", "--csv", csv, "--out", png);
+            plot.Code.Should().Be(0, plot.Err);
+            plot.Out.Should().Contain("mup width 32 depth 1: best lr 0.001 (loss").And.Contain("mean of 1");
+            File.Exists(png).Should().BeTrue();
+            File.Delete(png);
         }
         finally
         {
