@@ -139,6 +139,11 @@ internal static class SweepAnalysis
             return (TransferVerdict.Inconclusive, "every learning rate diverged at the base shape");
         }
 
+        if (curve.Count < 3)
+        {
+            return (TransferVerdict.Inconclusive, string.Create(CultureInfo.InvariantCulture, $"fewer than 3 learning rates tried ({curve.Count})"));
+        }
+
         if (edge)
         {
             return (TransferVerdict.Inconclusive, best == curve[0] ? "optimum at the lowest lr tried" : "optimum at the highest lr tried");

@@ -9,6 +9,6 @@ internal enum TransferVerdict
     /// <summary>The best learning rate moved by more than the tolerance, and using the base shape's costs more loss than 2 standard errors.</summary>
     Drifts,
 
-    /// <summary>The data cannot decide: an optimum on the grid's edge, fewer than 3 seeds, no base shape, or a regret within 2 standard errors of zero although the optimum moved.</summary>
+    /// <summary>The data cannot decide: an optimum on the grid's edge, fewer than 3 seeds or learning rates, no base shape, or a regret within 2 standard errors of zero although the optimum moved.</summary>
     Inconclusive,
 }

@@ -116,6 +116,18 @@ public class SweepVerdictTests
     }
 
     [Fact]
+    public void A_shape_with_fewer_than_3_learning_rates_is_inconclusive()
+    {
+        // A sweep stopped part-way: depth 8 has only its first two learning rates.
+        var optima = Analyze(Shape("mup", 2, -7, 0.05).Concat(Shape("mup", 8, -7, 0.05).Where(row => row.Contains(",0.0009765625,", StringComparison.Ordinal) || row.Contains(",0.001953125,", StringComparison.Ordinal))));
+
+        var deep = At(optima, "mup", 8);
+        deep.GetProperty("curve").GetArrayLength().Should().Be(2);
+        deep.GetProperty("verdict").GetString().Should().Be("inconclusive");
+        deep.GetProperty("reason").GetString().Should().Be("fewer than 3 learning rates tried (2)");
+    }
+
+    [Fact]
     public void A_point_where_any_seed_diverged_is_diverged_and_never_averaged_in()
     {
         // At depth 8, seed 1 diverges at 2^-7: without it the other two seeds would make 2^-7 the best point.
