@@ -72,7 +72,7 @@ public static class LearningRateSweepPlot
                 axis.TickLabelStyle.FontSize = 12;
             }
 
-            plot.Axes.Bottom.TickGenerator = new NumericManual(rates.Select(r => new Tick(Math.Log2(r), r.ToString("G3", CultureInfo.InvariantCulture))).ToArray());
+            plot.Axes.Bottom.TickGenerator = new NumericManual(Ticks(rates));
             plot.Grid.MajorLineColor = Colors.Black.WithAlpha(0.13);
             foreach (var group in panels[p].GroupBy(r => (r.Width, r.Depth)).OrderBy(g => g.Key.Width).ThenBy(g => g.Key.Depth))
             {
@@ -111,6 +111,23 @@ public static class LearningRateSweepPlot
 
         using var snapshot = surface.Snapshot();
         Write(snapshot, pngPath);
+    }
+
+    /// <summary>
+    /// The x ticks: every rate tried, as a number, when there are at most 8; otherwise (a fine grid, such as half
+    /// octaves) only the whole powers of two among them, written 2^k, so the labels do not overlap.
+    /// </summary>
+    internal static Tick[] Ticks(IReadOnlyList<double> rates)
+    {
+        if (rates.Count <= 8)
+        {
+            return rates.Select(r => new Tick(Math.Log2(r), r.ToString("G3", CultureInfo.InvariantCulture))).ToArray();
+        }
+
+        double lo = Math.Ceiling(Math.Log2(rates[0]) - 1e-9), hi = Math.Floor(Math.Log2(rates[^1]) + 1e-9);
+        int step = hi - lo > 8 ? 2 : 1;
+        return Enumerable.Range(0, (int)(hi - lo) + 1).Where(k => k % step == 0)
+            .Select(k => new Tick(lo + k, string.Create(CultureInfo.InvariantCulture, $"2^{lo + k:0}"))).ToArray();
     }
 
     /// <summary>The standard error of a mean over seeds (sample standard deviation over sqrt(n)); 0 for one run.</summary>

@@ -41,6 +41,17 @@ public class LearningRateSweepPlotTests
     }
 
     [Fact]
+    public void A_fine_grid_is_labelled_at_whole_octaves_and_a_coarse_one_at_every_rate()
+    {
+        var halfOctaves = Enumerable.Range(0, 17).Select(k => Math.Pow(2, -12 + (k / 2.0))).ToList();
+        var ticks = LearningRateSweepPlot.Ticks(halfOctaves);
+        ticks.Select(t => t.Label).Should().Equal("2^-12", "2^-11", "2^-10", "2^-9", "2^-8", "2^-7", "2^-6", "2^-5", "2^-4");
+        ticks.Select(t => t.Position).Should().Equal(Enumerable.Range(-12, 9).Select(k => (double)k));
+
+        LearningRateSweepPlot.Ticks([0.001, 0.002, 0.004]).Select(t => t.Label).Should().Equal("0.001", "0.002", "0.004");
+    }
+
+    [Fact]
     public void An_empty_sweep_or_a_bad_learning_rate_is_refused()
     {
         using var folder = new TempFolder();
