@@ -36,6 +36,7 @@ internal static class SweepAnalysis
             .Select(g => (g.Key, Curve: (IReadOnlyList<SweepPoint>)g.GroupBy(r => r.LearningRate).OrderBy(x => x.Key).Select(x => SweepPoint.Of(x.Key, x.ToList())).ToList()))
             .ToList();
         var fits = curves.ToDictionary(c => c.Key, c => Fit(c.Curve));
+        var byKey = curves.ToDictionary(c => c.Key, c => c.Curve);
 
         var optima = new List<SweepOptimum>();
         foreach (var (key, curve) in curves)
@@ -56,7 +57,7 @@ internal static class SweepAnalysis
             double? regretError = best is null || atBase is null ? null : PairedStandardError(atBase, best);
             var (verdict, reason) = isBase
                 ? ((TransferVerdict?)null, "base shape")
-                : Judge(curve, best, edge, reference, atBase, drift, regret, regretError, tolerance);
+                : Judge(curve, byKey[baseKey], best, edge, reference, atBase, drift, regret, regretError, tolerance);
             optima.Add(new SweepOptimum(key.Parameterization, key.Width, key.Depth, key.BaseWidth, key.BaseDepth, curve, best, fitted, edge,
                 drift, atBase?.Loss, regret, regretError, verdict, reason));
         }
@@ -126,7 +127,7 @@ internal static class SweepAnalysis
         return StandardError(a.BySeed.Keys.Intersect(b.BySeed.Keys).Select(s => a.BySeed[s] - b.BySeed[s]).ToList());
     }
 
-    private static (TransferVerdict? Verdict, string Reason) Judge(IReadOnlyList<SweepPoint> curve, SweepPoint? best, bool edge,
+    private static (TransferVerdict? Verdict, string Reason) Judge(IReadOnlyList<SweepPoint> curve, IReadOnlyList<SweepPoint> baseCurve, SweepPoint? best, bool edge,
         (SweepPoint? Best, double? Fitted, bool Edge) reference, SweepPoint? atBase, double? drift, double? regret, double? regretError, double tolerance)
     {
         if (best is null)
@@ -154,7 +155,8 @@ internal static class SweepAnalysis
             return (TransferVerdict.Inconclusive, "the base shape's optimum is at the grid's edge");
         }
 
-        int seeds = new[] { best.Seeds, reference.Best.Seeds, atBase?.Seeds ?? int.MaxValue }.Min();
+        // Every point of both curves counts: a sweep stopped part-way has means over different seeds, which do not compare.
+        int seeds = Math.Min(curve.Min(p => p.Seeds), baseCurve.Min(p => p.Seeds));
         if (seeds < MinSeeds)
         {
             return (TransferVerdict.Inconclusive, string.Create(CultureInfo.InvariantCulture, $"fewer than {MinSeeds} seeds ({seeds})"));

@@ -116,6 +116,18 @@ public class SweepVerdictTests
     }
 
     [Fact]
+    public void A_seed_that_reached_only_part_of_a_curve_does_not_count()
+    {
+        // Seed 3 has run only the first four learning rates at depth 8 (a sweep stopped part-way): 2 seeds count.
+        var optima = Analyze(Shape("mup", 2, -7, 0.05).Concat(Shape("mup", 8, -7, 0.05).Where(row => !row.Contains(",3,300,", StringComparison.Ordinal)
+            || row.Split(',')[7] is "0.0009765625" or "0.001953125" or "0.00390625" or "0.0078125")));
+
+        var deep = At(optima, "mup", 8);
+        deep.GetProperty("seeds").GetInt32().Should().Be(3, "the best point, 2^-7, has all three");
+        deep.GetProperty("reason").GetString().Should().Be("fewer than 3 seeds (2)");
+    }
+
+    [Fact]
     public void A_shape_with_fewer_than_3_learning_rates_is_inconclusive()
     {
         // A sweep stopped part-way: depth 8 has only its first two learning rates.
