@@ -47,7 +47,8 @@ public class NanoGptSweepTests
             var (code, output, error) = Sweep(csv, "--lrs", "0.001,0.01,2^-5", "--resume");
 
             code.Should().Be(0, error);
-            output.Should().Contain("2 already in the CSV, 1 to run").And.Contain("[1/1]");
+            output.Should().Contain("2 already in the CSV, 1 to run").And.Contain("[1/1] mup seed 1337 width 32 depth 1 lr 0.0312: train ")
+                .And.MatchRegex(@"\(\d+\.\d s; about \d+ s left\)", "each progress line says the runs done out of the total and the time left");
             var lines = File.ReadAllLines(csv);
             lines.Should().HaveCount(4);
             lines[..3].Should().Equal(first, "done rows are kept as they were, and the cut-off row is dropped");
