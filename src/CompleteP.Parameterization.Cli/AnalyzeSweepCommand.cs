@@ -1,29 +1,48 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using CompleteP.Rules;
 
 namespace CompleteP.Cli;
 
 /// <summary>
 /// <c>completep analyze-sweep</c>: reads a learning-rate sweep CSV (as the nanoGPT sample's <c>sweep</c> writes it)
-/// and reports, per parameterization and shape, the best base learning rate, its loss (averaged over seeds), and
-/// its drift from the optimum at the base shape, as a table, markdown or JSON.
+/// and reports, per parameterization and shape, from the seed means: the best base learning rate (a parabola in
+/// log2(lr) through the best grid point and its neighbours), its drift from the base shape in octaves, the regret of
+/// the base shape's best learning rate, the seed spread, and a verdict (transfers, drifts or inconclusive), as a
+/// table, markdown or JSON.
 /// </summary>
 internal static class AnalyzeSweepCommand
 {
-    private static readonly string[] Headers = ["parameterization", ">width", ">depth", ">best lr", ">loss", ">seeds", ">drift", ">loss at base lr", "note"];
+    private static readonly string[] Headers =
+        ["parameterization", ">width", ">depth", ">best lr (fit)", ">log2", ">best grid lr", ">loss ± se", ">seeds", ">drift (oct)", ">regret ± se", "verdict", "why"];
+
+    private const string Legend =
+        "best lr (fit): vertex of a parabola in log2(lr) through the best grid point (lowest seed mean) and its neighbours; drift: log2 of the best lr over the base shape's, in octaves; "
+        + "regret: loss at the base shape's best grid lr minus the best loss (± from the per-seed differences); se: standard error over seeds; a point where any seed diverged is diverged.";
 
     public static Command Create(TextWriter output)
     {
-        var csv = new Argument<string>("csv") { Description = "the sweep CSV (columns parameterization, width, depth, baseWidth, baseDepth, lr, seed, and the loss)" };
+        var csv = new Argument<string>("csv") { Description = "the sweep CSV (columns parameterization, width, depth, baseWidth, baseDepth, lr, seed, diverged and the loss)" };
         var loss = new Option<string>("--loss") { Description = "the loss column to compare: valLoss (default) or trainLoss", DefaultValueFactory = _ => "valLoss" };
         loss.AcceptOnlyFromAmong("valLoss", "trainLoss");
         var format = new Option<string>("--format") { Description = "table (default), markdown or json", DefaultValueFactory = _ => "table" };
         format.AcceptOnlyFromAmong("table", "markdown", "json");
-        var command = new Command("analyze-sweep", "Find the best base learning rate per parameterization and shape in a learning-rate sweep CSV, and how far it drifts from the optimum at the base shape.")
+        var tolerance = new Option<double>("--tolerance")
         {
-            csv, loss, format,
+            Description = "the largest drift of the best learning rate, in octaves, that counts as transfer",
+            DefaultValueFactory = _ => SweepAnalysis.DefaultTolerance,
+        };
+        tolerance.Validators.Add(r =>
+        {
+            double value = r.GetValueOrDefault<double>();
+            if (!(value >= 0) || !double.IsFinite(value))
+            {
+                r.AddError($"--tolerance must be a number of octaves in [0, inf), but was '{value.ToString(CultureInfo.InvariantCulture)}'.");
+            }
+        });
+        var command = new Command("analyze-sweep", "Find the best base learning rate per parameterization and shape in a learning-rate sweep CSV, how far it drifts from the base shape's, what the base shape's costs, and whether the data can tell.")
+        {
+            csv, loss, format, tolerance,
         };
 
         command.SetAction(r =>
@@ -35,15 +54,17 @@ internal static class AnalyzeSweepCommand
             }
 
             string column = r.GetValue(loss)!;
-            var optima = SweepAnalysis.Optima(SweepCsv.Parse(File.ReadAllText(path), column, path));
-            string title = $"best base learning rate per shape ({column}, mean over seeds; drift = best lr / best lr at the base shape)";
+            var optima = SweepAnalysis.Optima(SweepCsv.Parse(File.ReadAllText(path), column, path), r.GetValue(tolerance));
+            string title = $"best base learning rate per shape ({column}, seed means)";
             switch (r.GetValue(format))
             {
                 case "json":
-                    WriteJson(output, column, optima);
+                    WriteJson(output, column, r.GetValue(tolerance), optima);
                     break;
                 case "markdown":
                     ConsoleTable.WriteMarkdown(output, title, Headers, optima.Select(Cells));
+                    output.WriteLine();
+                    output.WriteLine(Legend);
                     output.WriteLine();
                     foreach (var line in Summary(optima))
                     {
@@ -53,6 +74,7 @@ internal static class AnalyzeSweepCommand
                     break;
                 default:
                     ConsoleTable.Write(output, title, Headers, optima.Select(Cells));
+                    output.WriteLine(Legend);
                     foreach (var line in Summary(optima))
                     {
                         output.WriteLine(line);
@@ -68,58 +90,46 @@ internal static class AnalyzeSweepCommand
 
     private static IReadOnlyList<string> Cells(SweepOptimum o) =>
     [
-        o.Parameterization, N(o.Width), N(o.Depth), ScaledValue.Format(o.Best.LearningRate), Loss(o.Best.Loss), N(o.Best.Seeds),
-        o.Drift is { } drift ? Ratio(drift) : "-", o.LossAtBaseOptimum is { } l ? Loss(l) : "-", Note(o),
+        o.Parameterization, N(o.Width), N(o.Depth),
+        o.FittedLearningRate is { } f ? Rate(f) : "-",
+        o.FittedLearningRate is { } g ? Math.Log2(g).ToString("0.00", CultureInfo.InvariantCulture) : "-",
+        o.Best is { } b ? Rate(b.LearningRate) : "-",
+        o.Best is { } c ? WithError(c.Loss, c.StandardError) : "diverged",
+        o.Best is { } d ? N(d.Seeds) : "-",
+        o.Drift is { } drift ? drift.ToString("+0.00;-0.00;0.00", CultureInfo.InvariantCulture) : "-",
+        o.Regret is { } regret && !o.IsBase ? WithError(regret, o.RegretStandardError) : "-",
+        o.Verdict is { } v ? Word(v) : "-",
+        o.Reason,
     ];
 
-    private static string Note(SweepOptimum o)
-    {
-        var notes = new List<string>();
-        if (o.IsBase)
-        {
-            notes.Add("base shape");
-        }
-
-        if (o.AtGridEdge)
-        {
-            notes.Add(o.Best == o.Curve[0] ? "lowest lr tried" : "highest lr tried");
-        }
-
-        if (o.Drift is null)
-        {
-            notes.Add($"no run at the base shape {o.BaseWidth}x{o.BaseDepth}");
-        }
-
-        return string.Join("; ", notes);
-    }
-
-    /// <summary>One line per parameterization and base shape: where the optimum sits at the base shape and how far it moves.</summary>
+    /// <summary>One line per parameterization and base shape: the verdicts and the largest drift.</summary>
     private static IEnumerable<string> Summary(IReadOnlyList<SweepOptimum> optima)
     {
         foreach (var group in optima.GroupBy(o => (o.Parameterization, o.BaseWidth, o.BaseDepth)))
         {
-            var basis = group.FirstOrDefault(o => o.IsBase);
             string name = string.Create(CultureInfo.InvariantCulture, $"{group.Key.Parameterization} (base width {group.Key.BaseWidth}, depth {group.Key.BaseDepth})");
-            if (basis is null)
+            var judged = group.Where(o => o.Verdict is not null).ToList();
+            if (!group.Any(o => o.IsBase))
             {
                 yield return $"{name}: no run at the base shape, so no drift.";
                 continue;
             }
 
-            var farthest = group.Where(o => o.Drift is not null).MaxBy(o => Math.Abs(Math.Log2(o.Drift!.Value)))!;
-            string start = ScaledValue.Format(basis.Best.LearningRate);
-            yield return farthest.Drift == 1.0
-                ? $"{name}: the best learning rate stays at {start} at every shape."
-                : string.Create(CultureInfo.InvariantCulture,
-                    $"{name}: the best learning rate moves from {start} at the base shape to {ScaledValue.Format(farthest.Best.LearningRate)} ({Ratio(farthest.Drift!.Value)}) at width {farthest.Width}, depth {farthest.Depth}.");
+            var counts = string.Join(", ", judged.GroupBy(o => o.Verdict!.Value).OrderBy(g => g.Key).Select(g => $"{Word(g.Key)} at {g.Count()}"));
+            var farthest = judged.Where(o => o.Drift is not null).MaxBy(o => Math.Abs(o.Drift!.Value));
+            string drift = farthest is null
+                ? string.Empty
+                : string.Create(CultureInfo.InvariantCulture, $"; largest drift {farthest.Drift:+0.00;-0.00;0.00} octaves at width {farthest.Width}, depth {farthest.Depth}");
+            yield return judged.Count == 0 ? $"{name}: only the base shape." : $"{name}: {counts} of {judged.Count} shapes{drift}.";
         }
     }
 
-    private static void WriteJson(TextWriter output, string lossColumn, IReadOnlyList<SweepOptimum> optima)
+    private static void WriteJson(TextWriter output, string lossColumn, double tolerance, IReadOnlyList<SweepOptimum> optima)
     {
         var document = new
         {
             loss = lossColumn,
+            toleranceOctaves = tolerance,
             optima = optima.Select(o => new
             {
                 parameterization = o.Parameterization,
@@ -127,24 +137,36 @@ internal static class AnalyzeSweepCommand
                 depth = o.Depth,
                 baseWidth = o.BaseWidth,
                 baseDepth = o.BaseDepth,
-                bestLearningRate = o.Best.LearningRate,
-                loss = Finite(o.Best.Loss),
-                seeds = o.Best.Seeds,
+                bestLearningRate = o.FittedLearningRate,
+                bestGridLearningRate = o.Best?.LearningRate,
+                loss = o.Best is { } b ? Finite(b.Loss) : null,
+                standardError = o.Best?.StandardError,
+                seeds = o.Best?.Seeds,
                 atGridEdge = o.AtGridEdge,
                 drift = o.Drift,
                 lossAtBaseOptimum = o.LossAtBaseOptimum is { } l ? Finite(l) : null,
-                curve = o.Curve.Select(p => new { learningRate = p.LearningRate, loss = Finite(p.Loss), seeds = p.Seeds }),
+                regret = o.Regret is { } g ? Finite(g) : null,
+                regretStandardError = o.RegretStandardError,
+                verdict = o.Verdict is { } v ? Word(v) : null,
+                reason = o.Reason,
+                curve = o.Curve.Select(p => new { learningRate = p.LearningRate, loss = Finite(p.Loss), standardError = p.StandardError, seeds = p.Seeds, diverged = p.Diverged }),
             }),
         };
         output.WriteLine(JsonSerializer.Serialize(document, new JsonSerializerOptions { WriteIndented = true }));
     }
 
-    /// <summary>A loss for JSON, which has no infinity: a diverged run is null.</summary>
+    /// <summary>A loss for JSON, which has no infinity: a diverged point is null.</summary>
     private static double? Finite(double loss) => double.IsFinite(loss) ? loss : null;
+
+    private static string Word(TransferVerdict verdict) => verdict.ToString().ToLowerInvariant();
 
     private static string N(int value) => value.ToString(CultureInfo.InvariantCulture);
 
-    private static string Loss(double value) => double.IsFinite(value) ? value.ToString("F3", CultureInfo.InvariantCulture) : "diverged";
+    private static string Rate(double lr) => lr.ToString("G3", CultureInfo.InvariantCulture);
 
-    private static string Ratio(double value) => ScaledValue.Format(value) + "x";
+    private static string WithError(double value, double? error) => !double.IsFinite(value)
+        ? "diverged"
+        : error is { } e
+            ? string.Create(CultureInfo.InvariantCulture, $"{value:F4} ± {e:F4}")
+            : value.ToString("F4", CultureInfo.InvariantCulture);
 }

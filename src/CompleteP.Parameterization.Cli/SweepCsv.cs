@@ -4,8 +4,10 @@ namespace CompleteP.Cli;
 
 /// <summary>
 /// Reads a learning-rate sweep CSV as the nanoGPT sample's <c>sweep</c> command writes it (header
-/// <c>parameterization,width,depth,baseWidth,baseDepth,lr,seed,steps,trainLoss,valLoss,seconds,device</c>);
+/// <c>parameterization,alpha,width,depth,...,lr,seed,...,trainLoss,valLoss,diverged,seconds,device</c>);
 /// columns are found by name, so their order and any extra columns do not matter, and <c>seed</c> may be absent.
+/// A run with <c>diverged=true</c> (its losses empty) is a diverged run. Older sweeps (no <c>diverged</c> column) wrote a
+/// diverged run's loss as 99: in such a file, a loss of 99 or NaN is read as diverged.
 /// </summary>
 internal static class SweepCsv
 {
@@ -27,7 +29,7 @@ internal static class SweepCsv
             ? i
             : throw new ArgumentException($"csv: '{source}' has no column '{name}' (its header has {(header.Count > 0 && header[0].Length > 0 ? string.Join(", ", header) : "nothing")}).", "csv");
         int p = Column("parameterization"), w = Column("width"), d = Column("depth"), bw = Column("baseWidth"), bd = Column("baseDepth"),
-            lr = Column("lr"), loss = Column(lossColumn), seed = header.IndexOf("seed");
+            lr = Column("lr"), loss = Column(lossColumn), seed = header.IndexOf("seed"), diverged = header.IndexOf("diverged");
 
         var runs = new List<SweepRun>();
         for (int n = 1; n < lines.Count; n++)
@@ -58,7 +60,18 @@ internal static class SweepCsv
                 throw Bad(lr, "is not a learning rate (a finite number greater than 0)");
             }
 
-            double value = Number(loss);
+            bool stopped = diverged >= 0 && fields[diverged] switch
+            {
+                "true" => true,
+                "false" => false,
+                _ => throw Bad(diverged, "is not true or false"),
+            };
+            double value = stopped ? double.PositiveInfinity : Number(loss);
+            if (diverged < 0 && value == 99.0)
+            {
+                value = double.PositiveInfinity; // the old schema's stand-in for a diverged run
+            }
+
             runs.Add(new SweepRun(fields[p], Integer(w), Integer(d), Integer(bw), Integer(bd), rate,
                 seed >= 0 ? (long)Number(seed) : 0, double.IsFinite(value) ? value : double.PositiveInfinity));
         }

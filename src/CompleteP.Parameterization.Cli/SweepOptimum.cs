@@ -9,14 +9,20 @@ namespace CompleteP.Cli;
 /// <param name="Depth">The model's depth.</param>
 /// <param name="BaseWidth">The base width.</param>
 /// <param name="BaseDepth">The base depth.</param>
-/// <param name="Curve">Every learning rate tried, ascending, with its mean loss.</param>
-/// <param name="Best">The learning rate with the lowest mean loss.</param>
+/// <param name="Curve">Every learning rate tried, ascending, with its mean loss over seeds.</param>
+/// <param name="Best">The grid point with the lowest mean loss; null when every point diverged.</param>
+/// <param name="FittedLearningRate">The vertex of the parabola in log2(learning rate) through the best grid point and its two neighbours; the best grid point's rate when it has no two finite neighbours; null when every point diverged.</param>
 /// <param name="AtGridEdge">Whether the best is the lowest or highest learning rate tried (the true optimum may lie beyond).</param>
-/// <param name="Drift">The best learning rate over the best at the base shape; null when the sweep has no run at the base shape.</param>
-/// <param name="LossAtBaseOptimum">This shape's mean loss at the base shape's best learning rate; null when that rate was not tried here.</param>
+/// <param name="Drift">log2 of the fitted best learning rate over the base shape's, in octaves; null without a base shape.</param>
+/// <param name="LossAtBaseOptimum">This shape's mean loss at the base shape's best grid learning rate; null when that rate was not tried here.</param>
+/// <param name="Regret">That loss minus the best mean loss here (infinite when the base's rate diverges here); null without it.</param>
+/// <param name="RegretStandardError">The standard error of the regret, from the per-seed differences (paired by seed); null with fewer than 2 common seeds.</param>
+/// <param name="Verdict">Whether the base shape's learning rate transfers here; null at the base shape itself.</param>
+/// <param name="Reason">Why the verdict is what it is.</param>
 internal sealed record SweepOptimum(
-    string Parameterization, int Width, int Depth, int BaseWidth, int BaseDepth, IReadOnlyList<SweepPoint> Curve, SweepPoint Best,
-    bool AtGridEdge, double? Drift, double? LossAtBaseOptimum)
+    string Parameterization, int Width, int Depth, int BaseWidth, int BaseDepth, IReadOnlyList<SweepPoint> Curve, SweepPoint? Best,
+    double? FittedLearningRate, bool AtGridEdge, double? Drift, double? LossAtBaseOptimum, double? Regret, double? RegretStandardError,
+    TransferVerdict? Verdict, string Reason)
 {
     /// <summary>Whether this is the base shape itself.</summary>
     public bool IsBase => Width == BaseWidth && Depth == BaseDepth;

@@ -8,5 +8,9 @@ namespace CompleteP.Cli;
 /// <param name="BaseDepth">The base depth the learning rate is given for.</param>
 /// <param name="LearningRate">The base learning rate.</param>
 /// <param name="Seed">The seed.</param>
-/// <param name="Loss">The final loss; a run that diverged (a non-finite loss) is <see cref="double.PositiveInfinity"/>.</param>
-internal sealed record SweepRun(string Parameterization, int Width, int Depth, int BaseWidth, int BaseDepth, double LearningRate, long Seed, double Loss);
+/// <param name="Loss">The final loss; a run that diverged is <see cref="double.PositiveInfinity"/>.</param>
+internal sealed record SweepRun(string Parameterization, int Width, int Depth, int BaseWidth, int BaseDepth, double LearningRate, long Seed, double Loss)
+{
+    /// <summary>Whether the run diverged (its loss is not finite).</summary>
+    public bool Diverged => !double.IsFinite(Loss);
+}

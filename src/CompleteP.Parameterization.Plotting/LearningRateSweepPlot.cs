@@ -8,8 +8,9 @@ namespace CompleteP.Plotting;
 
 /// <summary>
 /// Draws a learning-rate sweep as in Dey et al. (2025), Figure 1: one panel per parameterization, the
-/// final loss against the base learning rate (log2 axis), one line per model size, the best rate of
-/// each line ringed. Where the parameterization transfers, the rings line up.
+/// final loss against the base learning rate (log2 axis), one line per model size through the means over seeds
+/// (runs of the same parameterization, size and rate), with error bars of one standard error where there are
+/// several seeds, and the best rate of each line ringed. Where the parameterization transfers, the rings line up.
 /// </summary>
 public static class LearningRateSweepPlot
 {
@@ -20,7 +21,8 @@ public static class LearningRateSweepPlot
     internal const int PanelHeight = 380;
 
     /// <summary>Renders the sweep to a PNG.</summary>
-    /// <param name="points">The runs.</param>
+    /// <param name="points">The runs; runs of one parameterization, size and rate (seeds) are drawn as their mean with a standard-error bar.
+    /// Leave out diverged runs (and, to keep means comparable, the other seeds of a rate where one diverged).</param>
     /// <param name="pngPath">Where to write the PNG (its folder is created).</param>
     /// <param name="lossLabel">The y axis label.</param>
     /// <exception cref="ArgumentException">No runs, or a run with a non-positive learning rate.</exception>
@@ -42,7 +44,10 @@ public static class LearningRateSweepPlot
         var panels = runs.GroupBy(r => r.Parameterization).ToList();
         var sizes = runs.Select(r => (r.Width, r.Depth)).Distinct().OrderBy(s => s.Width).ThenBy(s => s.Depth).ToList();
         var rates = runs.Select(r => r.LearningRate).Distinct().Order().ToList();
-        double lo = runs.Min(r => r.Loss), hi = runs.Max(r => r.Loss), pad = Math.Max(0.02, (hi - lo) * 0.06);
+        // Seed means and their standard errors, per (parameterization, size, rate).
+        var means = runs.GroupBy(r => (r.Parameterization, r.Width, r.Depth, r.LearningRate))
+            .Select(g => (g.Key, Mean: g.Average(r => r.Loss), Error: StandardError(g.Select(r => r.Loss).ToList()))).ToList();
+        double lo = means.Min(m => m.Mean - m.Error), hi = means.Max(m => m.Mean + m.Error), pad = Math.Max(0.02, (hi - lo) * 0.06);
         string font = Theme.FontName();
         int width = panels.Count * PanelWidth, height = PanelHeight;
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(pngPath))!);
@@ -67,19 +72,28 @@ public static class LearningRateSweepPlot
                 axis.TickLabelStyle.FontSize = 12;
             }
 
-            plot.Axes.Bottom.TickGenerator = new NumericManual(rates.Select(r => new Tick(Math.Log2(r), r.ToString("G3", CultureInfo.InvariantCulture))).ToArray());
+            plot.Axes.Bottom.TickGenerator = new NumericManual(Ticks(rates));
             plot.Grid.MajorLineColor = Colors.Black.WithAlpha(0.13);
             foreach (var group in panels[p].GroupBy(r => (r.Width, r.Depth)).OrderBy(g => g.Key.Width).ThenBy(g => g.Key.Depth))
             {
-                var line = group.OrderBy(r => r.LearningRate).ToList();
+                var line = means.Where(m => m.Key.Parameterization == panels[p].Key && (m.Key.Width, m.Key.Depth) == group.Key)
+                    .OrderBy(m => m.Key.LearningRate).ToList();
                 int style = sizes.IndexOf(group.Key);
-                var scatter = plot.Add.Scatter(line.Select(r => Math.Log2(r.LearningRate)).ToArray(), line.Select(r => r.Loss).ToArray(), Theme.ColorOf(style));
+                double[] xs = line.Select(m => Math.Log2(m.Key.LearningRate)).ToArray(), ys = line.Select(m => m.Mean).ToArray();
+                if (line.Any(m => m.Error > 0))
+                {
+                    var bars = plot.Add.ErrorBar(xs, ys, line.Select(m => m.Error).ToArray());
+                    bars.Color = Theme.ColorOf(style);
+                    bars.LineWidth = 2;
+                }
+
+                var scatter = plot.Add.Scatter(xs, ys, Theme.ColorOf(style));
                 scatter.LegendText = sizes.Select(s => s.Width).Distinct().Count() > 1 ? $"width {group.Key.Width}, depth {group.Key.Depth}" : $"depth {group.Key.Depth}";
                 scatter.LineWidth = 2;
                 scatter.MarkerSize = 7;
                 scatter.MarkerShape = Theme.MarkerOf(style);
-                var best = line.MinBy(r => r.Loss)!;
-                var ring = plot.Add.Marker(Math.Log2(best.LearningRate), best.Loss, MarkerShape.OpenCircle, 18, Theme.ColorOf(style));
+                var best = line.MinBy(m => m.Mean);
+                var ring = plot.Add.Marker(Math.Log2(best.Key.LearningRate), best.Mean, MarkerShape.OpenCircle, 18, Theme.ColorOf(style));
                 ring.LegendText = string.Empty;
             }
 
@@ -96,6 +110,40 @@ public static class LearningRateSweepPlot
         }
 
         using var snapshot = surface.Snapshot();
+        Write(snapshot, pngPath);
+    }
+
+    /// <summary>
+    /// The x ticks: every rate tried, as a number, when there are at most 8; otherwise (a fine grid, such as half
+    /// octaves) only the whole powers of two among them, written 2^k, so the labels do not overlap.
+    /// </summary>
+    internal static Tick[] Ticks(IReadOnlyList<double> rates)
+    {
+        if (rates.Count <= 8)
+        {
+            return rates.Select(r => new Tick(Math.Log2(r), r.ToString("G3", CultureInfo.InvariantCulture))).ToArray();
+        }
+
+        double lo = Math.Ceiling(Math.Log2(rates[0]) - 1e-9), hi = Math.Floor(Math.Log2(rates[^1]) + 1e-9);
+        int step = hi - lo > 8 ? 2 : 1;
+        return Enumerable.Range(0, (int)(hi - lo) + 1).Where(k => k % step == 0)
+            .Select(k => new Tick(lo + k, string.Create(CultureInfo.InvariantCulture, $"2^{lo + k:0}"))).ToArray();
+    }
+
+    /// <summary>The standard error of a mean over seeds (sample standard deviation over sqrt(n)); 0 for one run.</summary>
+    private static double StandardError(IReadOnlyList<double> values)
+    {
+        if (values.Count < 2)
+        {
+            return 0;
+        }
+
+        double mean = values.Average();
+        return Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1) / values.Count);
+    }
+
+    private static void Write(SKImage snapshot, string pngPath)
+    {
         using var data = snapshot.Encode(SKEncodedImageFormat.Png, 100);
         using var file = File.Create(pngPath);
         data.SaveTo(file);

@@ -32,33 +32,26 @@ public class AnalyzeSweepCommandTests
     public void The_committed_depth_sweep_gives_the_optima_docs_report()
     {
         // docs/hyperparameter-transfer.md: muP 0.008 (1.850) -> 0.001 (1.976) -> 0.001 (2.054); CompleteP 0.004 -> 0.008 -> 0.008;
-        // muP's depth-2 optimum costs 2.450 at depth 8, CompleteP's 1.892.
+        // muP's depth-2 optimum costs 2.450 at depth 8, CompleteP's 1.892. One seed: every verdict is inconclusive.
         var optima = Optima(RepositoryFile("docs/lr-sweep/lr-sweep.csv"));
 
         optima.Should().HaveCount(6);
         var mup8 = At(optima, "mup", 256, 8);
-        mup8.GetProperty("bestLearningRate").GetDouble().Should().Be(0.001);
+        mup8.GetProperty("bestGridLearningRate").GetDouble().Should().Be(0.001);
+        mup8.GetProperty("bestLearningRate").GetDouble().Should().Be(0.001, "an optimum on the grid's edge has no parabola");
         mup8.GetProperty("loss").GetDouble().Should().BeApproximately(1.976, 5e-4);
-        mup8.GetProperty("drift").GetDouble().Should().Be(0.125);
         mup8.GetProperty("lossAtBaseOptimum").GetDouble().Should().BeApproximately(2.450, 5e-4);
+        mup8.GetProperty("regret").GetDouble().Should().BeApproximately(2.450 - 1.976, 1e-3);
         mup8.GetProperty("atGridEdge").GetBoolean().Should().BeTrue("0.001 is the lowest learning rate of the grid");
-        At(optima, "mup", 256, 2).GetProperty("bestLearningRate").GetDouble().Should().Be(0.008);
+        mup8.GetProperty("verdict").GetString().Should().Be("inconclusive");
+        mup8.GetProperty("reason").GetString().Should().Be("optimum at the lowest lr tried");
+        At(optima, "mup", 256, 2).GetProperty("bestGridLearningRate").GetDouble().Should().Be(0.008);
+        At(optima, "mup", 256, 2).GetProperty("verdict").ValueKind.Should().Be(JsonValueKind.Null, "the base shape is not judged");
         var completep32 = At(optima, "completep", 256, 32);
-        completep32.GetProperty("bestLearningRate").GetDouble().Should().Be(0.008);
-        completep32.GetProperty("drift").GetDouble().Should().Be(2);
+        completep32.GetProperty("bestGridLearningRate").GetDouble().Should().Be(0.008);
         completep32.GetProperty("curve").GetArrayLength().Should().Be(6);
+        completep32.GetProperty("reason").GetString().Should().Be("fewer than 3 seeds (1)");
         At(optima, "completep", 256, 8).GetProperty("lossAtBaseOptimum").GetDouble().Should().BeApproximately(1.892, 5e-4);
-    }
-
-    [Fact]
-    public void The_table_has_one_row_per_shape_and_a_drift_line_per_parameterization()
-    {
-        var (code, output, error) = Run("analyze-sweep", RepositoryFile("docs/lr-sweep/width-sweep.csv"));
-
-        code.Should().Be(0, error);
-        output.Should().MatchRegex(@"│ sp +│ +512 │ +2 │ +0\.001 │ +1\.743 │ +1 │ +0\.125x │ +2\.518 │ lowest lr tried");
-        output.Should().Contain("sp (base width 128, depth 2): the best learning rate moves from 0.008 at the base shape to 0.001 (0.125x) at width 512, depth 2.");
-        output.Should().Contain("completep (base width 128, depth 2): the best learning rate stays at 0.008 at every shape.");
     }
 
     [Fact]
@@ -67,9 +60,9 @@ public class AnalyzeSweepCommandTests
         var (code, output, _) = Run("analyze-sweep", RepositoryFile("docs/lr-sweep/lr-sweep.csv"), "--format", "markdown", "--loss", "trainLoss");
 
         code.Should().Be(0);
-        output.Should().Contain("| parameterization | width | depth | best lr | loss | seeds | drift | loss at base lr | note |")
-            .And.Contain("|---|---:|---:|---:|---:|---:|---:|---:|---|")
-            .And.Contain("(trainLoss, mean over seeds");
+        output.Should().Contain("| parameterization | width | depth | best lr (fit) | log2 | best grid lr | loss ± se | seeds | drift (oct) | regret ± se | verdict | why |")
+            .And.Contain("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
+            .And.Contain("(trainLoss, seed means)");
     }
 
     [Fact]
@@ -84,11 +77,13 @@ public class AnalyzeSweepCommandTests
         {
             var only = Optima(path).Should().ContainSingle().Subject;
 
-            only.GetProperty("bestLearningRate").GetDouble().Should().Be(0.02);
+            only.GetProperty("bestGridLearningRate").GetDouble().Should().Be(0.02);
             only.GetProperty("loss").GetDouble().Should().BeApproximately(1.15, 1e-12);
+            only.GetProperty("standardError").GetDouble().Should().BeApproximately(0.05, 1e-12, "sd 0.0707 over sqrt(2)");
             only.GetProperty("seeds").GetInt32().Should().Be(2);
             only.GetProperty("atGridEdge").GetBoolean().Should().BeFalse();
             only.GetProperty("curve")[2].GetProperty("loss").ValueKind.Should().Be(JsonValueKind.Null, "a run that diverged has no finite loss");
+            only.GetProperty("curve")[2].GetProperty("diverged").GetBoolean().Should().BeTrue("the old schema wrote a diverged run as 99");
         }
         finally
         {
@@ -105,11 +100,12 @@ public class AnalyzeSweepCommandTests
         {
             var only = Optima(path).Should().ContainSingle().Subject;
             only.GetProperty("depth").GetInt32().Should().Be(8);
-            only.GetProperty("bestLearningRate").GetDouble().Should().Be(0.02);
+            only.GetProperty("bestGridLearningRate").GetDouble().Should().Be(0.02);
             only.GetProperty("drift").ValueKind.Should().Be(JsonValueKind.Null);
+            only.GetProperty("reason").GetString().Should().Be("no run at the base shape 128x2");
 
             var (_, table, _) = Run("analyze-sweep", path);
-            table.Should().Contain("no run at the base shape 128x2").And.Contain("completep (base width 128, depth 2): no run at the base shape, so no drift.");
+            table.Should().Contain("no run at the").And.Contain("completep (base width 128, depth 2): no run at the base shape, so no drift.");
         }
         finally
         {

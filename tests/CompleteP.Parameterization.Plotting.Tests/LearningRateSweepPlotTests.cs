@@ -26,6 +26,32 @@ public class LearningRateSweepPlotTests
     }
 
     [Fact]
+    public void Seeds_are_drawn_as_their_mean_with_error_bars()
+    {
+        using var folder = new TempFolder();
+        string single = folder.File("single.png"), seeds = folder.File("seeds.png");
+        var means = new[] { (0.001, 2.0), (0.002, 3.0), (0.004, 3.5), (0.008, 4.5) }.Select(x => new LearningRatePoint("mup", 64, 2, x.Item1, x.Item2)).ToList();
+        LearningRateSweepPlot.Save(means, single);
+        // Three seeds at the two middle rates, spread by +-0.2 around the same means: the same line and axes, plus two error bars.
+        LearningRateSweepPlot.Save(means.SelectMany(r => r.Loss is > 2 and < 4 ? new[] { r with { Loss = r.Loss - 0.2 }, r, r with { Loss = r.Loss + 0.2 } } : [r]), seeds);
+
+        var (_, _, _, coloredSingle) = Png.Decode(single);
+        var (_, _, _, coloredSeeds) = Png.Decode(seeds);
+        coloredSeeds.Should().BeGreaterThan(coloredSingle + 20, "two points have vertical error bars");
+    }
+
+    [Fact]
+    public void A_fine_grid_is_labelled_at_whole_octaves_and_a_coarse_one_at_every_rate()
+    {
+        var halfOctaves = Enumerable.Range(0, 17).Select(k => Math.Pow(2, -12 + (k / 2.0))).ToList();
+        var ticks = LearningRateSweepPlot.Ticks(halfOctaves);
+        ticks.Select(t => t.Label).Should().Equal("2^-12", "2^-11", "2^-10", "2^-9", "2^-8", "2^-7", "2^-6", "2^-5", "2^-4");
+        ticks.Select(t => t.Position).Should().Equal(Enumerable.Range(-12, 9).Select(k => (double)k));
+
+        LearningRateSweepPlot.Ticks([0.001, 0.002, 0.004]).Select(t => t.Label).Should().Equal("0.001", "0.002", "0.004");
+    }
+
+    [Fact]
     public void An_empty_sweep_or_a_bad_learning_rate_is_refused()
     {
         using var folder = new TempFolder();

@@ -113,6 +113,7 @@ public class CoordinateCheckTests : IClassFixture<CoordinateCheckTests.Data>
             HeadDim = 16,
             Widths = [32, 64],
             Steps = 2,
+            RunControls = false,
         });
 
         result.Measurements.Select(m => m.Module).Distinct().Should().Contain(["transformer.wte", "transformer.h.1", "transformer.h.1.attn", "transformer.ln_f", "lm_head"]);
@@ -126,5 +127,52 @@ public class CoordinateCheckTests : IClassFixture<CoordinateCheckTests.Data>
         result.Measurements.Single(m => m.Width == 64 && m.Step == 1 && m.Module == "transformer.h.1").Kind.Should().Be(ModuleKind.Block);
         result.ToCsv().Split('\n')[0].Should().StartWith("parameterization,width,depth,seed,step,module,meanAbs,rms,deltaRms");
         CoordinateCheckResult.ParseCsv(result.ToCsv()).Should().BeEquivalentTo(result.Measurements);
+    }
+
+    [Fact]
+    public void A_depth_check_at_weak_settings_is_inconclusive_because_its_control_passes_too()
+    {
+        // One step (the forward before any update) and a small init std: the blocks add almost nothing to the residual
+        // stream yet, so muP, which must fail across depth, passes too, and CompleteP's pass proves nothing.
+        var weak = new CoordinateCheckSettings
+        {
+            Parameterizations = [Parameterization.CompleteP],
+            BaseShape = new ModelShape(32, 2),
+            HeadDim = 16,
+            Depths = [2, 4, 8],
+            Steps = 1,
+            Hyperparameters = new BaseHyperparameters(2e-3, 0.005),
+        };
+        weak.ParameterizationsToRun().Should().Equal(Parameterization.CompleteP, Parameterization.MuP);
+        var report = Run(weak).Report();
+
+        report.DepthVerdicts.Select(v => v.Parameterization).Distinct().Should().BeEquivalentTo(["completep", "mup"], "the control runs by default");
+        report.DepthVerdicts.Should().OnlyContain(v => v.Passed);
+        report.IsInconclusive(SweepAxis.Depth).Should().BeTrue();
+        report.Summary().Should().Contain("| completep | depth | inconclusive: the control passed too, so these settings cannot tell |")
+            .And.Contain("| mup | depth | stable, but it is the control and must fail |");
+        var act = () => report.Should().BeStableAcrossDepth("completep");
+        act.Should().Throw<CoordinateCheckFailedException>().WithMessage("*inconclusive: the control passed too, so these settings cannot tell*control mup*");
+
+        // Without the control the same settings pass: the check cannot know it proved nothing.
+        var alone = Run(weak with { RunControls = false }).Report();
+        alone.DepthVerdicts.Select(v => v.Parameterization).Distinct().Should().Equal("completep");
+        alone.IsInconclusive(SweepAxis.Depth).Should().BeFalse();
+        alone.Should().BeStableAcrossDepth("completep");
+    }
+
+    [Fact]
+    public void Controls_are_added_only_for_the_sweeps_that_run_and_only_once()
+    {
+        new CoordinateCheckSettings { Parameterizations = [Parameterization.CompleteP], Widths = [32, 64] }.ParameterizationsToRun()
+            .Should().Equal(Parameterization.CompleteP, Parameterization.Standard);
+        new CoordinateCheckSettings { Parameterizations = [Parameterization.CompleteP], Widths = [32, 64], Depths = [2, 4] }.ParameterizationsToRun()
+            .Should().Equal(Parameterization.CompleteP, Parameterization.Standard, Parameterization.MuP);
+        new CoordinateCheckSettings { Parameterizations = [Parameterization.MuP, Parameterization.CompleteP], Depths = [2, 4] }.ParameterizationsToRun()
+            .Should().Equal(Parameterization.MuP, Parameterization.CompleteP);
+        new CoordinateCheckSettings { Parameterizations = [Parameterization.CompleteP], Widths = [32] }.ParameterizationsToRun()
+            .Should().Equal(Parameterization.CompleteP);
+        CoordinateCheckReport.ControlFor(SweepAxis.Width).Should().Be(Parameterization.Standard);
+        CoordinateCheckReport.ControlFor(SweepAxis.Depth).Should().Be(Parameterization.MuP);
     }
 }

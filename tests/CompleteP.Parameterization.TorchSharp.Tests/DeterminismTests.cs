@@ -88,7 +88,7 @@ public class DeterminismTests
         }
 
         alone.Should().NotBeEmpty();
-        alone.Select(m => (m.Parameterization, m.Width, m.Depth, m.Seed)).Distinct().Should().HaveCount(2 * 3 * 2, "2 parameterizations x 3 shapes x 2 seeds");
+        alone.Select(m => (m.Parameterization, m.Width, m.Depth, m.Seed)).Distinct().Should().HaveCount(3 * 3 * 2, "2 parameterizations and the depth control muP x 3 shapes x 2 seeds");
         foreach (var result in parallel)
         {
             result.Measurements.Should().Equal(alone, "a run depends on its seed alone: bit for bit the same measurements");

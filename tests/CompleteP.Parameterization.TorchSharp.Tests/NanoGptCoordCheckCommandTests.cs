@@ -21,15 +21,15 @@ public class NanoGptCoordCheckCommandTests
                 "--out", folder);
 
             code.Should().Be(0, error);
-            error.Should().Contain("[1/18] sp width 32 depth 2 seed 0", "progress is reported per run (2 parameterizations x 3 shapes x 3 seeds)");
-            output.Should().Contain("| completep | depth |").And.Contain("| completep | laziness |");
+            error.Should().Contain("[1/27] sp width 32 depth 2 seed 0", "progress is reported per run (2 parameterizations and the depth control muP x 3 shapes x 3 seeds)");
+            output.Should().Contain("| completep | depth |").And.Contain("| completep | laziness |").And.Contain("| mup | depth |");
             foreach (var file in new[] { "coordcheck.csv", "coordcheck.json", "laziness.csv", "widthsweep.png", "depthsweep.png", "laziness.png", "summary.md" })
             {
                 File.Exists(Path.Combine(folder, file)).Should().BeTrue(file);
             }
 
             var rows = CoordinateCheckResult.ParseCsv(File.ReadAllText(Path.Combine(folder, "coordcheck.csv")));
-            rows.Select(r => (r.Parameterization, r.Width, r.Depth)).Distinct().Should().HaveCount(6);
+            rows.Select(r => (r.Parameterization, r.Width, r.Depth)).Distinct().Should().HaveCount(9);
             rows.Should().Contain(r => r.Module == "transformer.h.3" && r.Depth == 4 && r.Kind == ModuleKind.Block);
             rows.Select(r => r.Step).Distinct().Should().BeEquivalentTo([1, 2]);
             File.ReadAllBytes(Path.Combine(folder, "widthsweep.png")).Take(4).Should().Equal(0x89, (byte)'P', (byte)'N', (byte)'G');
@@ -78,7 +78,7 @@ public class NanoGptCoordCheckCommandTests
             var (code, output, error) = RunNanoGpt("plot-sweep", "--csv", csv, "--out", png);
 
             code.Should().Be(0, error);
-            output.Should().Contain("completep width 64 depth 2: best lr 0.002 (loss 2.000)").And.Contain("completep width 64 depth 8: best lr 0.002").And.Contain($"wrote {png}");
+            output.Should().Contain("completep width 64 depth 2: best lr 0.002 (loss 2.000, mean of 1)").And.Contain("completep width 64 depth 8: best lr 0.002").And.Contain($"wrote {png}");
             File.ReadAllBytes(png).Take(4).Should().Equal(0x89, (byte)'P', (byte)'N', (byte)'G');
         }
         finally

@@ -80,10 +80,13 @@ public class NanoGptSampleCliTests
             code.Should().Be(0, error);
             output.Should().Contain("[8/8]");
             var lines = File.ReadAllLines(csv);
-            lines[0].Should().Be("parameterization,width,depth,baseWidth,baseDepth,lr,seed,steps,trainLoss,valLoss,seconds,device");
-            lines.Skip(1).Select(l => l.Split(',')).Select(c => (c[0], c[2], c[5])).Should().BeEquivalentTo(
+            lines[0].Should().Be("parameterization,alpha,width,depth,baseWidth,baseDepth,headDim,lr,seed,steps,batch,block,schedule,warmup,beta1,beta2,eps,weightDecay,gradClip,bias,tiedHead,trainLoss,valLoss,diverged,seconds,device");
+            lines.Skip(1).Select(l => l.Split(',')).Select(c => (c[0], c[3], c[7])).Should().Equal(
                 from p in new[] { "mup", "completep" } from d in new[] { "1", "2" } from lr in new[] { "0.001", "0.01" } select (p, d, lr));
-            lines.Skip(1).Select(l => double.Parse(l.Split(',')[9], CultureInfo.InvariantCulture)).Should().OnlyContain(v => v > 0 && v < 10);
+            lines.Skip(1).Select(l => double.Parse(l.Split(',')[22], CultureInfo.InvariantCulture)).Should().OnlyContain(v => v > 0 && v < 10);
+            // Today's settings are the defaults, written on every row: cosine with 5% warm-up, betas 0.9/0.99, eps 1e-8, no decay, clip 1, biases, tied head.
+            lines[1].Split(',')[1..21].Should().Equal("", "32", "1", "32", "1", "16", "0.001", "1337", "3", "2", "8", "cosine", "1", "0.9", "0.99", "1E-08", "0", "1", "true", "true");
+            lines[5].Split(',')[1].Should().Be("1", "completep's depth exponent");
         }
         finally
         {

@@ -42,7 +42,7 @@ internal static class CoordCheckCommand
             static Tensor Loss(Tensor logits, Tensor target) => nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]), target.view(-1));
             var progress = new Progress(error);
 
-            error.WriteLine($"coord-check: {settings.Parameterizations.Count} parameterization(s) x {settings.Shapes().Count} shape(s) x {settings.Seeds.Count} seed(s), {settings.Steps} steps, batch {batch}x{block}, on CPU with {get_num_threads()} threads");
+            error.WriteLine($"coord-check: {settings.ParameterizationsToRun().Count} parameterization(s) (controls included) x {settings.Shapes().Count} shape(s) x {settings.Seeds.Count} seed(s), {settings.Steps} steps, batch {batch}x{block}, on CPU with {get_num_threads()} threads");
             var result = CoordinateCheck.Run(Factory, Batch, Loss, settings, progress);
             if (r.GetValue(options.Laziness) && settings.Depths.Count >= 2)
             {

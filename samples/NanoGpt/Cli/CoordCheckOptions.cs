@@ -55,12 +55,15 @@ internal sealed class CoordCheckOptions
 
     public Option<bool> Laziness { get; } = new("--laziness") { Description = "also run the laziness check over the depths", DefaultValueFactory = _ => true };
 
+    public Option<bool> Controls { get; } = OptionFactory.Bool("--controls",
+        "also run the control that must fail each sweep (SP across width, muP across depth); when it passes too, the verdict is inconclusive", true);
+
     public Option<string> Out { get; } = new("--out") { Description = "output folder", DefaultValueFactory = _ => "coordcheck" };
 
     public IEnumerable<Option> All =>
     [
         Parameterizations, Widths, Depths, BaseWidth, BaseDepth, HeadDim, Steps, Seeds, LearningRate, InitStd, WeightDecay, Eps, Beta1, Beta2,
-        GradientClip, BatchSize, BlockSize, Modules, Metric, Tolerance, VerdictMinWidth, Laziness, Out,
+        GradientClip, BatchSize, BlockSize, Modules, Metric, Tolerance, VerdictMinWidth, Laziness, Controls, Out,
     ];
 
     /// <summary>The settings the options describe; a bad value or combination is a <see cref="UsageException"/> naming the option.</summary>
@@ -84,6 +87,7 @@ internal sealed class CoordCheckOptions
             Beta2 = r.GetValue(Beta2),
             GradientClip = r.GetValue(GradientClip),
             ModulePatterns = (r.GetValue(Modules) ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            RunControls = r.GetValue(Controls),
         };
         Refused("--beta1, --beta2, --grad-clip", () => settings.Validate());
         foreach (int w in settings.Widths.Append(settings.BaseShape.Width))

@@ -35,6 +35,8 @@ internal sealed class GptOptions
         InitStd = OptionFactory.Double("--init-std", "base init std sigma", defaults.InitStd, 0);
         WeightDecay = OptionFactory.Double("--weight-decay", "base AdamW weight decay lambda (coupled, as PyTorch)", defaults.WeightDecay, 0);
         Eps = OptionFactory.Double("--eps", "base Adam epsilon", defaults.Eps, 0, minExclusive: true);
+        Bias = OptionFactory.Bool("--bias", "whether Linears and LayerNorms have biases", defaults.Bias);
+        TiedHead = OptionFactory.Bool("--tied-head", "whether lm_head shares wte's weight (false: a readout Linear of its own)", defaults.TiedHead);
         Seed = new Option<long>("--seed") { Description = "seed of the initialization, the batches and the sample", DefaultValueFactory = _ => defaults.Seed };
     }
 
@@ -64,8 +66,12 @@ internal sealed class GptOptions
 
     public Option<long> Seed { get; }
 
+    public Option<bool> Bias { get; }
+
+    public Option<bool> TiedHead { get; }
+
     public IEnumerable<Option> All =>
-        [Parameterization, Alpha, Width, Depth, BaseWidth, BaseDepth, HeadDim, BlockSize, LearningRate, InitStd, WeightDecay, Eps, Seed];
+        [Parameterization, Alpha, Width, Depth, BaseWidth, BaseDepth, HeadDim, BlockSize, LearningRate, InitStd, WeightDecay, Eps, Seed, Bias, TiedHead];
 
     /// <summary>The setup the options describe; throws <see cref="UsageException"/> on values that only together are wrong.</summary>
     public GptSetup Read(ParseResult result, int vocabSize)
@@ -73,7 +79,8 @@ internal sealed class GptOptions
         var setup = new GptSetup(
             result.GetValue(Parameterization)!, result.GetValue(Alpha), result.GetValue(Width), result.GetValue(Depth),
             result.GetValue(BaseWidth), result.GetValue(BaseDepth), result.GetValue(HeadDim), vocabSize, result.GetValue(BlockSize),
-            result.GetValue(LearningRate), result.GetValue(InitStd), result.GetValue(WeightDecay), result.GetValue(Eps), result.GetValue(Seed));
+            result.GetValue(LearningRate), result.GetValue(InitStd), result.GetValue(WeightDecay), result.GetValue(Eps), result.GetValue(Seed),
+            Bias: result.GetValue(Bias), TiedHead: result.GetValue(TiedHead));
         if (setup.Width % setup.HeadDim != 0)
         {
             throw new UsageException($"--head-dim must divide --width ({setup.Width}), but was {setup.HeadDim}.");

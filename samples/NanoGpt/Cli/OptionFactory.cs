@@ -41,6 +41,41 @@ internal static class OptionFactory
         CustomParser = r => ParseDouble(r, name, min, false, max),
     };
 
+    /// <summary>An optional integer of at least <paramref name="min"/>; null when the option is absent.</summary>
+    public static Option<int?> OptionalInt(string name, string description, int min) => new(name)
+    {
+        Description = description,
+        CustomParser = r =>
+        {
+            string text = Token(r);
+            if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value >= min)
+            {
+                return value;
+            }
+
+            r.AddError($"{name} must be an integer of at least {min}, but was '{text}'.");
+            return null;
+        },
+    };
+
+    /// <summary>true or false (case-insensitive).</summary>
+    public static Option<bool> Bool(string name, string description, bool defaultValue) => new(name)
+    {
+        Description = $"{description}: true or false",
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = r =>
+        {
+            string text = Token(r);
+            if (bool.TryParse(text, out bool value))
+            {
+                return value;
+            }
+
+            r.AddError($"{name} must be true or false, but was '{text}'.");
+            return default;
+        },
+    };
+
     /// <summary>One of a few words (case-insensitive).</summary>
     public static Option<string> OneOf(string name, string description, string defaultValue, params string[] allowed) => new(name)
     {
@@ -74,6 +109,23 @@ internal static class OptionFactory
     /// <summary>The comma-separated positive integers of a list option.</summary>
     public static List<int> PositiveIntegers(string text, string option) =>
         Numbers(text, option, s => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v > 0 ? v : (int?)null);
+
+    /// <summary>The comma-separated positive learning rates of a list option: numbers, or powers of two written <c>2^-8.5</c>.</summary>
+    public static List<double> LearningRates(string text, string option) => Numbers(text, option, s =>
+    {
+        bool power = s.StartsWith("2^", StringComparison.Ordinal);
+        if (!double.TryParse(power ? s[2..] : s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v))
+        {
+            return null;
+        }
+
+        v = power ? Math.Pow(2, v) : v;
+        return v > 0 && double.IsFinite(v) ? v : (double?)null;
+    });
+
+    /// <summary>The comma-separated non-negative integer seeds of a list option.</summary>
+    public static List<long> Seeds(string text, string option) =>
+        Numbers(text, option, s => long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out long v) && v >= 0 ? v : (long?)null);
 
     public static string F(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 

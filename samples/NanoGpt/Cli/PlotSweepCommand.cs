@@ -6,7 +6,9 @@ namespace NanoGpt.Cli;
 
 /// <summary>
 /// <c>plot-sweep</c>: draws a learning-rate sweep CSV (as written by <c>sweep</c>: columns parameterization,
-/// width, depth, lr, trainLoss, valLoss, ...) as one panel per parameterization, loss against learning rate, one line per model size.
+/// width, depth, lr, trainLoss, valLoss, diverged, ...) as the paper's Figure 1: one panel per parameterization, loss against
+/// learning rate (log2 axis), one line per model size through the seed means with standard-error bars, each optimum ringed.
+/// A grid point where any seed diverged is left out.
 /// </summary>
 internal static class PlotSweepCommand
 {
@@ -31,15 +33,20 @@ internal static class PlotSweepCommand
             var lines = File.ReadAllLines(path).Where(l => l.Length > 0).ToList();
             var header = lines[0].Split(',').ToList();
             int Column(string name) => header.IndexOf(name) is int i and >= 0 ? i : throw new UsageException($"--csv: '{path}' has no column '{name}' (has {string.Join(", ", header)}).");
-            int p = Column("parameterization"), w = Column("width"), d = Column("depth"), lr = Column("lr"), l = Column(r.GetValue(loss)!);
-            var points = lines.Skip(1).Select(line => line.Split(',')).Select(c => new LearningRatePoint(c[p],
-                int.Parse(c[w], CultureInfo.InvariantCulture), int.Parse(c[d], CultureInfo.InvariantCulture),
-                double.Parse(c[lr], CultureInfo.InvariantCulture), double.Parse(c[l], CultureInfo.InvariantCulture))).ToList();
+            int p = Column("parameterization"), w = Column("width"), d = Column("depth"), lr = Column("lr"), l = Column(r.GetValue(loss)!), diverged = header.IndexOf("diverged");
+            var rows = lines.Skip(1).Select(line => line.Split(',')).ToList();
+
+            // A grid point where any seed diverged (diverged=true, empty losses; 99 in sweeps before that column) is left out whole.
+            bool Diverged(string[] c) => (diverged >= 0 && c[diverged] == "true") || c[l].Length == 0 || (diverged < 0 && c[l] == "99");
+            var points = rows.GroupBy(c => (c[p], c[w], c[d], c[lr])).Where(g => !g.Any(Diverged)).SelectMany(g => g)
+                .Select(c => new LearningRatePoint(c[p], int.Parse(c[w], CultureInfo.InvariantCulture), int.Parse(c[d], CultureInfo.InvariantCulture),
+                    double.Parse(c[lr], CultureInfo.InvariantCulture), double.Parse(c[l], CultureInfo.InvariantCulture))).ToList();
             LearningRateSweepPlot.Save(points, r.GetValue(png)!, r.GetValue(loss) == "trainLoss" ? "train loss" : "validation loss");
             foreach (var g in points.GroupBy(x => (x.Parameterization, x.Width, x.Depth)))
             {
-                var best = g.MinBy(x => x.Loss)!;
-                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{g.Key.Parameterization} width {g.Key.Width} depth {g.Key.Depth}: best lr {best.LearningRate:G3} (loss {best.Loss:F3})"));
+                var best = g.GroupBy(x => x.LearningRate).Select(x => (Rate: x.Key, Loss: x.Average(y => y.Loss), Seeds: x.Count())).MinBy(x => x.Loss);
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{g.Key.Parameterization} width {g.Key.Width} depth {g.Key.Depth}: best lr {best.Rate:G3} (loss {best.Loss:F3}, mean of {best.Seeds})"));
             }
 
             output.WriteLine($"wrote {r.GetValue(png)}");

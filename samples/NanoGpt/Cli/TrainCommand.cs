@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using CompleteP.Optimizers;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -20,6 +19,7 @@ internal static class TrainCommand
     public static Command Create(TextWriter output)
     {
         var gpt = new GptOptions(Defaults);
+        var training = new TrainingOptions();
         var steps = OptionFactory.Int("--steps", "optimizer steps", 1000);
         var batchSize = OptionFactory.Int("--batch-size", "sequences per batch", 16);
         var logInterval = OptionFactory.Int("--log-interval", "print progress every this many steps", 100);
@@ -27,22 +27,22 @@ internal static class TrainCommand
         var device = OptionFactory.OneOf("--device", "where to train", "auto", "cpu", "cuda", "auto");
         var outDir = new Option<DirectoryInfo?>("--out") { Description = "folder to write loss.csv (the loss curve) into" };
         var command = new Command("train", "Train a character-level nanoGPT on tiny Shakespeare with the chosen parameterization.");
-        foreach (var option in gpt.All.Concat([steps, batchSize, logInterval, evalBatches, device, outDir]))
+        foreach (var option in gpt.All.Concat(training.All).Concat([steps, batchSize, logInterval, evalBatches, device, outDir]))
         {
             command.Options.Add(option);
         }
 
         command.SetAction(result =>
         {
-            using var data = TinyShakespeare.Load();
-            var setup = gpt.Read(result, data.VocabSize);
+            using var data = training.LoadData(result);
+            var setup = training.Apply(result, gpt.Read(result, data.VocabSize));
             if (setup.BlockSize >= data.Length(DataSplit.Val))
             {
                 throw new UsageException($"--block-size must be less than {data.Length(DataSplit.Val)}, but was {setup.BlockSize}.");
             }
 
-            var settings = new TrainSettings(result.GetValue(steps), result.GetValue(batchSize), setup.BlockSize,
-                result.GetValue(logInterval), result.GetValue(evalBatches), setup.Seed);
+            var settings = training.Apply(result, new TrainSettings(result.GetValue(steps), result.GetValue(batchSize), setup.BlockSize,
+                result.GetValue(logInterval), result.GetValue(evalBatches), setup.Seed));
             Run(setup, settings, PickDevice(result.GetValue(device)!), result.GetValue(outDir), data, output);
             return 0;
         });
@@ -52,15 +52,18 @@ internal static class TrainCommand
     private static void Run(GptSetup setup, TrainSettings settings, Device device, DirectoryInfo? outDir, TinyShakespeare data, TextWriter output)
     {
         var total = Stopwatch.StartNew();
-        var (model, optimizer, plan) = ParameterizedGpt.Create(setup, device, parameters =>
-            new FlatAdamW(parameters, lr: setup.LearningRate, beta1: 0.9, beta2: 0.99, eps: setup.Eps, weight_decay: setup.WeightDecay));
+        var (model, optimizer, plan) = ParameterizedGpt.Create(setup, device);
         using var _ = model;
         using var __ = optimizer;
         long count = model.parameters().Sum(p => p.numel());
         output.WriteLine(Invariant($"device: {device.type.ToString().ToLowerInvariant()}{(device.type == DeviceType.CPU ? $" ({torch.get_num_threads()} threads)" : string.Empty)}"));
-        output.WriteLine(Invariant($"model: nanoGPT width {setup.Width}, depth {setup.Depth}, {setup.Width / setup.HeadDim} heads of {setup.HeadDim}, block {setup.BlockSize}, vocab {setup.VocabSize}, {count / 1e6:F2} M parameters (lm_head tied to wte)"));
+        output.WriteLine(Invariant($"model: nanoGPT width {setup.Width}, depth {setup.Depth}, {setup.Width / setup.HeadDim} heads of {setup.HeadDim}, block {setup.BlockSize}, vocab {setup.VocabSize}, {count / 1e6:F2} M parameters ({(setup.TiedHead ? "lm_head tied to wte" : "lm_head untied")}, {(setup.Bias ? "with" : "no")} biases)"));
         output.WriteLine(Invariant($"parameterization: {plan.Setup.Parameterization} from base width {setup.BaseWidth}, depth {setup.BaseDepth}: residual x{plan.Multipliers.Residual.Value:G4}, output x{plan.Multipliers.Output.Value:G4}, attention scale {plan.Multipliers.AttentionScale.Value:G4}"));
-        output.WriteLine(Invariant($"training: {settings.Steps} steps of {settings.BatchSize} x {settings.BlockSize} tokens, AdamW (FlatAdamW, fold-aware clipping at {settings.GradClip:G3}), base lr {setup.LearningRate:G4} (warm-up + cosine), seed {setup.Seed}"));
+        string clipping = settings.GradClip > 0 ? Invariant($"fold-aware clipping at {settings.GradClip:G3}") : "no clipping";
+        string schedule = settings.Schedule == LrSchedule.Constant
+            ? Invariant($"constant after {settings.Warmup} warm-up steps")
+            : Invariant($"{settings.Warmup} warm-up steps + cosine to {settings.MinLrFraction:G3}x");
+        output.WriteLine(Invariant($"training: {settings.Steps} steps of {settings.BatchSize} x {settings.BlockSize} tokens, AdamW (FlatAdamW, betas {setup.Beta1:G4}/{setup.Beta2:G4}, eps {setup.Eps:G3}, weight decay {setup.WeightDecay:G3}, {clipping}), base lr {setup.LearningRate:G4} ({schedule}), seed {setup.Seed}"));
 
         var curve = Trainer.Train(model, optimizer, plan, data, settings, device, (point, mean) =>
             output.WriteLine(Invariant($"step {point.Step + 1,5} | train loss {mean:F4} | {point.ElapsedSeconds,6:F1} s")));
@@ -71,7 +74,7 @@ internal static class TrainCommand
 
         model.eval();
         using var generator = new Generator((ulong)setup.Seed); // a CPU generator: TorchSharp 0.107 makes no CUDA ones
-        using var start = torch.tensor(data.Encode("\n"), dtype: ScalarType.Int64, device: device).unsqueeze(0);
+        using var start = torch.tensor(data.Encode(data.Text.Contains('\n', StringComparison.Ordinal) ? "\n" : data.Text[..1]), dtype: ScalarType.Int64, device: device).unsqueeze(0);
         using var tokens = model.Generate(start, 200, temperature: 0.8, generator: generator);
         output.WriteLine("sample:");
         output.WriteLine(data.Decode(tokens[0].cpu().data<long>().ToArray().Skip(1)));

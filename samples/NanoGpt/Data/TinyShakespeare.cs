@@ -35,6 +35,21 @@ public sealed class TinyShakespeare : IDisposable
         _val = torch.tensor(ids[n..], dtype: ScalarType.Int64);
     }
 
+    /// <summary>Loads a UTF-8 text file, tokenized by character as the embedded corpus; null loads the embedded text.</summary>
+    /// <exception cref="ArgumentException">The file holds fewer than 100 characters (too few for a 90/10 split into windows).</exception>
+    public static TinyShakespeare Load(string? path)
+    {
+        if (path is null)
+        {
+            return Load();
+        }
+
+        string text = File.ReadAllText(path, System.Text.Encoding.UTF8);
+        return text.Length >= 100
+            ? new TinyShakespeare(text)
+            : throw new ArgumentException($"The text file '{path}' must hold at least 100 characters, but holds {text.Length}.", nameof(path));
+    }
+
     /// <summary>Loads the embedded text.</summary>
     public static TinyShakespeare Load()
     {

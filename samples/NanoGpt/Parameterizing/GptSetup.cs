@@ -18,6 +18,10 @@ namespace NanoGpt;
 /// <param name="WeightDecay">Base AdamW weight decay lambda.</param>
 /// <param name="Eps">Base Adam epsilon.</param>
 /// <param name="Seed">Seed of the generator the initialization draws from (one of its own, on the model's device).</param>
+/// <param name="Bias">Whether Linears and LayerNorms have biases.</param>
+/// <param name="TiedHead">Whether <c>lm_head.weight</c> is <c>transformer.wte.weight</c>; untied, lm_head is a readout Linear of its own.</param>
+/// <param name="Beta1">AdamW's first-moment decay.</param>
+/// <param name="Beta2">AdamW's second-moment decay.</param>
 public sealed record GptSetup(
     string Parameterization,
     double? Alpha,
@@ -32,8 +36,12 @@ public sealed record GptSetup(
     double InitStd,
     double WeightDecay,
     double Eps,
-    long Seed)
+    long Seed,
+    bool Bias = true,
+    bool TiedHead = true,
+    double Beta1 = 0.9,
+    double Beta2 = 0.99)
 {
-    /// <summary>The model configuration (biases on, lm_head tied to wte, no dropout).</summary>
-    public GptConfig ModelConfig => new(VocabSize, BlockSize, Depth, Width, HeadDim);
+    /// <summary>The model configuration (biases and tying as set, no dropout).</summary>
+    public GptConfig ModelConfig => new(VocabSize, BlockSize, Depth, Width, HeadDim, Bias: Bias, TieWeights: TiedHead);
 }

@@ -1,4 +1,5 @@
 using CompleteP;
+using CompleteP.Optimizers;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -13,6 +14,17 @@ namespace NanoGpt;
 /// </summary>
 public static class ParameterizedGpt
 {
+    /// <summary>
+    /// Builds the model on <paramref name="device"/> with <see cref="FlatAdamW"/> (the setup's betas, epsilon and weight
+    /// decay) and applies the parameterization, as the other overload.
+    /// </summary>
+    public static (Gpt Model, optim.Optimizer Optimizer, ParameterizationPlan Plan) Create(GptSetup setup, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(setup);
+        return Create(setup, device, parameters => new FlatAdamW(parameters, lr: setup.LearningRate, beta1: setup.Beta1, beta2: setup.Beta2,
+            eps: setup.Eps, weight_decay: setup.WeightDecay));
+    }
+
     /// <summary>
     /// Builds the model on <paramref name="device"/>, builds the optimizer and applies the parameterization, which
     /// draws every initial value from a generator of its own seeded with <see cref="GptSetup.Seed"/>:

@@ -73,7 +73,7 @@ public static class CoordinateCheck
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
 
-        var measurements = EveryRun(settings, settings.Shapes(), progress,
+        var measurements = EveryRun(settings, settings.ParameterizationsToRun(), settings.Shapes(), progress,
             (parameterization, width, depth, seed) => OneRun(modelFactory, batches, loss, settings, parameterization, width, depth, seed));
         return new CoordinateCheckResult(measurements, []);
     }
@@ -115,7 +115,7 @@ public static class CoordinateCheck
         }
 
         int width = settings.SweepWidth ?? settings.BaseShape.Width;
-        return EveryRun(settings, settings.Depths.Select(depth => (width, depth)).ToList(), progress,
+        return EveryRun(settings, settings.Parameterizations, settings.Depths.Select(depth => (width, depth)).ToList(), progress,
             (parameterization, w, depth, seed) => OneLazinessRun(modelFactory, batches, loss, settings, parameterization, w, depth, seed));
     }
 
@@ -136,13 +136,13 @@ public static class CoordinateCheck
     }
 
     /// <summary>Runs <paramref name="one"/> for every parameterization, shape and seed, telling <paramref name="progress"/> after each.</summary>
-    private static List<T> EveryRun<T>(CoordinateCheckSettings settings, IReadOnlyList<(int Width, int Depth)> shapes,
+    private static List<T> EveryRun<T>(CoordinateCheckSettings settings, IReadOnlyList<Parameterization> parameterizations, IReadOnlyList<(int Width, int Depth)> shapes,
         IProgress<CoordinateCheckProgress>? progress, Func<Parameterization, int, int, int, IEnumerable<T>> one)
     {
-        int runs = settings.Parameterizations.Count * shapes.Count * settings.Seeds.Count, done = 0;
+        int runs = parameterizations.Count * shapes.Count * settings.Seeds.Count, done = 0;
         var clock = Stopwatch.StartNew();
         var rows = new List<T>();
-        foreach (var parameterization in settings.Parameterizations)
+        foreach (var parameterization in parameterizations)
         {
             foreach (var (width, depth) in shapes)
             {

@@ -23,13 +23,13 @@ public sealed class CoordinateCheckAssertions
     /// <summary>Asserts that every module's output size is flat across width (within the tolerance).</summary>
     /// <param name="parameterization">Only this parameterization (its name); null checks all in the report.</param>
     /// <returns>This object.</returns>
-    /// <exception cref="CoordinateCheckFailedException">A slope strays, or the report holds no width sweep to check.</exception>
+    /// <exception cref="CoordinateCheckFailedException">A slope strays, the report holds no width sweep to check, or the verdict is inconclusive (the control, SP, passed too).</exception>
     public CoordinateCheckAssertions BeStableAcrossWidth(string? parameterization = null) => Stable(SweepAxis.Width, parameterization, expectStable: true);
 
     /// <summary>Asserts that every module's output size follows the predicted exponent across depth.</summary>
     /// <param name="parameterization">Only this parameterization; null checks all.</param>
     /// <returns>This object.</returns>
-    /// <exception cref="CoordinateCheckFailedException">A slope strays, or the report holds no depth sweep to check.</exception>
+    /// <exception cref="CoordinateCheckFailedException">A slope strays, the report holds no depth sweep to check, or the verdict is inconclusive (the control, muP, passed too).</exception>
     public CoordinateCheckAssertions BeStableAcrossDepth(string? parameterization = null) => Stable(SweepAxis.Depth, parameterization, expectStable: true);
 
     /// <summary>Asserts that some module's output size is not flat across width (what SP shows).</summary>
@@ -78,6 +78,13 @@ public sealed class CoordinateCheckAssertions
             throw new CoordinateCheckFailedException(
                 $"Expected {what} to be stable across {axis.ToString().ToLowerInvariant()} ({Subject.Metric}), but {failures.Count} of {verdicts.Count} verdicts failed:{Environment.NewLine}" +
                 string.Join(Environment.NewLine, failures.OrderByDescending(f => Math.Abs(f.Slope - f.Expected)).Take(12).Select(f => "  " + f)));
+        }
+
+        if (expectStable && Subject.IsInconclusive(axis) && parameterization != CoordinateCheckReport.ControlFor(axis).Name)
+        {
+            throw new CoordinateCheckFailedException(
+                $"Expected {what} to be stable across {axis.ToString().ToLowerInvariant()}, but the verdict is {CoordinateCheckReport.InconclusiveMessage}: " +
+                $"the control {CoordinateCheckReport.ControlFor(axis).Name} passed all its verdicts too (use more {(axis == SweepAxis.Width ? "widths" : "depths")}, more steps or a larger learning rate).");
         }
 
         if (!expectStable && failures.Count == 0)

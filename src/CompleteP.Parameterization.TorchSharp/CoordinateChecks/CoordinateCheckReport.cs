@@ -114,6 +114,27 @@ public sealed class CoordinateCheckReport
         return new CoordinateCheckReport(metric, width, depth, lazy, minVerdictWidth);
     }
 
+    /// <summary>What a sweep's verdict is when its control passed too.</summary>
+    public const string InconclusiveMessage = "inconclusive: the control passed too, so these settings cannot tell";
+
+    /// <summary>The parameterization that must fail a sweep along <paramref name="axis"/>: SP across width, muP across depth.</summary>
+    /// <param name="axis">The axis.</param>
+    /// <returns>The control.</returns>
+    public static Parameterization ControlFor(SweepAxis axis) => axis == SweepAxis.Width ? Parameterization.Standard : Parameterization.MuP;
+
+    /// <summary>
+    /// Whether the sweep along <paramref name="axis"/> cannot tell right from wrong: its control (<see cref="ControlFor"/>) was
+    /// run and every one of its verdicts passed. A pass of any other parameterization along that axis is then inconclusive.
+    /// </summary>
+    /// <param name="axis">The axis.</param>
+    /// <returns>True when the control passed.</returns>
+    public bool IsInconclusive(SweepAxis axis)
+    {
+        string control = ControlFor(axis).Name;
+        var verdicts = (axis == SweepAxis.Width ? WidthVerdicts : DepthVerdicts).Where(v => v.Parameterization == control).ToList();
+        return verdicts.Count > 0 && verdicts.All(v => v.Passed);
+    }
+
     /// <summary>The verdicts that failed.</summary>
     /// <param name="axis">The axis.</param>
     /// <returns>The failures.</returns>
@@ -135,8 +156,13 @@ public sealed class CoordinateCheckReport
             foreach (var g in verdicts.GroupBy(v => v.Parameterization))
             {
                 var worst = g.OrderByDescending(v => Math.Abs(v.Slope - v.Expected)).First();
+                bool control = g.Key == ControlFor(axis).Name;
+                string verdict = !g.All(v => v.Passed) ? $"UNSTABLE ({g.Count(v => !v.Passed)} fail){(control ? ", as the control must" : string.Empty)}"
+                    : control ? "stable, but it is the control and must fail"
+                    : IsInconclusive(axis) ? InconclusiveMessage
+                    : "stable";
                 sb.Append(CultureInfo.InvariantCulture,
-                    $"| {g.Key} | {axis.ToString().ToLowerInvariant()} | {(g.All(v => v.Passed) ? "stable" : $"UNSTABLE ({g.Count(v => !v.Passed)} fail)")} | {g.Count()} | {worst.Slope:F2} (expected {worst.Expected:F2}; {worst.Module}, step {worst.Step}) |\n");
+                    $"| {g.Key} | {axis.ToString().ToLowerInvariant()} | {verdict} | {g.Count()} | {worst.Slope:F2} (expected {worst.Expected:F2}; {worst.Module}, step {worst.Step}) |\n");
             }
         }
 

@@ -68,6 +68,35 @@ public sealed record CoordinateCheckSettings
     /// <summary>Declarations for models whose structure inference cannot see.</summary>
     public ModelDeclarations Declarations { get; init; } = ModelDeclarations.None;
 
+    /// <summary>
+    /// Whether the check also runs, at the same settings, the control that must fail each sweep: SP for a width sweep,
+    /// muP for a depth sweep (when <see cref="Parameterizations"/> lacks them). When the control passes too, the report
+    /// calls the other verdicts of that sweep inconclusive: such settings cannot tell right from wrong. Default true.
+    /// </summary>
+    public bool RunControls { get; init; } = true;
+
+    /// <summary>
+    /// The parameterizations the check runs: <see cref="Parameterizations"/>, then, with <see cref="RunControls"/>, SP
+    /// when there is a width sweep and muP when there is a depth sweep, if not among them already.
+    /// </summary>
+    public IReadOnlyList<Parameterization> ParameterizationsToRun()
+    {
+        var run = Parameterizations.ToList();
+        if (RunControls)
+        {
+            foreach (var (axis, count) in new[] { (SweepAxis.Width, Widths.Count), (SweepAxis.Depth, Depths.Count) })
+            {
+                var control = CoordinateCheckReport.ControlFor(axis);
+                if (count > 1 && !run.Contains(control))
+                {
+                    run.Add(control);
+                }
+            }
+        }
+
+        return run;
+    }
+
     /// <summary>The (width, depth) of every run: the width sweep, then the depth sweep, without repeats.</summary>
     public IReadOnlyList<(int Width, int Depth)> Shapes()
     {
@@ -126,7 +155,7 @@ public sealed record CoordinateCheckSettings
         other is not null && Parameterizations.SequenceEqual(other.Parameterizations) && BaseShape == other.BaseShape && HeadDim == other.HeadDim
         && Widths.SequenceEqual(other.Widths) && Depths.SequenceEqual(other.Depths) && SweepDepth == other.SweepDepth && SweepWidth == other.SweepWidth
         && Steps == other.Steps && Seeds.SequenceEqual(other.Seeds) && Hyperparameters == other.Hyperparameters && RuleOptions == other.RuleOptions
-        && Beta1.Equals(other.Beta1) && Beta2.Equals(other.Beta2) && GradientClip.Equals(other.GradientClip)
+        && Beta1.Equals(other.Beta1) && Beta2.Equals(other.Beta2) && GradientClip.Equals(other.GradientClip) && RunControls == other.RunControls
         && ModulePatterns.SequenceEqual(other.ModulePatterns) && Declarations == other.Declarations;
 
     /// <inheritdoc />

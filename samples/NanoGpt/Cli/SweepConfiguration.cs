@@ -1,0 +1,54 @@
+using System.Globalization;
+using Scheme = CompleteP.Parameterization;
+
+namespace NanoGpt.Cli;
+
+/// <summary>
+/// One run of a sweep: the model and optimizer setup and the training settings, and its CSV row. Every setting is a
+/// column, so rows of sweeps run with different settings stay comparable; the setting columns (<see cref="KeyHeader"/>)
+/// identify the run, which is how <c>sweep --resume</c> finds the runs already done.
+/// </summary>
+internal sealed record SweepConfiguration(GptSetup Setup, TrainSettings Settings)
+{
+    /// <summary>The columns that identify a run: every setting.</summary>
+    public const string KeyHeader = "parameterization,alpha,width,depth,baseWidth,baseDepth,headDim,lr,seed,steps,batch,block,schedule,warmup,beta1,beta2,eps,weightDecay,gradClip,bias,tiedHead";
+
+    /// <summary>The sweep CSV's header: the settings, then the results.</summary>
+    public const string CsvHeader = KeyHeader + ",trainLoss,valLoss,diverged,seconds,device";
+
+    /// <summary>The number of setting columns.</summary>
+    public static int KeyColumns { get; } = KeyHeader.Split(',').Length;
+
+    /// <summary>The setting columns of this run, as written in the CSV.</summary>
+    public string Key
+    {
+        get
+        {
+            double? alpha = Scheme.Parse(Setup.Parameterization, Setup.Alpha).DepthExponent;
+            return string.Join(',',
+                Setup.Parameterization, alpha is double a ? F(a) : string.Empty, I(Setup.Width), I(Setup.Depth), I(Setup.BaseWidth), I(Setup.BaseDepth),
+                I(Setup.HeadDim), F(Setup.LearningRate), Setup.Seed.ToString(CultureInfo.InvariantCulture), I(Settings.Steps), I(Settings.BatchSize),
+                I(Settings.BlockSize), Settings.Schedule.ToString().ToLowerInvariant(), I(Settings.Warmup), F(Setup.Beta1), F(Setup.Beta2), F(Setup.Eps),
+                F(Setup.WeightDecay), F(Settings.GradClip), Setup.Bias ? "true" : "false", Setup.TiedHead ? "true" : "false");
+        }
+    }
+
+    /// <summary>The key of a CSV row: its first <see cref="KeyColumns"/> fields.</summary>
+    public static string KeyOf(string row) => string.Join(',', row.Split(',').Take(KeyColumns));
+
+    /// <summary>
+    /// The CSV row of a finished run: the settings, the final losses (both null for a run that diverged, written as
+    /// empty fields with diverged=true), the seconds it took and the device.
+    /// </summary>
+    public string Row((double Train, double Val)? losses, double seconds, string device) =>
+        string.Join(',', Key,
+            losses is { } l ? F(l.Train) : string.Empty,
+            losses is { } m ? F(m.Val) : string.Empty,
+            losses is null ? "true" : "false",
+            seconds.ToString("F1", CultureInfo.InvariantCulture),
+            device);
+
+    private static string F(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+    private static string I(int value) => value.ToString(CultureInfo.InvariantCulture);
+}
