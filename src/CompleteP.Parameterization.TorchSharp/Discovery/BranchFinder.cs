@@ -193,9 +193,7 @@ internal static partial class BranchFinder
         var declared = new List<TreeModule>();
         foreach (var local in declarations.OutputProjectionNames)
         {
-            var matches = Glob.HasWildcard(local)
-                ? tree.Subtree(block).Where(m => m.Name.Length > block.Name.Length && Glob.Matches(local, Local(m))).ToList()
-                : tree.Find(ModuleTree.Join(block.Name, local)) is { } one ? [one] : [];
+            var matches = Declared(tree, block, local);
             if (matches.Count == 0 && report)
             {
                 findings.Problem($"block '{block.Name}' has no module {(Glob.HasWildcard(local) ? "matching" : "named")} '{local}' (declared output projection).");
@@ -306,9 +304,7 @@ internal static partial class BranchFinder
     {
         foreach (var local in declarations.OutputProjectionNames)
         {
-            var matches = Glob.HasWildcard(local)
-                ? tree.Subtree(block).Where(m => m.Name.Length > block.Name.Length && Glob.Matches(local, m.Name[(block.Name.Length + 1)..])).ToList()
-                : tree.Find(ModuleTree.Join(block.Name, local)) is { } one ? [one] : [];
+            var matches = Declared(tree, block, local);
             var outside = matches.Where(m => !branches.Any(b => ModuleTree.IsInside(m.Name, b.Name))).ToList();
             if (outside.Count > 0)
             {
@@ -320,6 +316,11 @@ internal static partial class BranchFinder
             }
         }
     }
+
+    /// <summary>The modules of a block that a declared name or pattern (relative to the block) names.</summary>
+    private static List<TreeModule> Declared(ModuleTree tree, TreeModule block, string local) => Glob.HasWildcard(local)
+        ? tree.Subtree(block).Where(m => m.Name.Length > block.Name.Length && Glob.Matches(local, m.Name[(block.Name.Length + 1)..])).ToList()
+        : tree.Find(ModuleTree.Join(block.Name, local)) is { } one ? [one] : [];
 
     /// <summary>A module path with its numeric segments as <c>*</c>: <c>moe.experts.3.w2</c> gives <c>moe.experts.*.w2</c>.</summary>
     private static string Pattern(string local) => string.Join('.', local.Split('.').Select(s => s.Length > 0 && s.All(char.IsAsciiDigit) ? "*" : s));
