@@ -20,6 +20,7 @@ namespace CompleteP.Tests.Adapter;
 /// MLP (router, experts, top-2, perhaps a shared expert), and block and branch children registered in a random permutation, whose plan must equal
 /// that of the default order.
 /// </summary>
+[Collection(ProcessWideTorchSettings.Name)]
 public class ModuleTreeFuzzTests(ITestOutputHelper output)
 {
     private static int Setting(string name, int fallback) =>

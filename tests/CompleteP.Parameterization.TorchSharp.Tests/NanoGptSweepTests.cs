@@ -10,6 +10,7 @@ using static TorchSharp.torch;
 namespace CompleteP.Tests.Adapter;
 
 /// <summary>The sample's sweep as a long experiment needs it: resume, shards, diverged rows, and every training setting an option that reaches the run.</summary>
+[Collection(ProcessWideTorchSettings.Name)]
 public class NanoGptSweepTests
 {
     private const int Lr = 7, Seed = 8, TrainLoss = 21, ValLoss = 22, Diverged = 23;
@@ -28,7 +29,7 @@ public class NanoGptSweepTests
             options[extra[i]] = flag ? null : extra[++i];
         }
 
-        return RunNanoGpt(["sweep", .. options.SelectMany(o => o.Value is null ? new[] { o.Key } : [o.Key, o.Value])]);
+        return ProcessWideTorchSettings.KeepingThreadCount(() => RunNanoGpt(["sweep", .. options.SelectMany(o => o.Value is null ? new[] { o.Key } : [o.Key, o.Value])]));
     }
 
     private static string TempCsv() => Path.Combine(Path.GetTempPath(), $"nanogpt-sweep-{Guid.NewGuid():N}.csv");
