@@ -211,18 +211,18 @@ public class ModuleTreeFuzzRegressionTests
     [Fact] // found by the fuzzer (issue 13): a router width -> E beside E experts where E equals the width was taken as a hidden weight
     public void A_router_with_as_many_experts_as_the_width_is_a_block_readout()
     {
-        // Found by the MoE generator (76 of seeds 0-4999 with COMPLETEP_FUZZ_KNOWN_GAPS=1: 45, 60, 70, 114, ...): 'h.0.mlp.gate.weight' is
+        // Found by the MoE generator (76 of seeds 0-4999: 45, 60, 70, 114, ...): 'h.0.mlp.gate.weight' is
         // HiddenWeight, expected BlockReadout, so no m_N^-1 on its logits and the hidden-weight init and learning rate.
         // ParameterClassifier.BlockModuleRoles looks for experts only beside a Linear whose fan-out is not the width.
         ShouldBeTable1(Gpt() with { Width = 4, Branches = [TreeSpecs.Attention, Moe(4)] });
     }
 
-    [Fact(Skip = "Known gap, reported from the fuzzer (issue 13): a single block registered on its own holding an MoE; the experts' ModuleList is taken as the blocks.")]
+    [Fact] // found by the fuzzer (issue 13): a single block registered on its own holding an MoE
     public void A_single_block_holding_an_moe_is_refused_naming_the_blocks_declaration()
     {
-        // Found by the MoE generator (28 of seeds 0-4999 with COMPLETEP_FUZZ_KNOWN_GAPS=1: 50, 359, 392, 485, ...): without a container
-        // or a run of siblings, BlockFinder takes 'block_0.mlp.experts' as the block container, and the refusal asks for
-        // .ResidualBranches(...) instead of .Blocks("block_*").
+        // Found by the MoE generator (28 of seeds 0-4999: 50, 359, 392, 485, ...): without a container or a run of siblings,
+        // BlockFinder took 'block_0.mlp.experts' as the block container, and the refusal asked for .ResidualBranches(...)
+        // instead of .Blocks("block_*"). Experts with their router beside them and no norm are not blocks.
         var s = Gpt() with { Container = BlockContainer.Siblings, ContainerName = "block_", Depth = 1, Branches = [TreeSpecs.Attention, Moe(3)] };
         FuzzRun.Run(s).Outcome.Should().Be(FuzzOutcome.Refused);
         var act = () => Plan(s);

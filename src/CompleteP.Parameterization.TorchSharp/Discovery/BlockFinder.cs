@@ -83,6 +83,7 @@ internal static partial class BlockFinder
     {
         static bool IsBlock(TreeModule m, ModuleTree t) => t.Children(m).Any() && ModuleKinds.HoldsWeight(m.Module) && !ModuleKinds.IsNative(m.Module);
         var candidates = new List<(string Description, List<TreeModule> Blocks)>();
+        var experts = new List<(TreeModule Container, TreeModule Router)>();
         foreach (var parent in tree.Modules)
         {
             var children = tree.Children(parent).ToList();
@@ -95,7 +96,14 @@ internal static partial class BlockFinder
             {
                 if (children.All(c => c.Module.GetType() == children[0].Module.GetType() && IsBlock(c, tree)))
                 {
-                    candidates.Add((parent.Name, children));
+                    if (Router(tree, parent, children) is { } router)
+                    {
+                        experts.Add((parent, router));
+                    }
+                    else
+                    {
+                        candidates.Add((parent.Name, children));
+                    }
                 }
 
                 continue;
@@ -113,6 +121,13 @@ internal static partial class BlockFinder
         var outer = candidates.Where(c => !candidates.Any(o => o != c && o.Blocks.Any(b => c.Blocks.Any(x => x != b && ModuleTree.IsInside(x.Name, b.Name))))).ToList();
         if (outer.Count == 0)
         {
+            if (experts.Count > 0)
+            {
+                var (container, router) = experts[0];
+                findings.Problem($"no group of repeated residual blocks found: '{container.Name}' repeats {tree.Children(container).Count()} {tree.Children(container).First().TypeName} modules, " +
+                                 $"but they are the experts of a mixture ('{router.Name}' routes among them), not blocks. Declare the residual blocks with {BlocksDeclaration(tree, container)}.");
+            }
+
             return (string.Empty, []);
         }
 
@@ -130,6 +145,36 @@ internal static partial class BlockFinder
         }
 
         return (best[0].Description, best[0].Blocks);
+    }
+
+    /// <summary>
+    /// The router of a mixture of experts when <paramref name="children"/> of <paramref name="container"/> are its experts:
+    /// a Linear beside the container with one output per child, and no norm in any child (a residual block has its norms).
+    /// </summary>
+    private static TreeModule? Router(ModuleTree tree, TreeModule container, List<TreeModule> children)
+    {
+        if (container.Parent < 0 || children.Any(c => tree.Subtree(c).Any(m => ModuleKinds.IsNorm(m.Module))))
+        {
+            return null;
+        }
+
+        return tree.Children(tree.Modules[container.Parent]).FirstOrDefault(c => c != container && ModuleKinds.IsLinear(c.Module)
+            && ModuleKinds.LinearShape(c.Module) is var (_, fanOut) && fanOut == children.Count);
+    }
+
+    /// <summary>The declaration that names the blocks holding <paramref name="inner"/>: a pattern over its outermost indexed ancestor (<c>.Blocks("block_*")</c>), else a placeholder.</summary>
+    private static string BlocksDeclaration(ModuleTree tree, TreeModule inner)
+    {
+        string? pattern = null;
+        for (var m = inner; m.Parent >= 0; m = tree.Modules[m.Parent])
+        {
+            if (Indexed().Match(m.LocalName) is { Success: true } match)
+            {
+                pattern = ModuleTree.Join(tree.Modules[m.Parent].Name, match.Groups[1].Value + "*");
+            }
+        }
+
+        return pattern is null ? ".Blocks(\"<the container of the blocks>\")" : $".Blocks(\"{pattern}\")";
     }
 
     private static string Some(ModuleTree tree) =>

@@ -300,8 +300,6 @@ public sealed record TreeSpec
     /// (OLMo-2, Gemma's sandwich), parallel blocks, a QK-norm in attention, an MoE MLP, and children registered in a
     /// random permutation.
     /// </summary>
-    /// <summary>COMPLETEP_FUZZ_KNOWN_GAPS=1 also draws the trees of the known gaps the CI draw leaves out (see DrawModern), to check a fix.</summary>
-    private static bool KnownGaps => Environment.GetEnvironmentVariable("COMPLETEP_FUZZ_KNOWN_GAPS") == "1";
 
     private static TreeSpec DrawModern(TreeSpec tree, Random r)
     {
@@ -361,10 +359,6 @@ public sealed record TreeSpec
 
             // The names tell only where the block has a norm named for after its feed-forward part: else declared.
             DeclareOutputNorms = post && (!branches.Any(b => !b.IsAttention) || Chance(0.25)),
-
-            // A single block registered on its own holding an MoE: the experts' ModuleList is taken as the blocks and the
-            // refusal does not name .Blocks(...) (a known gap, pinned as a skipped test in ModuleTreeFuzzRegressionTests): declared.
-            DeclareBlocks = tree.DeclareBlocks || (!KnownGaps && tree.Container == BlockContainer.Siblings && tree.Depth == 1 && branches.Any(b => b.IsMoe)),
         };
     }
 }
