@@ -204,6 +204,48 @@ public class ModernDecoderTests
         act.Should().Throw<ParameterClassificationException>().Which.Message.Should().Contain("Linear 64 -> 4 that does not write the width 64");
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_gemma_norm_computed_with_one_plus_weight_is_refused_by_name_and_left_unchanged(bool calls)
+    {
+        // Gemma's own RMSNorm multiplies by (1 + weight), the weight at 0: Table 1's gain init 1 would double it and a folded
+        // c would act as 1 + c. Every such norm (block norms, QK-norms, the final norm) is named; nothing is changed.
+        using var model = new ModernDecoder(new DecoderConfig(DecoderStyle.Gemma, Depth: 2, Calls: calls, OffsetGainNorms: true));
+        using var optimizer = optim.AdamW(model.parameters());
+        var before = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+
+        var e = ((Action)(() => Parameterize.Apply(model, optimizer, From32x1()))).Should().Throw<ParameterClassificationException>().Which;
+
+        _output.WriteLine(e.Message);
+        var named = new[] { "input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm", "post_feedforward_layernorm", "self_attn.q_norm", "self_attn.k_norm" }
+            .SelectMany(n => new[] { $"layers.0.{n}", $"layers.1.{n}" }).Append("norm");
+        foreach (var name in named)
+        {
+            e.Problems.Should().ContainSingle(p => p.StartsWith($"'{name}' (OffsetGainRmsNorm) computes its output with (1 + weight)", StringComparison.Ordinal), name);
+        }
+
+        e.Problems.Should().HaveCount(13).And.AllSatisfy(p => p.Should().Contain("weight * x_hat with the weight initialized to 1"));
+        foreach (var (name, tensor) in model.state_dict())
+        {
+            tensor.eq(before[name]).all().item<bool>().Should().BeTrue($"{name} is restored exactly after the probe");
+        }
+    }
+
+    [Fact]
+    public void A_norm_that_multiplies_by_its_weight_is_not_taken_for_a_one_plus_weight_norm_even_at_a_zero_gain()
+    {
+        // The probe sets the weight to 0 itself: a weight * x_hat norm outputs 0 then, whatever its weight was.
+        using var model = new ModernDecoder(new DecoderConfig(DecoderStyle.Gemma, Depth: 2));
+        using (no_grad())
+        {
+            model.get_parameter("layers.0.input_layernorm.weight")!.zero_();
+        }
+
+        using var optimizer = optim.AdamW(model.parameters());
+        Parameterize.Apply(model, optimizer, From32x1()).Rows.Should().Contain(r => r.Name == "layers.0.input_layernorm.weight" && r.Rule.Role == TensorRole.HiddenNorm);
+    }
+
     [Fact]
     public void Post_norms_whose_names_do_not_say_so_are_found_by_probing_the_block_and_refused_until_declared()
     {

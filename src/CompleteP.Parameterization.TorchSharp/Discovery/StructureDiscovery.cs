@@ -24,6 +24,7 @@ internal static class StructureDiscovery
         var findings = new Findings();
         RefuseNative(tree, findings);
         BufferCheck.Run(tree, findings); // first: a Linear whose weight is a buffer also hides its block
+        OffsetGainProbe.Run(tree, findings);
         findings.ThrowIfProblems();
 
         var (blocksDescription, blocks) = BlockFinder.Find(tree, declarations, findings);

@@ -44,8 +44,9 @@ public enum DecoderStyle
 /// <param name="Calls">Whether children are invoked with .call (else .forward).</param>
 /// <param name="BlockOrder">A permutation of the block's children, as indices into the style's forward order; null: the authors' order.</param>
 /// <param name="TopOrder">A permutation of the model's top modules (embedding, blocks, final norm, head); null: the authors' order.</param>
+/// <param name="OffsetGainNorms">Whether the RMSNorms multiply by (1 + weight) with the weight at 0, as Gemma's own code writes them (else weight * x_hat, weight at 1).</param>
 public sealed record DecoderConfig(DecoderStyle Style, int Vocab = 40, int Width = 64, int Depth = 3, int HeadDim = 16, bool Calls = false,
-    int[]? BlockOrder = null, int[]? TopOrder = null)
+    int[]? BlockOrder = null, int[]? TopOrder = null, bool OffsetGainNorms = false)
 {
     public int Heads => Width / HeadDim;
 
@@ -89,6 +90,20 @@ public sealed class CorpusRmsNorm : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x) => x * rsqrt(x.pow(2).mean([-1], keepdim: true) + 1e-6) * weight;
 }
 
+/// <summary>Gemma's RMSNorm: the normalized input times (1 + weight), the weight initialized to 0.</summary>
+public sealed class OffsetGainRmsNorm : nn.Module<Tensor, Tensor>
+{
+    private readonly Parameter weight;
+
+    public OffsetGainRmsNorm(int dim) : base(nameof(OffsetGainRmsNorm))
+    {
+        weight = new Parameter(zeros(dim));
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x) => x * rsqrt(x.pow(2).mean([-1], keepdim: true) + 1e-6) * (1 + weight);
+}
+
 /// <summary>Attention with q/k/v/o projections (GQA), rotary tables as non-persistent buffers, optional QK-norm, a settable scale.</summary>
 public sealed class CorpusAttention : Ordered<Tensor, Tensor>, IScaledAttention
 {
@@ -96,8 +111,8 @@ public sealed class CorpusAttention : Ordered<Tensor, Tensor>, IScaledAttention
     private readonly Linear k_proj;
     private readonly Linear v_proj;
     private readonly Linear o_proj;
-    private readonly CorpusRmsNorm? q_norm;
-    private readonly CorpusRmsNorm? k_norm;
+    private readonly nn.Module<Tensor, Tensor>? q_norm;
+    private readonly nn.Module<Tensor, Tensor>? k_norm;
     private readonly DecoderConfig _c;
     private readonly bool _wholeWidthQkNorm;
 
@@ -114,8 +129,8 @@ public sealed class CorpusAttention : Ordered<Tensor, Tensor>, IScaledAttention
         if (c.Style is DecoderStyle.Qwen3 or DecoderStyle.Gemma or DecoderStyle.Olmo2)
         {
             int size = _wholeWidthQkNorm ? c.Heads * c.HeadDim : c.HeadDim;
-            q_norm = new CorpusRmsNorm(size);
-            k_norm = new CorpusRmsNorm(_wholeWidthQkNorm ? c.KvHeads * c.HeadDim : c.HeadDim);
+            q_norm = c.OffsetGainNorms ? new OffsetGainRmsNorm(size) : new CorpusRmsNorm(size);
+            k_norm = c.OffsetGainNorms ? new OffsetGainRmsNorm(_wholeWidthQkNorm ? c.KvHeads * c.HeadDim : c.HeadDim) : new CorpusRmsNorm(_wholeWidthQkNorm ? c.KvHeads * c.HeadDim : c.HeadDim);
             children.Insert(0, ("k_norm", k_norm));
             children.Insert(0, ("q_norm", q_norm));
         }
@@ -245,7 +260,7 @@ public sealed class CorpusBlock : Ordered<Tensor, Tensor>
     {
         _c = c;
         _scales = scales;
-        nn.Module<Tensor, Tensor> Norm() => c.Style == DecoderStyle.GptJ ? nn.LayerNorm(c.Width) : new CorpusRmsNorm(c.Width);
+        nn.Module<Tensor, Tensor> Norm() => c.Style == DecoderStyle.GptJ ? nn.LayerNorm(c.Width) : c.OffsetGainNorms ? new OffsetGainRmsNorm(c.Width) : new CorpusRmsNorm(c.Width);
         var children = c.Style switch
         {
             // Listed in forward order; the authors' registration order is the default permutation below.
@@ -310,7 +325,7 @@ public sealed class ModernDecoder : Ordered<Tensor, Tensor>, IHandScaled
         _calls = c.Calls;
         embed_tokens = nn.Embedding(c.Vocab, c.Width);
         layers = new ModuleList<CorpusBlock>(Enumerable.Range(0, c.Depth).Select(_ => new CorpusBlock(c, Scales)).ToArray());
-        norm = c.Style == DecoderStyle.GptJ ? nn.LayerNorm(c.Width) : new CorpusRmsNorm(c.Width);
+        norm = c.Style == DecoderStyle.GptJ ? nn.LayerNorm(c.Width) : c.OffsetGainNorms ? new OffsetGainRmsNorm(c.Width) : new CorpusRmsNorm(c.Width);
         lm_head = nn.Linear(c.Width, c.Vocab, hasBias: c.Style == DecoderStyle.GptJ);
         // Hugging Face's causal LMs register lm_head after the inner model; TopOrder varies it.
         Register(c.TopOrder, ("embed_tokens", embed_tokens), ("layers", layers), ("norm", norm), ("lm_head", lm_head));
