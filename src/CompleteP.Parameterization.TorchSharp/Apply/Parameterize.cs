@@ -186,8 +186,8 @@ public static class Parameterize
 
         var (folded, hooks) = MultiplierPlacement.Decide(structure, rules.Multipliers, RulesEngine.BlockReadoutMultiplier(rules.Setup), mode, declarations, findings);
         findings.ThrowIfProblems();
-        var rows = structure.Parameters.Select(p => new PlanRow(p.Name, p.Shape, rules.RuleFor(Describe(p, baseFanIns)), p.SharedWith,
-            p.ResidualBranch, p.Trainable, folded.GetValueOrDefault(p.Name))).ToList();
+        var rows = Fold(structure.Parameters.Select(p => new PlanRow(p.Name, p.Shape, rules.RuleFor(Describe(p, baseFanIns)), p.SharedWith,
+            p.ResidualBranch, p.Trainable)), folded);
         var attention = structure.AttentionModules.Select(a => a.Name).ToList();
         DescribeAttention(structure, rules, findings);
         LowPrecisionEpsilon(structure, rows, findings);
@@ -199,6 +199,13 @@ public static class Parameterize
 
         return ParameterizationPlan.Create(rules, rows, hooks, attention, structure.Diagnostics.Concat(findings.Diagnostics));
     }
+
+    /// <summary>
+    /// The fold step: each multiplier placement put into a tensor is folded into its row (<see cref="PlanRow.Fold"/>), so that
+    /// the row's applied rule is what initialization and regrouping use.
+    /// </summary>
+    private static List<PlanRow> Fold(IEnumerable<PlanRow> rows, IReadOnlyDictionary<string, FoldedMultiplier> folded) =>
+        rows.Select(r => folded.TryGetValue(r.Name, out var multiplier) ? r.Fold(multiplier) : r).ToList();
 
     /// <summary>
     /// A parameter kept in float16 whose Adam epsilon rounds to 0 in float16 (smallest positive 2^-24, about 6e-8): TorchSharp's
