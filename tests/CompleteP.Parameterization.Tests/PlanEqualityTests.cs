@@ -21,7 +21,7 @@ public sealed class PlanEqualityTests
             new("ln_f.weight", [128], rules[TensorRole.FinalNorm], trainable: false),
         };
         return ParameterizationPlan.Create(rules, editRows?.Invoke(rows) ?? rows,
-            hooks ?? [new MultiplierHook("lm_head", MultiplierKind.Output, rules.Multipliers.Output, "the readout is tied to the embedding")],
+            hooks ?? [new MultiplierHook("lm_head", MultiplierKind.Output, rules.Multipliers.Output, HookReason.TiedReadout)],
             attention ?? ["h.0.attn"],
             diagnostics ?? [new PlanDiagnostic(DiagnosticSeverity.Warning, "h.0.buf", "a matrix buffer will not train")]);
     }

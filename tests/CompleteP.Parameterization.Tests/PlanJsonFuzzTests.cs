@@ -99,7 +99,7 @@ public sealed class PlanJsonFuzzTests
         }
 
         var hooks = Enumerable.Range(0, random.Next(0, 3))
-            .Select(i => new MultiplierHook($"lm_head{i}", (MultiplierKind)random.Next(3), rules.Multipliers[(MultiplierKind)random.Next(3)], "tied"))
+            .Select(i => new MultiplierHook($"lm_head{i}", (MultiplierKind)random.Next(3), rules.Multipliers[(MultiplierKind)random.Next(3)], HookReason.TiedReadout))
             .ToList();
         var diagnostics = Enumerable.Range(0, random.Next(0, 3))
             .Select(i => new PlanDiagnostic(random.Next(2) == 0 ? DiagnosticSeverity.Info : DiagnosticSeverity.Warning, $"s{i}", "line 1\nline 2 \u2014 \"quoted\""))
@@ -134,7 +134,7 @@ public sealed class PlanJsonFuzzTests
             new PlanRow("wte.weight", [65, 128], rules[TensorRole.Embedding], sharedWith: ["lm_head.weight"]),
             new PlanRow("h.0.attn.c_proj.weight", [128, 128], rules[TensorRole.HiddenWeight], residualBranch: "h.0.attn")
                 .Fold(new FoldedMultiplier(MultiplierKind.Residual, rules.Multipliers.Residual)),
-        ], [new MultiplierHook("lm_head", MultiplierKind.Output, rules.Multipliers.Output, "tied")], ["h.0.attn"],
+        ], [new MultiplierHook("lm_head", MultiplierKind.Output, rules.Multipliers.Output, HookReason.TiedReadout)], ["h.0.attn"],
             [new PlanDiagnostic(DiagnosticSeverity.Warning, "x", "y")]);
         return PlanJson.Serialize(plan);
     }

@@ -19,7 +19,7 @@ public sealed class PlanTableTests
             new("h.0.ln_1.weight", [128], rules[TensorRole.HiddenNorm], residualBranch: "h.0.attn"),
             new PlanRow("h.0.attn.c_proj.weight", [128, 128], rules[TensorRole.HiddenWeight], residualBranch: "h.0.attn").Fold(residual),
             new PlanRow("h.0.attn.c_proj.bias", [128], rules[TensorRole.HiddenBias], residualBranch: "h.0.attn").Fold(residual),
-        ], hooks: [new MultiplierHook("lm_head", MultiplierKind.Output, rules.Multipliers.Output, "the readout is tied to the embedding")]);
+        ], hooks: [new MultiplierHook("lm_head", MultiplierKind.Output, rules.Multipliers.Output, HookReason.TiedReadout)]);
 
         var lines = plan.ToTable().Split('\n');
         lines.Should().Contain("residual multiplier 1 * m_L^-alpha = 1 * 4^-1 = 0.25: folded into 2 tensors");

@@ -140,7 +140,7 @@ public static class Parameterize
             }
             else if (!row.Shape.SequenceEqual(p.Shape) || row.Rule.Role != p.Role)
             {
-                mismatches.Add($"'{p.Name}' is [{string.Join("x", p.Shape)}] {p.Role} in the model but [{string.Join("x", row.Shape)}] {row.Rule.Role} in the plan");
+                mismatches.Add($"'{p.Name}' is [{Listing.Shape(p.Shape)}] {p.Role} in the model but [{Listing.Shape(row.Shape)}] {row.Rule.Role} in the plan");
             }
         }
 
@@ -260,10 +260,10 @@ public static class Parameterize
             return;
         }
 
-        bool tied = plan.Hooks.Any(h => h.Reason.Contains("tied", StringComparison.Ordinal));
+        bool tied = plan.Hooks.Any(h => h.Reason == HookReason.TiedReadout);
         string otherFix = tied
             ? ", or add a final norm with a gain after the blocks, or untie the readout from the embedding (then the multiplier is folded)"
-            : plan.Hooks.All(h => h.Reason == "MultiplierMode.Hooks") ? ", or use the default MultiplierMode.Fold" : string.Empty;
+            : plan.Hooks.All(h => h.Reason == HookReason.HooksMode) ? ", or use the default MultiplierMode.Fold" : string.Empty;
         if (sampleForward is null)
         {
             throw new ParameterClassificationException([
@@ -277,7 +277,7 @@ public static class Parameterize
         if (silent.Count > 0)
         {
             throw new ParameterClassificationException(silent.Select(name =>
-                $"the multiplier hook on '{name}' ({plan.Hooks.First(h => h.ModuleName == name).Reason}) did not fire on {sampleName}: TorchSharp runs forward hooks only when a module is invoked with .call(x), " +
+                $"the multiplier hook on '{name}' ({plan.Hooks.First(h => h.ModuleName == name).Explanation}) did not fire on {sampleName}: TorchSharp runs forward hooks only when a module is invoked with .call(x), " +
                 $"so '{name}' is invoked through .forward(x) or not at all. Invoke it with .call(x){otherFix}.").ToList());
         }
     }

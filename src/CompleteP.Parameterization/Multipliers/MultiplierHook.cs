@@ -7,8 +7,17 @@ namespace CompleteP;
 /// <param name="Kind">Which multiplier.</param>
 /// <param name="Value">The factor the hook applies, with its formula (for a tied readout, <c>alpha_out * m_N^-1 / alpha_in</c> when <c>alpha_in</c> is folded into the shared table).</param>
 /// <param name="Reason">Why this multiplier is a hook and not folded.</param>
-public sealed record MultiplierHook(string ModuleName, MultiplierKind Kind, ScaledValue Value, string Reason)
+public sealed record MultiplierHook(string ModuleName, MultiplierKind Kind, ScaledValue Value, HookReason Reason)
 {
+    /// <summary>Why this multiplier is a hook, in words (from <see cref="Reason"/>).</summary>
+    public string Explanation => Reason switch
+    {
+        HookReason.HooksMode => "MultiplierMode.Hooks",
+        HookReason.TiedReadout => "its weight is tied to the embedding table, which must not carry the logit multiplier, and no final norm with a gain follows the blocks",
+        HookReason.LogitsInForward => "the forward computes the logits (.OutputMultiplierAppliedInForward()), perhaps from this table, which must then not carry alpha_in",
+        _ => Reason.ToString(),
+    };
+
     /// <inheritdoc />
-    public override string ToString() => $"'{ModuleName}' output x {Value} ({Kind.ToString().ToLowerInvariant()} multiplier; {Reason})";
+    public override string ToString() => $"'{ModuleName}' output x {Value} ({Kind.ToString().ToLowerInvariant()} multiplier; {Explanation})";
 }

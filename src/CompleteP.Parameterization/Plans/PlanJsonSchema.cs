@@ -104,7 +104,7 @@ internal static class PlanJsonSchema
         JsonObject<MultiplierHook>.Field("moduleName", h => h.ModuleName, Text),
         JsonObject<MultiplierHook>.Field("kind", h => h.Kind, Enum<MultiplierKind>()),
         JsonObject<MultiplierHook>.Field("value", h => h.Value, Scaled),
-        JsonObject<MultiplierHook>.Field("reason", h => h.Reason, Text),
+        JsonObject<MultiplierHook>.Field("reason", h => h.Reason, Enum<HookReason>()),
         (module, kind, value, reason) => new MultiplierHook(module, kind, value, reason));
 
     private static readonly JsonCodec<PlanDiagnostic> Diagnostic = JsonObject<PlanDiagnostic>.Of(
