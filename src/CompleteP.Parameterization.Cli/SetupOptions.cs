@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
-using CompleteP.Rules;
 
 namespace CompleteP.Cli;
 

@@ -43,5 +43,5 @@ public sealed class PlanTableTests
         plan.ToTable().Should().NotContain(" multiplier ");
     }
 
-    private static string Formatted(double v) => CompleteP.Rules.ScaledValue.Format(v);
+    private static string Formatted(double v) => ScaledValue.Format(v);
 }

@@ -1,5 +1,4 @@
 using CompleteP.Optimizers;
-using CompleteP.Rules;
 using FluentAssertions;
 using TorchSharp.Modules;
 using Xunit;

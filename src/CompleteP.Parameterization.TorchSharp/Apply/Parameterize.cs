@@ -1,5 +1,4 @@
 using CompleteP.Discovery;
-using CompleteP.Rules;
 using Microsoft.Extensions.Logging;
 using static TorchSharp.torch;
 
@@ -17,7 +16,7 @@ public static class Parameterize
     /// The name of the non-persistent buffer that marks a parameterized model (it is not saved with
     /// the weights). A second <see cref="Apply"/> or <see cref="Attach"/> on a marked model is refused.
     /// </summary>
-    public const string MarkerBufferName = "completep_parameterized";
+    internal const string MarkerBufferName = "completep_parameterized";
 
     /// <summary>
     /// Parameterizes a freshly built model and its optimizer. Call it before the first optimizer step and before

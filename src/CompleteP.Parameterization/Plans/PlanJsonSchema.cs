@@ -1,4 +1,3 @@
-using CompleteP.Rules;
 using static CompleteP.StrictJson;
 
 namespace CompleteP;

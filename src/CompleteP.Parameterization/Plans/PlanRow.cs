@@ -1,5 +1,3 @@
-using CompleteP.Rules;
-
 namespace CompleteP;
 
 /// <summary>
@@ -18,7 +16,7 @@ public sealed record PlanRow
     /// <param name="residualBranch">The name of the residual branch that holds it, or null outside blocks.</param>
     /// <param name="trainable">False for a frozen tensor (no gradient): it joins no optimizer group and is never re-initialized.</param>
     /// <exception cref="ArgumentException">The name is empty or a dimension is negative.</exception>
-    public PlanRow(string name, IReadOnlyList<long> shape, TensorRule rule, IReadOnlyList<string>? sharedWith = null, string? residualBranch = null,
+    internal PlanRow(string name, IReadOnlyList<long> shape, TensorRule rule, IReadOnlyList<string>? sharedWith = null, string? residualBranch = null,
         bool trainable = true)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
@@ -59,7 +57,7 @@ public sealed record PlanRow
     /// <returns>The folded row.</returns>
     /// <exception cref="InvalidOperationException">A multiplier is already folded into the row.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The multiplier is not a finite number greater than 0, or a folded number leaves the range of a normal double.</exception>
-    public PlanRow Fold(FoldedMultiplier multiplier)
+    internal PlanRow Fold(FoldedMultiplier multiplier)
     {
         ArgumentNullException.ThrowIfNull(multiplier);
         if (Folded is not null)

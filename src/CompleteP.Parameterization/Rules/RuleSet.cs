@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 
-namespace CompleteP.Rules;
+namespace CompleteP;
 
 /// <summary>
 /// The rules of one setup: the model-level forward multipliers and a rule for every role at the

@@ -1,4 +1,4 @@
-namespace CompleteP.Rules;
+namespace CompleteP;
 
 
 /// <summary>

@@ -1,5 +1,4 @@
-
-namespace CompleteP.Rules;
+namespace CompleteP;
 
 /// <summary>
 /// The rules: role + shapes + base hyperparameters -> <see cref="TensorRule"/>, and the model-level
@@ -133,7 +132,7 @@ public static class RulesEngine
     /// </summary>
     /// <param name="setup">The setup.</param>
     /// <returns>The multiplier with its formula.</returns>
-    public static ScaledValue BlockReadoutMultiplier(RuleSetup setup)
+    internal static ScaledValue BlockReadoutMultiplier(RuleSetup setup)
     {
         ArgumentNullException.ThrowIfNull(setup);
         var one = ScaledValue.Constant(1.0);
@@ -160,7 +159,7 @@ public static class RulesEngine
     /// <param name="tensor">What the tensor is: role, bias or not, fan-ins.</param>
     /// <returns>The tensor's rule with the formula of each number.</returns>
     /// <exception cref="ArgumentOutOfRangeException">A number of the rule overflows or underflows the range of a normal double; for a tensor whose fan-ins are given, the exception names <paramref name="tensor"/>.</exception>
-    public static TensorRule RuleFor(RuleSetup setup, TensorDescriptor tensor)
+    internal static TensorRule RuleFor(RuleSetup setup, TensorDescriptor tensor)
     {
         ArgumentNullException.ThrowIfNull(setup);
         ArgumentNullException.ThrowIfNull(tensor);
