@@ -1,5 +1,3 @@
-using CompleteP.Rules;
-
 namespace CompleteP.Cli;
 
 /// <summary>One number of a setup, explained: its formula, the numbers put in, the value, and where the rule comes from.</summary>

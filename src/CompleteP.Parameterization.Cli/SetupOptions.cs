@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
-using CompleteP.Rules;
 
 namespace CompleteP.Cli;
 
@@ -91,7 +90,7 @@ internal sealed class SetupOptions
         var baseShape = new ModelShape(Positive(r.GetValue(BaseWidth), "--base-width"), Positive(r.GetValue(BaseDepth), "--base-depth"));
         var target = new ModelShape(Positive(r.GetValue(Width), "--width"), Positive(r.GetValue(Depth), "--depth"));
         int headDim = r.GetValue(HeadDim) is { } given ? Positive(given, "--head-dim") : GreatestCommonDivisor(baseShape.Width, target.Width);
-        return RulesEngine.Compute(NamingOptions(() => new RuleSetup(
+        return NamingOptions(() => RulesEngine.Compute(new RuleSetup(
             CompleteP.Parameterization.Parse(r.GetValue(Parameterization)!, r.GetValue(Alpha)),
             baseShape,
             target,

@@ -1,4 +1,3 @@
-using CompleteP.Rules;
 using FluentAssertions;
 using FsCheck;
 using FsCheck.Fluent;
@@ -270,7 +269,7 @@ public sealed class EngineRangeTests
     public void Overflow_to_infinity_is_an_ArgumentOutOfRangeException_naming_the_hyperparameters()
     {
         // lambda * m_N with m_N = 2^20: coupled weight decay of hidden weights overflows.
-        var act = () => new RuleSetup(Parameterization.MuP, new ModelShape(1, 1), new ModelShape(1 << 20, 1), 1, new BaseHyperparameters(1e-3, 0.02, 1e303, 1e-8));
+        var act = () => RulesEngine.Compute(new RuleSetup(Parameterization.MuP, new ModelShape(1, 1), new ModelShape(1 << 20, 1), 1, new BaseHyperparameters(1e-3, 0.02, 1e303, 1e-8)));
         act.Should().ThrowExactly<ArgumentOutOfRangeException>()
             .Which.Should().Match<ArgumentOutOfRangeException>(e => e.ParamName == "hyperparameters"
                 && e.Message.Contains("overflows") && e.Message.Contains("lambda * m_N^1") && e.Message.Contains("hyperparameters.WeightDecay = 1E+303"));
@@ -280,8 +279,8 @@ public sealed class EngineRangeTests
     public void A_logit_multiplier_that_overflows_is_refused_naming_the_options()
     {
         // alpha_out * m_N^-1 with m_N = 2^-20: was Infinity on the plan.
-        var act = () => new RuleSetup(Parameterization.MuP, new ModelShape(1 << 20, 1), new ModelShape(1, 1), 1, new BaseHyperparameters(1e-3, 0.02),
-            new RuleOptions { OutputMultiplier = 1e303 });
+        var act = () => RulesEngine.Compute(new RuleSetup(Parameterization.MuP, new ModelShape(1 << 20, 1), new ModelShape(1, 1), 1, new BaseHyperparameters(1e-3, 0.02),
+            new RuleOptions { OutputMultiplier = 1e303 }));
         act.Should().ThrowExactly<ArgumentOutOfRangeException>()
             .Which.Should().Match<ArgumentOutOfRangeException>(e => e.ParamName == "options" && e.Message.Contains("alpha_out * m_N^-1"));
     }
@@ -290,7 +289,7 @@ public sealed class EngineRangeTests
     public void Underflow_to_a_subnormal_learning_rate_is_refused()
     {
         // eta * m_N^-1 = 1e-300 / 2^30: was a subnormal 9.3e-310 handed to the optimizer.
-        var act = () => new RuleSetup(Parameterization.MuP, new ModelShape(1, 1), new ModelShape(1 << 30, 1), 1, new BaseHyperparameters(1e-300, 0.02));
+        var act = () => RulesEngine.Compute(new RuleSetup(Parameterization.MuP, new ModelShape(1, 1), new ModelShape(1 << 30, 1), 1, new BaseHyperparameters(1e-300, 0.02)));
         act.Should().ThrowExactly<ArgumentOutOfRangeException>()
             .Which.Should().Match<ArgumentOutOfRangeException>(e => e.ParamName == "hyperparameters"
                 && e.Message.Contains("learning rate underflows") && e.Message.Contains("eta * m_N^-1"));
@@ -300,7 +299,7 @@ public sealed class EngineRangeTests
     public void Underflow_of_the_init_std_to_zero_is_refused()
     {
         // sigma * m_N^-1/2 with sigma at the smallest normal: was a silent std of 0 or a subnormal.
-        var act = () => new RuleSetup(Parameterization.MuP, new ModelShape(1, 1), new ModelShape(1 << 30, 1), 1, new BaseHyperparameters(1e-3, SmallestNormal));
+        var act = () => RulesEngine.Compute(new RuleSetup(Parameterization.MuP, new ModelShape(1, 1), new ModelShape(1 << 30, 1), 1, new BaseHyperparameters(1e-3, SmallestNormal)));
         act.Should().ThrowExactly<ArgumentOutOfRangeException>()
             .Which.Should().Match<ArgumentOutOfRangeException>(e => e.ParamName == "hyperparameters" && e.Message.Contains("init std underflows"));
     }
@@ -309,8 +308,8 @@ public sealed class EngineRangeTests
     public void A_fold_that_underflows_the_epsilon_is_refused_naming_the_options()
     {
         // alpha_in = 1e300 folded into the embedding: eps / c_embedding = 1e-8 / 1e300 underflows.
-        var act = () => new RuleSetup(Parameterization.CompleteP, new ModelShape(64, 2), new ModelShape(128, 4), 32, new BaseHyperparameters(1e-3, 0.02),
-            new RuleOptions { InputMultiplier = 1e300 });
+        var act = () => RulesEngine.Compute(new RuleSetup(Parameterization.CompleteP, new ModelShape(64, 2), new ModelShape(128, 4), 32, new BaseHyperparameters(1e-3, 0.02),
+            new RuleOptions { InputMultiplier = 1e300 }));
         act.Should().ThrowExactly<ArgumentOutOfRangeException>()
             .Which.Should().Match<ArgumentOutOfRangeException>(e => e.ParamName == "options" && e.Message.Contains("embedding multiplier folded in") && e.Message.Contains("underflows"));
     }

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using CompleteP.Rules;
 using FluentAssertions;
 
 namespace CompleteP.Tests.Engine;

@@ -1,4 +1,3 @@
-using CompleteP.Rules;
 using FluentAssertions;
 
 namespace CompleteP.Tests.Engine;

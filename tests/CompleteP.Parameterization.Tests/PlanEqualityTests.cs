@@ -16,12 +16,12 @@ public sealed class PlanEqualityTests
         var rows = new List<PlanRow>
         {
             new("wte.weight", [50, 128], rules[TensorRole.Embedding], sharedWith: ["lm_head.weight"]),
-            new("h.0.attn.c_proj.weight", [128, 128], rules[TensorRole.HiddenWeight], residualBranch: "h.0.attn", folded: residual),
-            new("h.0.attn.c_proj.bias", [128], rules[TensorRole.HiddenBias], residualBranch: "h.0.attn", folded: residual),
+            new PlanRow("h.0.attn.c_proj.weight", [128, 128], rules[TensorRole.HiddenWeight], residualBranch: "h.0.attn").Fold(residual),
+            new PlanRow("h.0.attn.c_proj.bias", [128], rules[TensorRole.HiddenBias], residualBranch: "h.0.attn").Fold(residual),
             new("ln_f.weight", [128], rules[TensorRole.FinalNorm], trainable: false),
         };
         return ParameterizationPlan.Create(rules, editRows?.Invoke(rows) ?? rows,
-            hooks ?? [new MultiplierHook("lm_head", MultiplierKind.Output, rules.Multipliers.Output, "the readout is tied to the embedding")],
+            hooks ?? [new MultiplierHook("lm_head", MultiplierKind.Output, rules.Multipliers.Output, HookReason.TiedReadout)],
             attention ?? ["h.0.attn"],
             diagnostics ?? [new PlanDiagnostic(DiagnosticSeverity.Warning, "h.0.buf", "a matrix buffer will not train")]);
     }

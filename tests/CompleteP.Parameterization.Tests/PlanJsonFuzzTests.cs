@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using CompleteP.Rules;
 using FluentAssertions;
 
 namespace CompleteP.Tests.Engine;
@@ -41,6 +40,7 @@ public sealed class PlanJsonFuzzTests
                         OutputMultiplier = random.Next(2) == 0 ? 1 : Math.Exp(random.NextDouble() * 10 - 5),
                         AttentionMultiplier = random.Next(2) == 0 ? 1 : random.NextDouble() + 0.01,
                     });
+                _ = RulesEngine.Compute(setup);
                 break;
             }
             catch (ArgumentException)
@@ -91,13 +91,14 @@ public sealed class PlanJsonFuzzTests
             }
 
             long[] shape = Enumerable.Range(0, random.Next(0, 4)).Select(_ => (long)random.Next(0, 5000)).ToArray();
-            rows.Add(new PlanRow($"m{i}.{(random.Next(4) == 0 ? "unicode-é\"\\" : "p")}.{role}", shape, rule,
+            var row = new PlanRow($"m{i}.{(random.Next(4) == 0 ? "unicode-é\"\\" : "p")}.{role}", shape, rule,
                 Enumerable.Range(0, random.Next(3) == 0 ? random.Next(1, 3) : 0).Select(j => $"alias{i}_{j}").ToArray(),
-                random.Next(2) == 0 ? $"h.{i}.attn" : null, trainable: random.Next(5) != 0, folded));
+                random.Next(2) == 0 ? $"h.{i}.attn" : null, trainable: random.Next(5) != 0);
+            rows.Add(folded is null ? row : row.Fold(folded));
         }
 
         var hooks = Enumerable.Range(0, random.Next(0, 3))
-            .Select(i => new MultiplierHook($"lm_head{i}", (MultiplierKind)random.Next(3), rules.Multipliers[(MultiplierKind)random.Next(3)], "tied"))
+            .Select(i => new MultiplierHook($"lm_head{i}", (MultiplierKind)random.Next(3), rules.Multipliers[(MultiplierKind)random.Next(3)], HookReason.TiedReadout))
             .ToList();
         var diagnostics = Enumerable.Range(0, random.Next(0, 3))
             .Select(i => new PlanDiagnostic(random.Next(2) == 0 ? DiagnosticSeverity.Info : DiagnosticSeverity.Warning, $"s{i}", "line 1\nline 2 \u2014 \"quoted\""))
@@ -130,9 +131,9 @@ public sealed class PlanJsonFuzzTests
         var plan = ParameterizationPlan.Create(rules,
         [
             new PlanRow("wte.weight", [65, 128], rules[TensorRole.Embedding], sharedWith: ["lm_head.weight"]),
-            new PlanRow("h.0.attn.c_proj.weight", [128, 128], rules[TensorRole.HiddenWeight], residualBranch: "h.0.attn",
-                folded: new FoldedMultiplier(MultiplierKind.Residual, rules.Multipliers.Residual)),
-        ], [new MultiplierHook("lm_head", MultiplierKind.Output, rules.Multipliers.Output, "tied")], ["h.0.attn"],
+            new PlanRow("h.0.attn.c_proj.weight", [128, 128], rules[TensorRole.HiddenWeight], residualBranch: "h.0.attn")
+                .Fold(new FoldedMultiplier(MultiplierKind.Residual, rules.Multipliers.Residual)),
+        ], [new MultiplierHook("lm_head", MultiplierKind.Output, rules.Multipliers.Output, HookReason.TiedReadout)], ["h.0.attn"],
             [new PlanDiagnostic(DiagnosticSeverity.Warning, "x", "y")]);
         return PlanJson.Serialize(plan);
     }
@@ -224,7 +225,7 @@ public sealed class PlanJsonFuzzTests
         act.Should().ThrowExactly<JsonException>().Which.Message.Should().Contain($"{json.Length} characters long").And.Contain("PlanJson.Deserialize(json, maxLength)");
         PlanJson.Deserialize(json, maxLength: json.Length).Rows.Should().HaveCount(2);
 
-        string deep = json.Replace("\"reason\": \"tied\"", "\"reason\": " + new string('[', 40) + new string(']', 40), StringComparison.Ordinal);
+        string deep = json.Replace("\"reason\": \"tiedReadout\"", "\"reason\": " + new string('[', 40) + new string(']', 40), StringComparison.Ordinal);
         var deeper = () => PlanJson.Deserialize(deep);
         deeper.Should().ThrowExactly<JsonException>().Which.Message.Should().Contain("depth").And.Contain("not valid JSON");
 

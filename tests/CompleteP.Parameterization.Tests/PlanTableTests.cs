@@ -17,9 +17,9 @@ public sealed class PlanTableTests
         [
             new("wte.weight", [50, 128], rules[TensorRole.Embedding], sharedWith: ["lm_head.weight"]),
             new("h.0.ln_1.weight", [128], rules[TensorRole.HiddenNorm], residualBranch: "h.0.attn"),
-            new("h.0.attn.c_proj.weight", [128, 128], rules[TensorRole.HiddenWeight], residualBranch: "h.0.attn", folded: residual),
-            new("h.0.attn.c_proj.bias", [128], rules[TensorRole.HiddenBias], residualBranch: "h.0.attn", folded: residual),
-        ], hooks: [new MultiplierHook("lm_head", MultiplierKind.Output, rules.Multipliers.Output, "the readout is tied to the embedding")]);
+            new PlanRow("h.0.attn.c_proj.weight", [128, 128], rules[TensorRole.HiddenWeight], residualBranch: "h.0.attn").Fold(residual),
+            new PlanRow("h.0.attn.c_proj.bias", [128], rules[TensorRole.HiddenBias], residualBranch: "h.0.attn").Fold(residual),
+        ], hooks: [new MultiplierHook("lm_head", MultiplierKind.Output, rules.Multipliers.Output, HookReason.TiedReadout)]);
 
         var lines = plan.ToTable().Split('\n');
         lines.Should().Contain("residual multiplier 1 * m_L^-alpha = 1 * 4^-1 = 0.25: folded into 2 tensors");
@@ -43,5 +43,5 @@ public sealed class PlanTableTests
         plan.ToTable().Should().NotContain(" multiplier ");
     }
 
-    private static string Formatted(double v) => CompleteP.Rules.ScaledValue.Format(v);
+    private static string Formatted(double v) => ScaledValue.Format(v);
 }

@@ -1,4 +1,3 @@
-using CompleteP.Rules;
 using FluentAssertions;
 using FsCheck;
 using FsCheck.Xunit;

@@ -48,7 +48,7 @@ internal static class EquivalenceRuns
             model.Scales.Residual = plan.Multipliers.Residual.Value;
             model.Scales.Output = plan.Multipliers.Output.Value;
             model.Scales.Embedding = plan.Multipliers.Embedding.Value;
-            model.Scales.BlockReadout = Rules.RulesEngine.BlockReadoutMultiplier(plan.Setup).Value;
+            model.Scales.BlockReadout = RulesEngine.BlockReadoutMultiplier(plan.Setup).Value;
             foreach (var attention in model.modules().OfType<IScaledAttention>())
             {
                 attention.AttentionScale = plan.Multipliers.AttentionScale.Value;
@@ -62,9 +62,9 @@ internal static class EquivalenceRuns
                 {
                     var p = model.get_parameter(row.Name)!;
                     var rule = row.Rule;
-                    if (rule.InitKind == Rules.InitKind.Constant || rule.InitValue == 0)
+                    if (rule.InitKind == InitKind.Constant || rule.InitValue == 0)
                     {
-                        p.fill_(rule.InitKind == Rules.InitKind.Constant ? rule.InitValue : 0.0);
+                        p.fill_(rule.InitKind == InitKind.Constant ? rule.InitValue : 0.0);
                     }
                     else
                     {

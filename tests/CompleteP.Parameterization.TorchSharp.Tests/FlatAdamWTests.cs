@@ -1,5 +1,4 @@
 using CompleteP.Optimizers;
-using CompleteP.Rules;
 using FluentAssertions;
 using TorchSharp.Modules;
 using Xunit;
@@ -29,8 +28,8 @@ public class FlatAdamWTests
 
     /// <summary>The plan with folded multipliers on some rows, so that fold-aware clipping has factors to use.</summary>
     private static ParameterizationPlan WithFoldedRows(ParameterizationPlan plan) => new(plan.Setup, plan.Multipliers,
-        plan.Rows.Select(r => new PlanRow(r.Name, r.Shape, r.Rule, r.SharedWith, r.ResidualBranch, r.Trainable,
-            r.Name.EndsWith("c_proj.weight", StringComparison.Ordinal) ? new FoldedMultiplier(MultiplierKind.Residual, ScaledValue.Constant(0.5)) : null)).ToList());
+        plan.Rows.Select(r => new PlanRow(r.Name, r.Shape, r.Rule, r.SharedWith, r.ResidualBranch, r.Trainable))
+            .Select(r => r.Name.EndsWith("c_proj.weight", StringComparison.Ordinal) ? r.Fold(new FoldedMultiplier(MultiplierKind.Residual, ScaledValue.Constant(0.5))) : r).ToList());
 
     private static Tensor Batch(int step) => Tokens(4, 16, 65, 100 + step);
 

@@ -121,7 +121,7 @@ public class OddModelTests
             var p = model.get_parameter(row.Name)!;
             p.dtype.Should().Be(dtype, row.Name);
             var rule = row.Applied;
-            using var want = rule.InitKind == Rules.InitKind.Normal && rule.InitValue > 0
+            using var want = rule.InitKind == InitKind.Normal && rule.InitValue > 0
                 ? empty(p.shape, dtype: dtype).normal_(0, rule.InitValue, replay)
                 : full(p.shape, rule.InitValue, dtype: dtype);
             FuzzRun.Same(p.detach(), want).Should().BeTrue("'{0}' holds its applied init ({1}) drawn in {2}", row.Name, rule.Explained.Init, dtype);

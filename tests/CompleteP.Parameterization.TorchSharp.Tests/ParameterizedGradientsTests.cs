@@ -1,5 +1,4 @@
 using CompleteP.Optimizers;
-using CompleteP.Rules;
 using FluentAssertions;
 using TorchSharp.Modules;
 using Xunit;
@@ -36,7 +35,7 @@ public class ParameterizedGradientsTests
 
     /// <summary>The plan with a folded multiplier on some rows: 0.5 on the residual projections, 0.25 on the embeddings.</summary>
     private static ParameterizationPlan WithFoldedRows(ParameterizationPlan plan) => new(plan.Setup, plan.Multipliers,
-        plan.Rows.Select(r => new PlanRow(r.Name, r.Shape, r.Rule, r.SharedWith, r.ResidualBranch, r.Trainable, Fold(r.Name))).ToList(),
+        plan.Rows.Select(r => new PlanRow(r.Name, r.Shape, r.Rule, r.SharedWith, r.ResidualBranch, r.Trainable)).Select(r => Fold(r.Name) is { } c ? r.Fold(c) : r).ToList(),
         plan.Hooks, plan.ScaledAttentionModules, plan.Diagnostics);
 
     private static FoldedMultiplier? Fold(string name) =>

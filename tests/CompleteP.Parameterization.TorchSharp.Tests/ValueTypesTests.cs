@@ -137,7 +137,7 @@ public class ValueTypesTests
         where T : class
     {
         var clone = typeof(T).GetMethod("<Clone>$")!;
-        var properties = typeof(T).GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).ToList();
+        var properties = typeof(T).GetProperties(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance).Where(p => p.CanWrite).ToList();
         properties.Should().NotBeEmpty();
         foreach (var property in properties)
         {

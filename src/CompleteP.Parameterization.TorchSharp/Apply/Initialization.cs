@@ -1,5 +1,4 @@
 using CompleteP.Discovery;
-using CompleteP.Rules;
 using TorchSharp;
 using static TorchSharp.torch;
 

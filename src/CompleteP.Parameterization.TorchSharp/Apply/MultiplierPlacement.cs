@@ -1,5 +1,4 @@
 using CompleteP.Discovery;
-using CompleteP.Rules;
 using static TorchSharp.torch;
 
 namespace CompleteP;
@@ -59,15 +58,16 @@ internal sealed class MultiplierPlacement
         }
     }
 
-    private void Hook(TreeModule module, MultiplierKind kind, ScaledValue value, string reason)
+    private void Hook(TreeModule module, MultiplierKind kind, ScaledValue value, HookReason reason)
     {
+        var hook = new MultiplierHook(module.Name, kind, value, reason);
         if (module.Module is nn.Module<Tensor, Tensor>)
         {
-            hooks.Add(new MultiplierHook(module.Name, kind, value, reason));
+            hooks.Add(hook);
         }
         else
         {
-            findings.Problem($"the {kind.ToString().ToLowerInvariant()} multiplier ({value}) must be applied to the output of '{module.Display}' by a hook ({reason}), " +
+            findings.Problem($"the {kind.ToString().ToLowerInvariant()} multiplier ({value}) must be applied to the output of '{module.Display}' by a hook ({hook.Explanation}), " +
                              $"but it is a {module.TypeName}, not a Module<Tensor, Tensor>, whose output a hook can scale{(mode == MultiplierMode.Hooks ? ": use the default MultiplierMode.Fold" : string.Empty)}.");
         }
     }
@@ -84,7 +84,7 @@ internal sealed class MultiplierPlacement
             {
                 if (mode == MultiplierMode.Hooks)
                 {
-                    Hook(branch.OutputNorm ?? branch.Module, MultiplierKind.Residual, multipliers.Residual, "MultiplierMode.Hooks");
+                    Hook(branch.OutputNorm ?? branch.Module, MultiplierKind.Residual, multipliers.Residual, HookReason.HooksMode);
                 }
                 else if (branch.Writers.Count == 0)
                 {
@@ -118,9 +118,7 @@ internal sealed class MultiplierPlacement
         {
             if (hookInputs)
             {
-                string reason = mode == MultiplierMode.Hooks
-                    ? "MultiplierMode.Hooks"
-                    : "the forward computes the logits (.OutputMultiplierAppliedInForward()), perhaps from this table, which must then not carry alpha_in";
+                var reason = mode == MultiplierMode.Hooks ? HookReason.HooksMode : HookReason.LogitsInForward;
                 foreach (var input in structure.Inputs)
                 {
                     Hook(input, MultiplierKind.Embedding, multipliers.Embedding, reason);
@@ -181,8 +179,7 @@ internal sealed class MultiplierPlacement
                 }
                 else
                 {
-                    Hook(tiedReadout, MultiplierKind.Output, value,
-                        mode == MultiplierMode.Hooks ? "MultiplierMode.Hooks" : $"its weight is tied to the embedding {table}, which must not carry the logit multiplier{(inFolded ? " and carries alpha_in" : string.Empty)}, and no final norm with a gain follows the blocks");
+                    Hook(tiedReadout, MultiplierKind.Output, value, mode == MultiplierMode.Hooks ? HookReason.HooksMode : HookReason.TiedReadout);
                 }
             }
         }
@@ -212,7 +209,7 @@ internal sealed class MultiplierPlacement
             {
                 // The readout, and every module holding a tensor declared TensorRole.Unembedding (an auxiliary head).
                 var heads = readoutRows.Select(r => structure.Tree.Find(r.ModuleName)!).Prepend(structure.Readout).OfType<TreeModule>().Distinct().ToList();
-                heads.ForEach(h => Hook(h, MultiplierKind.Output, multipliers.Output, "MultiplierMode.Hooks"));
+                heads.ForEach(h => Hook(h, MultiplierKind.Output, multipliers.Output, HookReason.HooksMode));
             }
             else if (readoutRows.Count > 0)
             {
@@ -240,7 +237,7 @@ internal sealed class MultiplierPlacement
             {
                 foreach (var module in rows.Select(r => structure.Tree.Find(r.ModuleName)!).Distinct())
                 {
-                    Hook(module, MultiplierKind.BlockReadout, blockReadout, "MultiplierMode.Hooks");
+                    Hook(module, MultiplierKind.BlockReadout, blockReadout, HookReason.HooksMode);
                 }
             }
             else

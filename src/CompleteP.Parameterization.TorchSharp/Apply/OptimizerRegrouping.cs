@@ -48,7 +48,7 @@ internal static class OptimizerRegrouping
                     ? $"'{structure.Parameters[id].Name}'{(structure.Parameters[id].SharedWith.Count > 0 ? $" (= {string.Join(", ", structure.Parameters[id].SharedWith)})" : string.Empty)} "
                     : string.Empty;
                 throw new ArgumentException(
-                    $"the optimizer holds the parameter {which}[{string.Join("x", held[i].shape)}] twice (two groups, or a tied weight listed under two wrappers): it would be updated twice per step. Build the optimizer from distinct parameters (for a tied LM head, tie it as wte.weight = lm_head.weight, which TorchSharp lists once).",
+                    $"the optimizer holds the parameter {which}[{Listing.Shape(held[i].shape)}] twice (two groups, or a tied weight listed under two wrappers): it would be updated twice per step. Build the optimizer from distinct parameters (for a tied LM head, tie it as wte.weight = lm_head.weight, which TorchSharp lists once).",
                     nameof(optimizer));
             }
         }
@@ -57,7 +57,7 @@ internal static class OptimizerRegrouping
         if (foreign.Count > 0)
         {
             throw new ArgumentException(
-                $"the optimizer holds {foreign.Count} parameter(s) that are not in the model (shapes {string.Join(", ", foreign.Take(5).Select(p => "[" + string.Join("x", p.shape) + "]"))}): build it from this model's parameters.",
+                $"the optimizer holds {foreign.Count} parameter(s) that are not in the model (shapes {string.Join(", ", foreign.Take(5).Select(p => "[" + Listing.Shape(p.shape) + "]"))}): build it from this model's parameters.",
                 nameof(optimizer));
         }
 
@@ -65,7 +65,7 @@ internal static class OptimizerRegrouping
         if (missing.Count > 0)
         {
             throw new ArgumentException(
-                $"the optimizer misses {missing.Count} trainable parameter(s) of the model: {string.Join(", ", missing.Take(8).Select(d => d.Name))}{(missing.Count > 8 ? ", ..." : "")}. Build it from model.parameters(), or freeze them (requires_grad = false).",
+                $"the optimizer misses {missing.Count} trainable parameter(s) of the model: {Listing.FirstOf(missing.Select(d => d.Name).ToList(), 8)}. Build it from model.parameters(), or freeze them (requires_grad = false).",
                 nameof(optimizer));
         }
     }

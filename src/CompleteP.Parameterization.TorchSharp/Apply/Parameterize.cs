@@ -1,5 +1,4 @@
 using CompleteP.Discovery;
-using CompleteP.Rules;
 using Microsoft.Extensions.Logging;
 using static TorchSharp.torch;
 
@@ -17,7 +16,7 @@ public static class Parameterize
     /// The name of the non-persistent buffer that marks a parameterized model (it is not saved with
     /// the weights). A second <see cref="Apply"/> or <see cref="Attach"/> on a marked model is refused.
     /// </summary>
-    public const string MarkerBufferName = "completep_parameterized";
+    internal const string MarkerBufferName = "completep_parameterized";
 
     /// <summary>
     /// Parameterizes a freshly built model and its optimizer. Call it before the first optimizer step and before
@@ -140,7 +139,7 @@ public static class Parameterize
             }
             else if (!row.Shape.SequenceEqual(p.Shape) || row.Rule.Role != p.Role)
             {
-                mismatches.Add($"'{p.Name}' is [{string.Join("x", p.Shape)}] {p.Role} in the model but [{string.Join("x", row.Shape)}] {row.Rule.Role} in the plan");
+                mismatches.Add($"'{p.Name}' is [{Listing.Shape(p.Shape)}] {p.Role} in the model but [{Listing.Shape(row.Shape)}] {row.Rule.Role} in the plan");
             }
         }
 
@@ -186,8 +185,8 @@ public static class Parameterize
 
         var (folded, hooks) = MultiplierPlacement.Decide(structure, rules.Multipliers, RulesEngine.BlockReadoutMultiplier(rules.Setup), mode, declarations, findings);
         findings.ThrowIfProblems();
-        var rows = structure.Parameters.Select(p => new PlanRow(p.Name, p.Shape, rules.RuleFor(Describe(p, baseFanIns)), p.SharedWith,
-            p.ResidualBranch, p.Trainable, folded.GetValueOrDefault(p.Name))).ToList();
+        var rows = Fold(structure.Parameters.Select(p => new PlanRow(p.Name, p.Shape, rules.RuleFor(Describe(p, baseFanIns)), p.SharedWith,
+            p.ResidualBranch, p.Trainable)), folded);
         var attention = structure.AttentionModules.Select(a => a.Name).ToList();
         DescribeAttention(structure, rules, findings);
         LowPrecisionEpsilon(structure, rows, findings);
@@ -199,6 +198,13 @@ public static class Parameterize
 
         return ParameterizationPlan.Create(rules, rows, hooks, attention, structure.Diagnostics.Concat(findings.Diagnostics));
     }
+
+    /// <summary>
+    /// The fold step: each multiplier placement put into a tensor is folded into its row (<see cref="PlanRow.Fold"/>), so that
+    /// the row's applied rule is what initialization and regrouping use.
+    /// </summary>
+    private static List<PlanRow> Fold(IEnumerable<PlanRow> rows, IReadOnlyDictionary<string, FoldedMultiplier> folded) =>
+        rows.Select(r => folded.TryGetValue(r.Name, out var multiplier) ? r.Fold(multiplier) : r).ToList();
 
     /// <summary>
     /// A parameter kept in float16 whose Adam epsilon rounds to 0 in float16 (smallest positive 2^-24, about 6e-8): TorchSharp's
@@ -253,10 +259,10 @@ public static class Parameterize
             return;
         }
 
-        bool tied = plan.Hooks.Any(h => h.Reason.Contains("tied", StringComparison.Ordinal));
+        bool tied = plan.Hooks.Any(h => h.Reason == HookReason.TiedReadout);
         string otherFix = tied
             ? ", or add a final norm with a gain after the blocks, or untie the readout from the embedding (then the multiplier is folded)"
-            : plan.Hooks.All(h => h.Reason == "MultiplierMode.Hooks") ? ", or use the default MultiplierMode.Fold" : string.Empty;
+            : plan.Hooks.All(h => h.Reason == HookReason.HooksMode) ? ", or use the default MultiplierMode.Fold" : string.Empty;
         if (sampleForward is null)
         {
             throw new ParameterClassificationException([
@@ -270,7 +276,7 @@ public static class Parameterize
         if (silent.Count > 0)
         {
             throw new ParameterClassificationException(silent.Select(name =>
-                $"the multiplier hook on '{name}' ({plan.Hooks.First(h => h.ModuleName == name).Reason}) did not fire on {sampleName}: TorchSharp runs forward hooks only when a module is invoked with .call(x), " +
+                $"the multiplier hook on '{name}' ({plan.Hooks.First(h => h.ModuleName == name).Explanation}) did not fire on {sampleName}: TorchSharp runs forward hooks only when a module is invoked with .call(x), " +
                 $"so '{name}' is invoked through .forward(x) or not at all. Invoke it with .call(x){otherFix}.").ToList());
         }
     }

@@ -39,11 +39,11 @@ internal static class PlanConformance
             }
             else if (!rows.TryGetValue(name, out var row))
             {
-                problems.Add($"'{name}' [{string.Join("x", p.shape)}] is not in the plan (added or renamed after Apply)");
+                problems.Add($"'{name}' [{Listing.Shape(p.shape)}] is not in the plan (added or renamed after Apply)");
             }
             else if (!row.Shape.SequenceEqual(p.shape))
             {
-                problems.Add($"'{name}' is [{string.Join("x", p.shape)}] in the model but [{string.Join("x", row.Shape)}] in the plan");
+                problems.Add($"'{name}' is [{Listing.Shape(p.shape)}] in the model but [{Listing.Shape(row.Shape)}] in the plan");
             }
         }
 

@@ -23,17 +23,17 @@ public static class ParameterizedCheckpoint
     /// <summary>The plan file beside a weights file.</summary>
     /// <param name="path">The weights file.</param>
     /// <returns><c>path.plan.json</c>.</returns>
-    public static string PlanPath(string path) => path + ".plan.json";
+    internal static string PlanPath(string path) => path + ".plan.json";
 
     /// <summary>The optimizer-state file beside a weights file.</summary>
     /// <param name="path">The weights file.</param>
     /// <returns><c>path.optim</c>.</returns>
-    public static string OptimizerPath(string path) => path + ".optim";
+    internal static string OptimizerPath(string path) => path + ".optim";
 
     /// <summary>The manifest beside a weights file: the SHA-256 of the weights, the plan and the optimizer state saved together.</summary>
     /// <param name="path">The weights file.</param>
     /// <returns><c>path.checkpoint.json</c>.</returns>
-    public static string ManifestPath(string path) => path + ".checkpoint.json";
+    internal static string ManifestPath(string path) => path + ".checkpoint.json";
 
     /// <summary>
     /// Saves the weights, the plan and, when given, the optimizer state, atomically per file (temporary file, then rename),

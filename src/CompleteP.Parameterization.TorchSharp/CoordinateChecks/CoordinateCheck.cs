@@ -372,7 +372,7 @@ public static class CoordinateCheck
         if (unusable.Count > 0)
         {
             throw new CoordinateCheckRefusedException(unusable,
-                $"The laziness check calls each residual branch on its own input, and {string.Join(", ", unusable.Take(3).Select(u => $"'{u}'"))}{(unusable.Count > 3 ? ", ..." : string.Empty)} " +
+                $"The laziness check calls each residual branch on its own input, and {Listing.FirstOf(unusable.Select(u => $"'{u}'").ToList(), 3)} " +
                 "are not Tensor-to-Tensor modules, so they cannot be called alone.");
         }
 
@@ -406,7 +406,7 @@ public static class CoordinateCheck
         if (silent.Count > 0)
         {
             throw new CoordinateCheckRefusedException(silent,
-                $"The laziness check saw no input for {string.Join(", ", silent.Take(3).Select(s => $"'{s}'"))}{(silent.Count > 3 ? ", ..." : string.Empty)}: TorchSharp runs forward hooks only for " +
+                $"The laziness check saw no input for {Listing.FirstOf(silent.Select(s => $"'{s}'").ToList(), 3)}: TorchSharp runs forward hooks only for " +
                 "module.call(x), so these branches are invoked through .forward(x). Invoke them with .call(x).");
         }
 

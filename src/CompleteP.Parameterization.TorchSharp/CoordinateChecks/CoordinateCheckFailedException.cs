@@ -5,7 +5,7 @@ public sealed class CoordinateCheckFailedException : Exception
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="message">What failed.</param>
-    public CoordinateCheckFailedException(string message) : base(message)
+    internal CoordinateCheckFailedException(string message) : base(message)
     {
     }
 }

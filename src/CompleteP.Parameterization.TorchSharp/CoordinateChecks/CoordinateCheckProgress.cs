@@ -10,6 +10,27 @@ namespace CompleteP.CoordinateChecks;
 /// <param name="Elapsed">Time since the check started.</param>
 public sealed record CoordinateCheckProgress(int Run, int Runs, string Parameterization, int Width, int Depth, int Seed, TimeSpan Elapsed)
 {
+    /// <summary>The number of finished runs.</summary>
+    public int Run { get; internal init; } = Run;
+
+    /// <summary>The number of runs in all.</summary>
+    public int Runs { get; internal init; } = Runs;
+
+    /// <summary>The finished run's parameterization.</summary>
+    public string Parameterization { get; internal init; } = Parameterization;
+
+    /// <summary>Its width.</summary>
+    public int Width { get; internal init; } = Width;
+
+    /// <summary>Its depth.</summary>
+    public int Depth { get; internal init; } = Depth;
+
+    /// <summary>Its seed.</summary>
+    public int Seed { get; internal init; } = Seed;
+
+    /// <summary>Time since the check started.</summary>
+    public TimeSpan Elapsed { get; internal init; } = Elapsed;
+
     /// <inheritdoc />
     public override string ToString() =>
         $"[{Run}/{Runs}] {Parameterization} width {Width} depth {Depth} seed {Seed} ({Elapsed.TotalSeconds:F1} s)";

@@ -10,7 +10,7 @@ public sealed class CoordinateCheckRefusedException : InvalidOperationException
     /// <summary>Creates the exception.</summary>
     /// <param name="modules">The modules the check could not see.</param>
     /// <param name="message">What happened and what to do.</param>
-    public CoordinateCheckRefusedException(IReadOnlyList<string> modules, string message)
+    internal CoordinateCheckRefusedException(IReadOnlyList<string> modules, string message)
         : base(message)
     {
         ArgumentNullException.ThrowIfNull(modules);

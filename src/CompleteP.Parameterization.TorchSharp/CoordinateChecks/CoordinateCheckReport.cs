@@ -21,7 +21,10 @@ namespace CompleteP.CoordinateChecks;
 public sealed class CoordinateCheckReport
 {
     /// <summary>The default tolerance on a slope.</summary>
-    public const double DefaultTolerance = 0.25;
+    public static double DefaultTolerance => Tolerance;
+
+    /// <summary><see cref="DefaultTolerance"/> as a constant, for default arguments.</summary>
+    internal const double Tolerance = 0.25;
 
     private CoordinateCheckReport(CoordinateMetric metric, IReadOnlyList<SlopeVerdict> width, IReadOnlyList<SlopeVerdict> depth, IReadOnlyList<LazinessVerdict> laziness, int? minVerdictWidth)
     {
@@ -60,7 +63,7 @@ public sealed class CoordinateCheckReport
     /// <returns>The report.</returns>
     /// <exception cref="ArgumentOutOfRangeException">The tolerance is not greater than 0, or <paramref name="minVerdictWidth"/> is less than 1.</exception>
     public static CoordinateCheckReport Analyze(IEnumerable<CoordinateMeasurement> measurements, IEnumerable<LazinessMeasurement> laziness,
-        CoordinateMetric metric = CoordinateMetric.Rms, double tolerance = DefaultTolerance, int? minVerdictWidth = null)
+        CoordinateMetric metric = CoordinateMetric.Rms, double tolerance = Tolerance, int? minVerdictWidth = null)
     {
         if (minVerdictWidth is < 1)
         {
@@ -115,12 +118,12 @@ public sealed class CoordinateCheckReport
     }
 
     /// <summary>What a sweep's verdict is when its control passed too.</summary>
-    public const string InconclusiveMessage = "inconclusive: the control passed too, so these settings cannot tell";
+    internal const string InconclusiveMessage = "inconclusive: the control passed too, so these settings cannot tell";
 
     /// <summary>The parameterization that must fail a sweep along <paramref name="axis"/>: SP across width, muP across depth.</summary>
     /// <param name="axis">The axis.</param>
     /// <returns>The control.</returns>
-    public static Parameterization ControlFor(SweepAxis axis) => axis == SweepAxis.Width ? Parameterization.Standard : Parameterization.MuP;
+    internal static Parameterization ControlFor(SweepAxis axis) => axis == SweepAxis.Width ? Parameterization.Standard : Parameterization.MuP;
 
     /// <summary>
     /// Whether the sweep along <paramref name="axis"/> cannot tell right from wrong: its control (<see cref="ControlFor"/>) was

@@ -14,7 +14,7 @@ public sealed record CoordinateCheckResult(IReadOnlyList<CoordinateMeasurement> 
     /// <param name="tolerance">How far a slope may stray from its expected exponent. Default 0.25.</param>
     /// <param name="minVerdictWidth">Judge the width sweep from this width up; null (the default) judges every width.</param>
     /// <returns>The report.</returns>
-    public CoordinateCheckReport Report(CoordinateMetric metric = CoordinateMetric.Rms, double tolerance = CoordinateCheckReport.DefaultTolerance, int? minVerdictWidth = null) =>
+    public CoordinateCheckReport Report(CoordinateMetric metric = CoordinateMetric.Rms, double tolerance = CoordinateCheckReport.Tolerance, int? minVerdictWidth = null) =>
         CoordinateCheckReport.Analyze(Measurements, Laziness, metric, tolerance, minVerdictWidth);
 
     /// <summary>The coordinate measurements as CSV (header <see cref="CoordinateMeasurement.CsvHeader"/>).</summary>

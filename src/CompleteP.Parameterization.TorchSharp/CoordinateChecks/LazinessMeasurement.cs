@@ -24,8 +24,32 @@ public sealed record LazinessMeasurement(
     double NonlinearChange,
     double LinearChange)
 {
+    /// <summary>The parameterization's name.</summary>
+    public string Parameterization { get; internal init; } = Parameterization;
+
+    /// <summary>The model width.</summary>
+    public int Width { get; internal init; } = Width;
+
+    /// <summary>The model depth.</summary>
+    public int Depth { get; internal init; } = Depth;
+
+    /// <summary>The seed of the run.</summary>
+    public int Seed { get; internal init; } = Seed;
+
+    /// <summary>The residual branch's name (e.g. <c>transformer.h.3.mlp</c>).</summary>
+    public string Branch { get; internal init; } = Branch;
+
+    /// <summary>The index of the block that holds it, from 0.</summary>
+    public int BlockIndex { get; internal init; } = BlockIndex;
+
+    /// <summary>The norm of the change's nonlinear part, <c>|h(theta + dtheta) - h(theta) - J dtheta|</c>.</summary>
+    public double NonlinearChange { get; internal init; } = NonlinearChange;
+
+    /// <summary>The norm of the linearized change, <c>|J dtheta|</c>.</summary>
+    public double LinearChange { get; internal init; } = LinearChange;
+
     /// <summary>The CSV header.</summary>
-    public const string CsvHeader = "parameterization,width,depth,seed,branch,blockIndex,nonlinearChange,linearChange,relativeNonlinearity";
+    internal const string CsvHeader = "parameterization,width,depth,seed,branch,blockIndex,nonlinearChange,linearChange,relativeNonlinearity";
 
     /// <summary>The relative distance from the linearization: <see cref="NonlinearChange"/> / <see cref="LinearChange"/>.</summary>
     public double RelativeNonlinearity => NonlinearChange / LinearChange;

@@ -178,5 +178,5 @@ internal static partial class BlockFinder
     }
 
     private static string Some(ModuleTree tree) =>
-        string.Join(", ", tree.Modules.Skip(1).Take(30).Select(m => m.Name)) + (tree.Modules.Count > 31 ? ", ..." : string.Empty);
+        Listing.FirstOf(tree.Modules.Skip(1).Select(m => m.Name).ToList(), 30);
 }

@@ -23,7 +23,7 @@ internal static class BufferCheck
                 if (matrices.Count > 0)
                 {
                     bool quantized = matrices.Any(b => !b.Tensor.is_floating_point());
-                    findings.Problem($"'{module.Display}' ({module.TypeName}) keeps its weight as a buffer ({string.Join(", ", matrices.Select(b => $"'{b.LocalName}' [{string.Join("x", b.Tensor.shape)}] {b.Tensor.dtype}"))}), so no optimizer would train it: " +
+                    findings.Problem($"'{module.Display}' ({module.TypeName}) keeps its weight as a buffer ({string.Join(", ", matrices.Select(b => $"'{b.LocalName}' [{Listing.Shape(b.Tensor.shape)}] {b.Tensor.dtype}"))}), so no optimizer would train it: " +
                                      (quantized
                                          ? "quantized weights cannot be trained; load the model unquantized."
                                          : "TorchSharp registers a plain Tensor field as a buffer; make the weight a Parameter (e.g. a TorchSharp Linear, or `weight = new Parameter(...)`)."));
@@ -39,11 +39,11 @@ internal static class BufferCheck
                 }
                 else if (b.Tensor.dim() >= 2 && ModuleKinds.IsNonWeightBufferName(b.LocalName))
                 {
-                    findings.Info(b.Name, $"a [{string.Join("x", b.Tensor.shape)}] buffer named like a mask, rotary or position table or cache: not trained, as buffers never are.");
+                    findings.Info(b.Name, $"a [{Listing.Shape(b.Tensor.shape)}] buffer named like a mask, rotary or position table or cache: not trained, as buffers never are.");
                 }
                 else if (b.Tensor.dim() >= 2)
                 {
-                    findings.Warn(b.Name, $"a [{string.Join("x", b.Tensor.shape)}] {b.Tensor.dtype} buffer of '{module.Display}' ({module.TypeName}): buffers are never trained; if it is a weight, make it a Parameter.");
+                    findings.Warn(b.Name, $"a [{Listing.Shape(b.Tensor.shape)}] {b.Tensor.dtype} buffer of '{module.Display}' ({module.TypeName}): buffers are never trained; if it is a weight, make it a Parameter.");
                 }
             }
         }

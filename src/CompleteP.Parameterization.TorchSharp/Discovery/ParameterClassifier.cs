@@ -154,5 +154,5 @@ internal static class ParameterClassifier
         return prefix + local[..^digits] + "*" + name[block.Name.Length..];
     }
 
-    private static string Shape(Tensor t) => string.Join("x", t.shape);
+    private static string Shape(Tensor t) => Listing.Shape(t.shape);
 }

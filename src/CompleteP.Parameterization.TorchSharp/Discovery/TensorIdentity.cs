@@ -36,7 +36,7 @@ internal static class TensorIdentity
 
         var groups = distinct
             .Where(i => tensors[i].device_type != DeviceType.META && tensors[i].numel() > 0)
-            .GroupBy(i => (Shape: string.Join("x", tensors[i].shape), tensors[i].dtype, tensors[i].device_type, tensors[i].device_index))
+            .GroupBy(i => (Shape: Listing.Shape(tensors[i].shape), tensors[i].dtype, tensors[i].device_type, tensors[i].device_index))
             .Where(g => g.Count() > 1);
         using var noGrad = no_grad();
         foreach (var group in groups)

@@ -12,7 +12,7 @@ public sealed class NonFiniteValueException : ArithmeticException
     /// <param name="step">The training step (1 is the first) whose forward pass produced the value.</param>
     /// <param name="quantity">What held it first: <c>loss</c> or <c>activation</c>.</param>
     /// <param name="moduleName">The module whose output first held it (in the order the forward pass ran them), or the parameter that holds it; null when neither could be found.</param>
-    public NonFiniteValueException(string message, int step, string quantity, string? moduleName)
+    internal NonFiniteValueException(string message, int step, string quantity, string? moduleName)
         : base(message)
     {
         ArgumentNullException.ThrowIfNull(quantity);

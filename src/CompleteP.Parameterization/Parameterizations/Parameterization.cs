@@ -13,10 +13,10 @@ namespace CompleteP;
 public sealed record Parameterization
 {
     /// <summary>The smallest depth exponent the rules are defined for (depth-muP).</summary>
-    public const double MinDepthExponent = 0.5;
+    internal const double MinDepthExponent = 0.5;
 
     /// <summary>The largest depth exponent the rules are defined for (CompleteP).</summary>
-    public const double MaxDepthExponent = 1.0;
+    internal const double MaxDepthExponent = 1.0;
 
     private Parameterization(ParameterizationKind kind, double? depthExponent)
     {

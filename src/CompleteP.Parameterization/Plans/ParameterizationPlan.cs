@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using CompleteP.Rules;
 
 namespace CompleteP;
 
@@ -20,7 +19,7 @@ public sealed record ParameterizationPlan
     /// <param name="scaledAttentionModules">The attention modules whose logit scale was set to <see cref="ForwardMultipliers.AttentionScale"/>.</param>
     /// <param name="diagnostics">What Apply decided or noticed.</param>
     /// <exception cref="ArgumentException">Two rows have the same name.</exception>
-    public ParameterizationPlan(RuleSetup setup, ForwardMultipliers multipliers, IReadOnlyList<PlanRow> rows,
+    internal ParameterizationPlan(RuleSetup setup, ForwardMultipliers multipliers, IReadOnlyList<PlanRow> rows,
         IReadOnlyList<MultiplierHook>? hooks = null, IReadOnlyList<string>? scaledAttentionModules = null, IReadOnlyList<PlanDiagnostic>? diagnostics = null)
     {
         ArgumentNullException.ThrowIfNull(setup);
@@ -47,7 +46,7 @@ public sealed record ParameterizationPlan
     /// <param name="scaledAttentionModules">The attention modules whose logit scale was set.</param>
     /// <param name="diagnostics">What was decided or noticed.</param>
     /// <returns>The plan.</returns>
-    public static ParameterizationPlan Create(RuleSet rules, IEnumerable<PlanRow> rows, IEnumerable<MultiplierHook>? hooks = null,
+    internal static ParameterizationPlan Create(RuleSet rules, IEnumerable<PlanRow> rows, IEnumerable<MultiplierHook>? hooks = null,
         IEnumerable<string>? scaledAttentionModules = null, IEnumerable<PlanDiagnostic>? diagnostics = null)
     {
         ArgumentNullException.ThrowIfNull(rules);

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using CompleteP.Rules;
 
 namespace CompleteP;
 
@@ -21,7 +20,7 @@ public static class PlanJson
     }
 
     /// <summary>The longest plan document <see cref="Deserialize(string)"/> reads: 256 Mi characters (a plan row is about 1.5 Ki characters, so some 170,000 tensors).</summary>
-    public const int DefaultMaxLength = 256 * 1024 * 1024;
+    public static int DefaultMaxLength { get; } = 256 * 1024 * 1024;
 
     /// <summary>
     /// Reads a plan written by <see cref="Serialize"/>, strictly: every object holds exactly the fields Serialize writes
@@ -80,7 +79,7 @@ public static class PlanJson
     /// <param name="rules">The rules.</param>
     /// <param name="indented">Whether to indent.</param>
     /// <returns>The JSON text.</returns>
-    public static string SerializeRoleSummary(RuleSet rules, bool indented = true)
+    internal static string SerializeRoleSummary(RuleSet rules, bool indented = true)
     {
         ArgumentNullException.ThrowIfNull(rules);
         return Write(w =>

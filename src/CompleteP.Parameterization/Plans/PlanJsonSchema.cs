@@ -1,4 +1,3 @@
-using CompleteP.Rules;
 using static CompleteP.StrictJson;
 
 namespace CompleteP;
@@ -55,7 +54,7 @@ internal static class PlanJsonSchema
         JsonObject<RuleSetup>.Field("headDim", s => s.HeadDim, Int),
         JsonObject<RuleSetup>.Field("hyperparameters", s => s.Hyperparameters, Hyperparameters),
         JsonObject<RuleSetup>.Field("options", s => s.Options, Options),
-        (parameterization, baseShape, target, headDim, hyperparameters, options) => new RuleSetup(parameterization, baseShape, target, headDim, hyperparameters, options));
+        (parameterization, baseShape, target, headDim, hyperparameters, options) => Checked(new RuleSetup(parameterization, baseShape, target, headDim, hyperparameters, options)));
 
     private static readonly JsonCodec<ForwardMultipliers> Multipliers = JsonObject<ForwardMultipliers>.Of(
         JsonObject<ForwardMultipliers>.Field("residual", m => m.Residual, Scaled),
@@ -98,13 +97,13 @@ internal static class PlanJsonSchema
         JsonObject<PlanRow>.Field("residualBranch", r => r.ResidualBranch, OrNull(Text)),
         JsonObject<PlanRow>.Field("trainable", r => r.Trainable, Bool),
         JsonObject<PlanRow>.Field("folded", r => r.Folded, OrNull(Folded)),
-        (name, shape, rule, shared, branch, trainable, folded) => new PlanRow(name, shape, rule, shared, branch, trainable, folded));
+        (name, shape, rule, shared, branch, trainable, folded) => FoldedRow(new PlanRow(name, shape, rule, shared, branch, trainable), folded));
 
     private static readonly JsonCodec<MultiplierHook> Hook = JsonObject<MultiplierHook>.Of(
         JsonObject<MultiplierHook>.Field("moduleName", h => h.ModuleName, Text),
         JsonObject<MultiplierHook>.Field("kind", h => h.Kind, Enum<MultiplierKind>()),
         JsonObject<MultiplierHook>.Field("value", h => h.Value, Scaled),
-        JsonObject<MultiplierHook>.Field("reason", h => h.Reason, Text),
+        JsonObject<MultiplierHook>.Field("reason", h => h.Reason, Enum<HookReason>()),
         (module, kind, value, reason) => new MultiplierHook(module, kind, value, reason));
 
     private static readonly JsonCodec<PlanDiagnostic> Diagnostic = JsonObject<PlanDiagnostic>.Of(
@@ -112,6 +111,16 @@ internal static class PlanJsonSchema
         JsonObject<PlanDiagnostic>.Field("subject", d => d.Subject, Text),
         JsonObject<PlanDiagnostic>.Field("message", d => d.Message, Text),
         (severity, subject, message) => new PlanDiagnostic(severity, subject, message));
+
+    /// <summary>A row read from a plan with its multiplier folded in, as the plan builder folds it.</summary>
+    private static PlanRow FoldedRow(PlanRow row, FoldedMultiplier? multiplier) => multiplier is null ? row : row.Fold(multiplier);
+
+    /// <summary>A setup read from a plan, checked by the engine as <see cref="RulesEngine.Compute"/> checks one: its numbers stay in range.</summary>
+    private static RuleSetup Checked(RuleSetup setup)
+    {
+        RulesEngine.Validate(setup);
+        return setup;
+    }
 
     /// <summary>The whole plan, the document's root.</summary>
     public static JsonCodec<ParameterizationPlan> Plan { get; } = JsonObject<ParameterizationPlan>.Of(

@@ -1,11 +1,10 @@
-using CompleteP.Rules;
-
 namespace CompleteP;
 
 /// <summary>
 /// One parameter tensor of a model: the rule Table 1 gives it (<see cref="Rule"/>), the forward multiplier
 /// folded into it if any (<see cref="Folded"/>), and the values actually applied to the tensor and its
 /// optimizer group (<see cref="Applied"/>: the rule with the multiplier folded in, else the rule itself).
+/// A row is made unfolded; folding is its own step, <see cref="Fold"/>.
 /// </summary>
 public sealed record PlanRow
 {
@@ -16,10 +15,9 @@ public sealed record PlanRow
     /// <param name="sharedWith">Other names of the same tensor (tied weights); empty if none.</param>
     /// <param name="residualBranch">The name of the residual branch that holds it, or null outside blocks.</param>
     /// <param name="trainable">False for a frozen tensor (no gradient): it joins no optimizer group and is never re-initialized.</param>
-    /// <param name="folded">The forward multiplier folded into the tensor, or null.</param>
     /// <exception cref="ArgumentException">The name is empty or a dimension is negative.</exception>
-    public PlanRow(string name, IReadOnlyList<long> shape, TensorRule rule, IReadOnlyList<string>? sharedWith = null, string? residualBranch = null,
-        bool trainable = true, FoldedMultiplier? folded = null)
+    internal PlanRow(string name, IReadOnlyList<long> shape, TensorRule rule, IReadOnlyList<string>? sharedWith = null, string? residualBranch = null,
+        bool trainable = true)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(shape);
@@ -35,8 +33,39 @@ public sealed record PlanRow
         SharedWith = sharedWith?.ToArray() ?? [];
         ResidualBranch = residualBranch;
         Trainable = trainable;
+        Applied = rule;
+    }
+
+    private PlanRow(PlanRow row, FoldedMultiplier folded, TensorRule applied)
+    {
+        Name = row.Name;
+        Shape = row.Shape;
+        Rule = row.Rule;
+        SharedWith = row.SharedWith;
+        ResidualBranch = row.ResidualBranch;
+        Trainable = row.Trainable;
         Folded = folded;
-        Applied = folded is null ? rule : rule.Folded(folded);
+        Applied = applied;
+    }
+
+    /// <summary>
+    /// The fold step: the same tensor with a forward multiplier folded into its values (<c>V = c W</c>), its applied rule
+    /// <see cref="TensorRule.Folded"/> of <see cref="Rule"/> (init and learning rate times <c>c</c>, epsilon and coupled
+    /// weight decay over <c>c</c>).
+    /// </summary>
+    /// <param name="multiplier">The multiplier folded in.</param>
+    /// <returns>The folded row.</returns>
+    /// <exception cref="InvalidOperationException">A multiplier is already folded into the row.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The multiplier is not a finite number greater than 0, or a folded number leaves the range of a normal double.</exception>
+    internal PlanRow Fold(FoldedMultiplier multiplier)
+    {
+        ArgumentNullException.ThrowIfNull(multiplier);
+        if (Folded is not null)
+        {
+            throw new InvalidOperationException($"'{Name}' already has the {Folded.Kind} multiplier folded in; a tensor carries at most one.");
+        }
+
+        return new PlanRow(this, multiplier, Rule.Folded(multiplier));
     }
 
     /// <summary>The parameter's name in the model.</summary>

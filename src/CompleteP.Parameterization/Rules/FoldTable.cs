@@ -1,4 +1,4 @@
-namespace CompleteP.Rules;
+namespace CompleteP;
 
 /// <summary>
 /// Which forward multiplier may live in the tensors of each role: the one table the engine checks every fold against
@@ -14,12 +14,12 @@ namespace CompleteP.Rules;
 /// </list>
 /// A QK-norm's gain carries none: nothing scales a query by a model-level multiplier.
 /// </summary>
-public static class FoldTable
+internal static class FoldTable
 {
     /// <summary>The multiplier the tensors of a role may carry, or null for none.</summary>
     /// <param name="role">The role.</param>
     /// <returns>The kind of multiplier, or null.</returns>
-    public static MultiplierKind? For(TensorRole role) => role switch
+    internal static MultiplierKind? For(TensorRole role) => role switch
     {
         TensorRole.HiddenWeight or TensorRole.HiddenBias or TensorRole.HiddenNorm => MultiplierKind.Residual,
         TensorRole.Unembedding or TensorRole.FinalNorm => MultiplierKind.Output,

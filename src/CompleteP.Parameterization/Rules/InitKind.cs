@@ -1,4 +1,4 @@
-namespace CompleteP.Rules;
+namespace CompleteP;
 
 /// <summary>How a tensor is initialized.</summary>
 public enum InitKind

@@ -1,4 +1,4 @@
-namespace CompleteP.Rules;
+namespace CompleteP;
 
 /// <summary>How one tensor is initialized: a normal draw with a standard deviation, or a constant.</summary>
 public sealed record InitRule
@@ -7,7 +7,7 @@ public sealed record InitRule
     /// <param name="kind">Normal draw or constant fill.</param>
     /// <param name="value">The standard deviation (normal) or the constant.</param>
     /// <exception cref="ArgumentOutOfRangeException">A normal init's std is negative or not finite.</exception>
-    public InitRule(InitKind kind, ScaledValue value)
+    internal InitRule(InitKind kind, ScaledValue value)
     {
         ArgumentNullException.ThrowIfNull(value);
         if (kind == InitKind.Normal && (!double.IsFinite(value.Value) || value.Value < 0))
@@ -28,12 +28,12 @@ public sealed record InitRule
     /// <summary>A normal draw with mean 0 and standard deviation <paramref name="std"/>.</summary>
     /// <param name="std">The standard deviation.</param>
     /// <returns>The rule.</returns>
-    public static InitRule Normal(ScaledValue std) => new(InitKind.Normal, std);
+    internal static InitRule Normal(ScaledValue std) => new(InitKind.Normal, std);
 
     /// <summary>A constant fill.</summary>
     /// <param name="value">The constant.</param>
     /// <returns>The rule.</returns>
-    public static InitRule Constant(double value) => new(InitKind.Constant, ScaledValue.Constant(value));
+    internal static InitRule Constant(double value) => new(InitKind.Constant, ScaledValue.Constant(value));
 
     /// <inheritdoc />
     public override string ToString() => Kind == InitKind.Normal ? $"N(0, std {Value})" : $"constant {ScaledValue.Format(Value.Value)}";

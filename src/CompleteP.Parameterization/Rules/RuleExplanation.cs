@@ -1,4 +1,4 @@
-namespace CompleteP.Rules;
+namespace CompleteP;
 
 /// <summary>
 /// The numbers of a <see cref="TensorRule"/> with the formula that produced each
@@ -8,4 +8,17 @@ namespace CompleteP.Rules;
 /// <param name="LearningRate">The learning rate.</param>
 /// <param name="WeightDecay">The weight decay, in the setup's <see cref="WeightDecayConvention"/>.</param>
 /// <param name="AdamEpsilon">The Adam epsilon.</param>
-public sealed record RuleExplanation(InitRule Init, ScaledValue LearningRate, ScaledValue WeightDecay, ScaledValue AdamEpsilon);
+public sealed record RuleExplanation(InitRule Init, ScaledValue LearningRate, ScaledValue WeightDecay, ScaledValue AdamEpsilon)
+{
+    /// <summary>The init: normal with a standard deviation, or a constant.</summary>
+    public InitRule Init { get; internal init; } = Init;
+
+    /// <summary>The learning rate.</summary>
+    public ScaledValue LearningRate { get; internal init; } = LearningRate;
+
+    /// <summary>The weight decay, in the setup's <see cref="WeightDecayConvention"/>.</summary>
+    public ScaledValue WeightDecay { get; internal init; } = WeightDecay;
+
+    /// <summary>The Adam epsilon.</summary>
+    public ScaledValue AdamEpsilon { get; internal init; } = AdamEpsilon;
+}

@@ -1,4 +1,4 @@
-namespace CompleteP.Rules;
+namespace CompleteP;
 
 /// <summary>
 /// Keeps every number the engine returns finite and either exactly 0 or a normal double. A product of a base

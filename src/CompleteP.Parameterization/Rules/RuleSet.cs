@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 
-namespace CompleteP.Rules;
+namespace CompleteP;
 
 /// <summary>
 /// The rules of one setup: the model-level forward multipliers and a rule for every role at the
@@ -15,7 +15,7 @@ public sealed class RuleSet
         Multipliers = multipliers;
         Roles = Enum.GetValues<TensorRole>().ToImmutableSortedDictionary(
             role => role,
-            role => RulesEngine.RuleFor(setup, new TensorDescriptor(role)));
+            role => RulesEngine.RuleFor(setup, new TensorDescriptor(role), "hyperparameters"));
     }
 
     /// <summary>The setup the rules were computed for.</summary>
@@ -43,5 +43,9 @@ public sealed class RuleSet
     /// <summary>The rule of one tensor.</summary>
     /// <param name="tensor">What the tensor is: role, bias or not, fan-ins.</param>
     /// <returns>Its rule.</returns>
-    public TensorRule RuleFor(TensorDescriptor tensor) => RulesEngine.RuleFor(Setup, tensor);
+    public TensorRule RuleFor(TensorDescriptor tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        return RulesEngine.RuleFor(Setup, tensor, tensor.FanIn is null ? "hyperparameters" : nameof(tensor));
+    }
 }

@@ -1,4 +1,4 @@
-namespace CompleteP.Rules;
+namespace CompleteP;
 
 
 /// <summary>
@@ -7,7 +7,10 @@ namespace CompleteP.Rules;
 /// </summary>
 public sealed record RuleSetup
 {
-    /// <summary>Creates a setup and checks that its parts fit together.</summary>
+    /// <summary>
+    /// Creates a setup and checks that its parts fit together. Whether the numbers the rules give stay in the range of a
+    /// double is the engine's check: <see cref="RulesEngine.Compute"/> refuses a setup whose numbers would not.
+    /// </summary>
     /// <param name="parameterization">SP, muP, CompleteP, depth-muP or any alpha.</param>
     /// <param name="baseShape">The shape the base hyperparameters were tuned at.</param>
     /// <param name="target">The shape of the model being trained.</param>
@@ -17,11 +20,6 @@ public sealed record RuleSetup
     /// <exception cref="ArgumentNullException">A required argument is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="headDim"/> is zero or negative.</exception>
     /// <exception cref="ArgumentException"><paramref name="headDim"/> does not divide a width, or an option does not apply to the parameterization.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">
-    /// A number the rules would give (a learning rate, weight decay, epsilon or init std of any role, with or without a
-    /// folded multiplier, or a forward multiplier) overflows to infinity or underflows below the smallest normal double:
-    /// the exception names <paramref name="hyperparameters"/> or <paramref name="options"/>, and its message the formula and its inputs.
-    /// </exception>
     public RuleSetup(Parameterization parameterization, ModelShape baseShape, ModelShape target, int headDim,
         BaseHyperparameters hyperparameters, RuleOptions? options = null)
     {
@@ -54,7 +52,6 @@ public sealed record RuleSetup
         HeadDim = headDim;
         Hyperparameters = hyperparameters;
         Options = options;
-        RulesEngine.Validate(this);
     }
 
     /// <summary>SP, muP, CompleteP, depth-muP or any alpha.</summary>

@@ -1,5 +1,4 @@
-
-namespace CompleteP.Rules;
+namespace CompleteP;
 
 /// <summary>
 /// The rules: role + shapes + base hyperparameters -> <see cref="TensorRule"/>, and the model-level
@@ -16,17 +15,23 @@ public static class RulesEngine
 {
     private const string Table1 = "Dey et al. 2025, Table 1";
 
-    /// <summary>Computes the rules of a setup.</summary>
+    /// <summary>Checks a setup, then computes its rules.</summary>
     /// <param name="setup">The setup.</param>
     /// <returns>The model-level multipliers and a rule for every role.</returns>
     /// <remarks>
     /// Every number the engine returns is finite, and either exactly 0 (a rule's constant, or a base value of 0)
     /// or a normal double: a setup whose numbers would overflow to infinity or underflow below the smallest normal
-    /// double is refused when the <see cref="RuleSetup"/> is made.
+    /// double is refused here, before any rule is returned.
     /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// A number the rules would give (a learning rate, weight decay, epsilon or init std of any role, with or without a
+    /// folded multiplier, or a forward multiplier) overflows to infinity or underflows below the smallest normal double:
+    /// the exception names <c>hyperparameters</c> or <c>options</c>, and its message the formula and its inputs.
+    /// </exception>
     public static RuleSet Compute(RuleSetup setup)
     {
         ArgumentNullException.ThrowIfNull(setup);
+        Validate(setup);
         return new RuleSet(setup, Multipliers(setup));
     }
 
@@ -42,8 +47,8 @@ public static class RulesEngine
     /// <summary>
     /// Computes every number a setup can give a tensor at the model's width (every role, weight and bias, the GPT-2
     /// init, each rule with the multiplier Apply folds into it, a tied readout's hook factor) and throws if one leaves
-    /// the range of a normal double. Called by the <see cref="RuleSetup"/> constructor, so that no setup that would
-    /// produce infinity, NaN or a lost value exists.
+    /// the range of a normal double. Called by the engine's entry points (<see cref="Compute"/>, <see cref="RuleFor(RuleSetup, TensorDescriptor)"/>)
+    /// and by the plan reader, so that no rule that would be infinity, NaN or a lost value is ever returned.
     /// </summary>
     internal static void Validate(RuleSetup setup)
     {
@@ -127,7 +132,7 @@ public static class RulesEngine
     /// </summary>
     /// <param name="setup">The setup.</param>
     /// <returns>The multiplier with its formula.</returns>
-    public static ScaledValue BlockReadoutMultiplier(RuleSetup setup)
+    internal static ScaledValue BlockReadoutMultiplier(RuleSetup setup)
     {
         ArgumentNullException.ThrowIfNull(setup);
         var one = ScaledValue.Constant(1.0);
@@ -154,10 +159,11 @@ public static class RulesEngine
     /// <param name="tensor">What the tensor is: role, bias or not, fan-ins.</param>
     /// <returns>The tensor's rule with the formula of each number.</returns>
     /// <exception cref="ArgumentOutOfRangeException">A number of the rule overflows or underflows the range of a normal double; for a tensor whose fan-ins are given, the exception names <paramref name="tensor"/>.</exception>
-    public static TensorRule RuleFor(RuleSetup setup, TensorDescriptor tensor)
+    internal static TensorRule RuleFor(RuleSetup setup, TensorDescriptor tensor)
     {
         ArgumentNullException.ThrowIfNull(setup);
         ArgumentNullException.ThrowIfNull(tensor);
+        Validate(setup);
         return RuleFor(setup, tensor, tensor.FanIn is null ? "hyperparameters" : nameof(tensor));
     }
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace CompleteP.Rules;
+namespace CompleteP;
 
 /// <summary>
 /// A number produced by a rule, with the rule that produced it: the symbolic formula
@@ -14,7 +14,7 @@ public sealed record ScaledValue
     /// <param name="formula">The symbolic formula, in the paper's notation.</param>
     /// <param name="substitution">The formula with the numbers put in.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="value"/> is NaN or infinite.</exception>
-    public ScaledValue(double value, string formula, string substitution)
+    internal ScaledValue(double value, string formula, string substitution)
     {
         ArgumentNullException.ThrowIfNull(formula);
         ArgumentNullException.ThrowIfNull(substitution);
@@ -40,13 +40,13 @@ public sealed record ScaledValue
     /// <summary>A value that is a fixed constant of the rule (such as a norm gain's 1).</summary>
     /// <param name="value">The constant.</param>
     /// <returns>The value, explained as itself.</returns>
-    public static ScaledValue Constant(double value) => new(value, Format(value), Format(value));
+    internal static ScaledValue Constant(double value) => new(value, Format(value), Format(value));
 
     /// <summary>A base hyperparameter, not yet scaled.</summary>
     /// <param name="symbol">Its symbol (<c>eta</c>, <c>sigma</c>, ...).</param>
     /// <param name="value">Its value.</param>
     /// <returns>The value, explained by its symbol.</returns>
-    public static ScaledValue Base(string symbol, double value) => new(value, symbol, Format(value));
+    internal static ScaledValue Base(string symbol, double value) => new(value, symbol, Format(value));
 
     /// <summary>This value times <c>multiplier^exponent</c>.</summary>
     /// <param name="symbol">The multiplier's symbol (<c>m_N</c>, <c>m_L</c>).</param>
@@ -55,7 +55,7 @@ public sealed record ScaledValue
     /// <param name="exponentSymbol">The exponent as written in the formula (<c>-1</c>, <c>(alpha-1)</c>, <c>-1/2</c>).</param>
     /// <returns>The scaled value with the factor appended to both forms of its explanation.</returns>
     /// <exception cref="ArgumentOutOfRangeException">The product is not a finite number (it overflows, or an input is NaN or infinite).</exception>
-    public ScaledValue Times(string symbol, double multiplier, double exponent, string exponentSymbol) => Finite(
+    internal ScaledValue Times(string symbol, double multiplier, double exponent, string exponentSymbol) => Finite(
         Value * Math.Pow(multiplier, exponent),
         $"{Formula} * {symbol}^{exponentSymbol}",
         $"{Substitution} * {Format(multiplier)}^{Format(exponent)}",
@@ -66,7 +66,7 @@ public sealed record ScaledValue
     /// <param name="factor">The factor's value.</param>
     /// <returns>The product.</returns>
     /// <exception cref="ArgumentOutOfRangeException">The product is not a finite number.</exception>
-    public ScaledValue Times(string symbol, double factor) => Finite(
+    internal ScaledValue Times(string symbol, double factor) => Finite(
         Value * factor,
         $"{Formula} * {symbol}",
         $"{Substitution} * {Format(factor)}",
@@ -77,7 +77,7 @@ public sealed record ScaledValue
     /// <param name="divisor">The divisor's value.</param>
     /// <returns>The divided value.</returns>
     /// <exception cref="ArgumentOutOfRangeException">The quotient is not a finite number (the divisor is 0, or it overflows).</exception>
-    public ScaledValue DividedBy(string symbol, double divisor) => Finite(
+    internal ScaledValue DividedBy(string symbol, double divisor) => Finite(
         Value / divisor,
         $"{Formula} / {symbol}",
         $"{Substitution} / {Format(divisor)}",

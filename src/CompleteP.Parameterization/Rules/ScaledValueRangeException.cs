@@ -1,4 +1,4 @@
-namespace CompleteP.Rules;
+namespace CompleteP;
 
 /// <summary>
 /// A <see cref="ScaledValue"/> product or quotient that left the range of a double. The engine catches it and

@@ -1,4 +1,4 @@
-namespace CompleteP.Rules;
+namespace CompleteP;
 
 /// <summary>
 /// Everything the rules say about one tensor: its init, learning rate, weight decay and Adam epsilon, as
@@ -15,7 +15,7 @@ public sealed record TensorRule
     /// <param name="source">Where the rule comes from (paper table and row).</param>
     /// <param name="weightDecayConvention">How the weight decay is to be read (coupled: the per-step decay is <c>lr * wd</c>).</param>
     /// <exception cref="ArgumentOutOfRangeException">The role is not defined, or a number is negative or not finite.</exception>
-    public TensorRule(TensorRole role, bool isBias, double widthMultiplier, RuleExplanation explained, string source,
+    internal TensorRule(TensorRole role, bool isBias, double widthMultiplier, RuleExplanation explained, string source,
         WeightDecayConvention weightDecayConvention = WeightDecayConvention.Coupled)
     {
         ArgumentNullException.ThrowIfNull(explained);
@@ -83,7 +83,7 @@ public sealed record TensorRule
     /// <param name="multiplier">The multiplier folded in.</param>
     /// <returns>The folded rule.</returns>
     /// <exception cref="ArgumentOutOfRangeException">The multiplier is not a finite number greater than 0, or a folded number overflows or underflows the range of a normal double.</exception>
-    public TensorRule Folded(FoldedMultiplier multiplier)
+    internal TensorRule Folded(FoldedMultiplier multiplier)
     {
         ArgumentNullException.ThrowIfNull(multiplier);
         var (folded, refusal) = Fold(multiplier);

@@ -11,7 +11,7 @@ public sealed record ShapeScaling
     /// <param name="baseShape">The shape the base hyperparameters were tuned at.</param>
     /// <param name="target">The shape of the model being trained.</param>
     /// <exception cref="ArgumentNullException">A shape is null.</exception>
-    public ShapeScaling(ModelShape baseShape, ModelShape target)
+    internal ShapeScaling(ModelShape baseShape, ModelShape target)
     {
         ArgumentNullException.ThrowIfNull(baseShape);
         ArgumentNullException.ThrowIfNull(target);

@@ -1,4 +1,3 @@
-using CompleteP.Rules;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

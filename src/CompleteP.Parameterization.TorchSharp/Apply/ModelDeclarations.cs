@@ -1,4 +1,3 @@
-
 namespace CompleteP;
 
 /// <summary>
@@ -21,25 +20,25 @@ public sealed record ModelDeclarations
     public static ModelDeclarations None { get; } = new();
 
     /// <summary>The name (as in <c>named_modules()</c>) of the container of repeated blocks, or null to infer it.</summary>
-    public string? BlocksName { get; init; }
+    internal string? BlocksName { get; init; }
 
     /// <summary>The names, relative to a block, of its residual branches; empty to infer them.</summary>
-    public IReadOnlyList<string> ResidualBranchNames { get; init; } = [];
+    internal IReadOnlyList<string> ResidualBranchNames { get; init; } = [];
 
     /// <summary>The names or patterns (<c>*</c>), relative to a block, of the Linears that write the residual branches' outputs; empty to infer them.</summary>
-    public IReadOnlyList<string> OutputProjectionNames { get; init; } = [];
+    internal IReadOnlyList<string> OutputProjectionNames { get; init; } = [];
 
     /// <summary>
     /// Whether the model's own forward multiplies its logits by <c>plan.Multipliers.Output</c> (for a head computed
     /// from the embedding table, <c>x @ wte.weight.T</c>, which no module holds).
     /// </summary>
-    public bool OutputMultiplierInForward { get; init; }
+    internal bool OutputMultiplierInForward { get; init; }
 
     /// <summary>The name of the readout (unembedding) module, or null to infer it.</summary>
-    public string? ReadoutName { get; init; }
+    internal string? ReadoutName { get; init; }
 
     /// <summary>Roles declared for parameters whose full names match a pattern.</summary>
-    public IReadOnlyList<RoleDeclaration> Roles { get; init; } = [];
+    internal IReadOnlyList<RoleDeclaration> Roles { get; init; } = [];
 
     /// <summary>Declares the repeated residual blocks: their container, or a pattern that matches the blocks themselves.</summary>
     /// <param name="containerName">The container's name, e.g. <c>transformer.h</c>; or a pattern with <c>*</c> such as <c>block_*</c> for blocks registered without a container.</param>
@@ -93,7 +92,7 @@ public sealed record ModelDeclarations
     public ModelDeclarations OutputMultiplierAppliedInForward() => this with { OutputMultiplierInForward = true };
 
     /// <summary>Whether the logits are declared to come from the embedding table (see <see cref="LogitsFromEmbeddingTable"/>).</summary>
-    public bool LogitsFromEmbedding { get; init; }
+    internal bool LogitsFromEmbedding { get; init; }
 
     /// <summary>
     /// Declares that the forward computes the logits from the embedding table after the final norm
@@ -105,13 +104,13 @@ public sealed record ModelDeclarations
     public ModelDeclarations LogitsFromEmbeddingTable() => this with { LogitsFromEmbedding = true };
 
     /// <summary>The declared width N (the size of the residual stream), or null to infer it.</summary>
-    public int? DeclaredWidth { get; init; }
+    internal int? DeclaredWidth { get; init; }
 
     /// <summary>The declared depth L (what m_L counts), or null to count the blocks.</summary>
-    public int? DeclaredDepth { get; init; }
+    internal int? DeclaredDepth { get; init; }
 
     /// <summary>The names, relative to a block, of norms that act on a residual branch's output (<c>x + norm(branch(x))</c>); empty to infer them.</summary>
-    public IReadOnlyList<string> BranchOutputNormNames { get; init; } = [];
+    internal IReadOnlyList<string> BranchOutputNormNames { get; init; } = [];
 
     /// <summary>
     /// Declares the width N, the size of the residual stream, for a model whose width inference cannot tell (it is read

@@ -8,7 +8,7 @@ public sealed class ParameterClassificationException : InvalidOperationException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="problems">One line per problem, each with a fix.</param>
-    public ParameterClassificationException(IReadOnlyList<string> problems)
+    internal ParameterClassificationException(IReadOnlyList<string> problems)
         : base(Format(problems))
     {
         Problems = problems;
