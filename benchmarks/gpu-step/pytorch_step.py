@@ -129,12 +129,19 @@ def sync(device):
         torch.cuda.synchronize()
 
 
-def measure(args, corpus, width, depth, device):
-    torch.manual_seed(1337)
+def build_this_model(args, width, depth, device):
+    """This script's model and optimizer: (model, optimizer, loss(x, y))."""
     model = Gpt(65, args.block_size, width, depth, args.head_dim, args.base_width, args.base_depth).to(device)
     m_l = depth / args.base_depth
     fused = {"fused": True} if device.type == "cuda" else {}
     optimizer = torch.optim.AdamW(model.groups(3e-3, 0.1, 1e-8, m_l), betas=(0.9, 0.95), **fused)
+    return model, optimizer, model
+
+
+def measure(args, corpus, width, depth, device, build=build_this_model):
+    """Times the training step of the model and optimizer that build(args, width, depth, device) returns."""
+    torch.manual_seed(1337)
+    model, optimizer, loss_of = build(args, width, depth, device)
     parameters = [p for p in model.parameters()]
     total = args.warmup + args.steps
     g = torch.Generator().manual_seed(1337)
@@ -149,7 +156,7 @@ def measure(args, corpus, width, depth, device):
     def step(i):
         x, y = batch(i)
         optimizer.zero_grad(set_to_none=True)
-        loss = model(x, y)
+        loss = loss_of(x, y)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(parameters, 1.0)
         optimizer.step()
@@ -171,7 +178,7 @@ def measure(args, corpus, width, depth, device):
         sync(device)
         clock = time.perf_counter()
         optimizer.zero_grad(set_to_none=True)
-        model(x, y).backward()
+        loss_of(x, y).backward()
         sync(device)
         forward_backward += time.perf_counter() - clock
         clock = time.perf_counter()
@@ -186,9 +193,10 @@ def measure(args, corpus, width, depth, device):
     return 1000 * seconds / args.steps, args.steps / seconds, 1000 * forward_backward / reps, 1000 * optimizer_ms / reps
 
 
-def main():
+def arguments(doc):
+    """The options both PyTorch sides take (this script and reference_step.py)."""
     here = os.path.dirname(os.path.abspath(__file__))
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--shapes", default="128x32,256x8,1024x12")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--block-size", type=int, default=256)
@@ -201,20 +209,27 @@ def main():
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--corpus", default=os.path.join(here, "..", "..", "samples", "NanoGpt", "Data", "tinyshakespeare.txt"))
     parser.add_argument("--out", required=True)
-    args = parser.parse_args()
+    return parser
 
+
+def main():
+    run(arguments(__doc__).parse_args(), build_this_model, "pytorch")
+
+
+def run(args, build, side):
+    """Times every shape of args.shapes with the model build returns and writes args.out."""
     device = torch.device(args.device)
     with open(args.corpus, encoding="utf-8") as f:
         text = f.read()
     vocab = sorted(set(text))
     index = {c: i for i, c in enumerate(vocab)}
     corpus = torch.tensor([index[c] for c in text[: int(0.9 * len(text))]], dtype=torch.long)
-    print(f"pytorch {torch.__version__} on {device} ({torch.cuda.get_device_name() if device.type == 'cuda' else 'cpu'}): "
+    print(f"{side}: pytorch {torch.__version__} on {device} ({torch.cuda.get_device_name() if device.type == 'cuda' else 'cpu'}): "
           f"batch {args.batch_size} x {args.block_size}, {args.warmup} warm-up + {args.steps} timed steps")
     rows = [HEADER]
     for shape in args.shapes.split(","):
         width, depth = (int(v) for v in shape.split("x"))
-        ms, per_second, fb, opt = measure(args, corpus, width, depth, device)
+        ms, per_second, fb, opt = measure(args, corpus, width, depth, device, build)
         rows.append(f"{width}x{depth},{width},{depth},{args.batch_size},{args.block_size},1,{ms:.3f},{per_second:.2f},{fb:.3f},{opt:.3f},{device.type}")
         print(f"  {width}x{depth}: {ms:.2f} ms per step (forward+backward {fb:.2f} ms, clip+AdamW {opt:.2f} ms)", flush=True)
         with open(args.out, "w", encoding="utf-8") as f:

@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# The GPU step benchmark, side by side: the NanoGpt sample's training step (TorchSharp, FlatAdamW, fold-aware
-# clipping) and the same model in PyTorch eager (pytorch_step.py: the reference's forward multipliers, fused AdamW,
-# clip_grad_norm_), one after the other on the same GPU, each alone on it. Writes, in OUT (default benchmarks/results):
-#   gpu-step.csv        shape,width,depth,batch,block,torchsharpMs,pytorchMs,ratio,gpu
-#   torchsharp-step.csv, pytorch-step.csv   each side's rows (with forward+backward and optimizer times apart)
+# The GPU step benchmark, three sides alternating: the NanoGpt sample's training step (TorchSharp, FlatAdamW, fold-aware
+# clipping), the same model in PyTorch eager (pytorch_step.py: the reference's forward multipliers, fused AdamW,
+# clip_grad_norm_), and the authors' own model (reference_step.py: EleutherAI/nanoGPT-mup completep model.py, their
+# optimizer groups, fused AdamW, clipping). Each side runs alone on the GPU, in the order A B C A B C A B C (ROUNDS=3),
+# so that a drift of the machine hits every side alike. Writes, in OUT (default benchmarks/results):
+#   gpu-step.csv         shape,width,depth,batch,block,torchsharpMs,pytorchMs,referenceMs,ratio,referenceRatio,spread,rounds,gpu
+#                        (each side's median over the rounds; ratio = torchsharp / pytorch, referenceRatio = torchsharp /
+#                        reference; spread = the largest (max - min) / median of the three sides)
+#   gpu-step-rounds.csv  side,round,shape,msPerStep,forwardBackwardMs,optimizerMs: every round of every side
 #
-# usage: benchmarks/gpu-step/run.sh [OUT] [--shapes 128x32,256x8,1024x12] [other bench-step / pytorch_step.py options]
+# usage: benchmarks/gpu-step/run.sh [OUT] [--shapes 128x32,256x8,1024x12] [other options of all three sides]
+# REFERENCE_MODEL_DIR: the folder holding the authors' model.py (never committed; see reference_step.py); unset, the
+# reference side is skipped and its columns are empty.
 # NANOGPT names the sample's command (default: dotnet run -c Release --project samples/NanoGpt --); on the lent GPU
 # machine, which has no .NET: NANOGPT="bash .device/run-on-device.sh NanoGpt" (see ../shared/gpu/README.md).
 set -euo pipefail
@@ -13,27 +19,59 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-$here/../results}
 [ $# -gt 0 ] && shift
 mkdir -p "$out"
+rounds=${ROUNDS:-3}
 nanogpt=${NANOGPT:-dotnet run -c Release --project "$here/../../samples/NanoGpt" --}
 gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 || true)
 gpu=${gpu:-cpu}
-$nanogpt bench-step --device auto --runs 1 --out "$out/torchsharp-step.csv" "$@"
-python3 "$here/pytorch_step.py" --out "$out/pytorch-step.csv" "$@"
-python3 - "$out" "$gpu" <<'PY'
-import csv, os, sys
-out, gpu = sys.argv[1], sys.argv[2]
-def rows(name):
-    with open(os.path.join(out, name), newline="") as f:
-        return {r["shape"]: r for r in csv.DictReader(f) if r["runs"] == "1"}
-ts, pt = rows("torchsharp-step.csv"), rows("pytorch-step.csv")
+work=$(mktemp -d)
+for r in $(seq 1 "$rounds"); do
+  echo "round $r of $rounds"
+  $nanogpt bench-step --device auto --runs 1 --out "$work/torchsharp-$r.csv" "$@"
+  python3 "$here/pytorch_step.py" --out "$work/pytorch-$r.csv" "$@"
+  if [ -n "${REFERENCE_MODEL_DIR:-}" ]; then
+    python3 "$here/reference_step.py" --model-dir "$REFERENCE_MODEL_DIR" --out "$work/reference-$r.csv" "$@" || echo "round $r: the reference side failed (its columns stay empty)"
+  fi
+done
+python3 - "$work" "$out" "$gpu" "$rounds" <<'PY'
+import csv, os, statistics, sys
+work, out, gpu, rounds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+sides = ["torchsharp", "pytorch", "reference"]
+times = {}  # (side, shape) -> [ms per round]
+info = {}
+with open(os.path.join(out, "gpu-step-rounds.csv"), "w", newline="") as f:
+    w = csv.writer(f, lineterminator="\n")
+    w.writerow(["side", "round", "shape", "msPerStep", "forwardBackwardMs", "optimizerMs"])
+    for side in sides:
+        for r in range(1, rounds + 1):
+            path = os.path.join(work, f"{side}-{r}.csv")
+            if not os.path.exists(path):
+                continue
+            with open(path, newline="") as g:
+                for row in csv.DictReader(g):
+                    if row["runs"] != "1":
+                        continue
+                    w.writerow([side, r, row["shape"], row["msPerStep"], row["forwardBackwardMs"], row["optimizerMs"]])
+                    times.setdefault((side, row["shape"]), []).append(float(row["msPerStep"]))
+                    info[row["shape"]] = row
+def median(side, shape):
+    v = times.get((side, shape))
+    return statistics.median(v) if v else None
+def spread(side, shape):
+    v = times.get((side, shape))
+    return (max(v) - min(v)) / statistics.median(v) if v and len(v) > 1 else None
+fmt = lambda x, d=2: "" if x is None else f"{x:.{d}f}"
 with open(os.path.join(out, "gpu-step.csv"), "w", newline="") as f:
     w = csv.writer(f, lineterminator="\n")
-    w.writerow(["shape", "width", "depth", "batch", "block", "torchsharpMs", "pytorchMs", "ratio", "gpu"])
-    print(f"{'shape':>10} {'TorchSharp ms':>14} {'PyTorch ms':>11} {'ratio':>6}")
-    for shape, t in ts.items():
-        if shape not in pt:
-            continue
-        a, b = float(t["msPerStep"]), float(pt[shape]["msPerStep"])
-        w.writerow([shape, t["width"], t["depth"], t["batch"], t["block"], f"{a:.2f}", f"{b:.2f}", f"{a / b:.3f}", gpu])
-        print(f"{shape:>10} {a:14.2f} {b:11.2f} {a / b:6.3f}")
-print(f"wrote {os.path.join(out, 'gpu-step.csv')}")
+    w.writerow(["shape", "width", "depth", "batch", "block", "torchsharpMs", "pytorchMs", "referenceMs", "ratio", "referenceRatio", "spread", "rounds", "gpu"])
+    print(f"{'shape':>10} {'TorchSharp':>11} {'PyTorch':>8} {'reference':>10} {'ts/pt':>6} {'ts/ref':>7} {'spread':>7}  (median ms per step of {rounds} alternating rounds)")
+    for shape, row in info.items():
+        ts, pt, ref = (median(s, shape) for s in sides)
+        spreads = [x for x in (spread(s, shape) for s in sides) if x is not None]
+        worst = max(spreads) if spreads else None
+        ratio = ts / pt if ts and pt else None
+        ref_ratio = ts / ref if ts and ref else None
+        w.writerow([shape, row["width"], row["depth"], row["batch"], row["block"], fmt(ts), fmt(pt), fmt(ref), fmt(ratio, 3), fmt(ref_ratio, 3), fmt(worst, 3), rounds, gpu])
+        print(f"{shape:>10} {fmt(ts):>11} {fmt(pt):>8} {fmt(ref):>10} {fmt(ratio, 3):>6} {fmt(ref_ratio, 3):>7} {fmt(worst, 3):>7}")
+print(f"wrote {os.path.join(out, 'gpu-step.csv')} and gpu-step-rounds.csv")
 PY
+rm -rf "$work"
