@@ -21,7 +21,6 @@ usage: python3 reference_sweep.py --model-dir DIR --parameterizations completep,
 """
 import argparse
 import contextlib
-import importlib.util
 import io
 import math
 import os
@@ -29,6 +28,9 @@ import sys
 import time
 
 import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "benchmarks", "gpu-step"))
+from reference_step import load_reference  # noqa: E402  (the one loader of the authors' model.py)
 
 KEY = ("parameterization,alpha,width,depth,baseWidth,baseDepth,headDim,lr,seed,steps,batch,block,schedule,warmup,"
        "beta1,beta2,eps,weightDecay,gradClip,bias,tiedHead")
@@ -76,13 +78,6 @@ def arguments():
     p.add_argument("--shard", default="1/1", help="K/N: run only every N-th run, from the K-th")
     p.add_argument("--out", required=True)
     return p.parse_args()
-
-
-def load_reference(model_dir):
-    spec = importlib.util.spec_from_file_location("reference_model", os.path.join(model_dir, "model.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def alpha_of(name):
