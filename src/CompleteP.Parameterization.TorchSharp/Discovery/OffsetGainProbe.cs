@@ -10,7 +10,8 @@ namespace CompleteP.Discovery;
 /// starts at 0) still outputs the normalized input. Table 1 sets a norm's gain to 1 and folds multipliers into it by
 /// scaling it: for a <c>(1 + weight)</c> norm both would be wrong (the init 1 doubles its gain, a folded c gives 1 + c), so
 /// such a norm is refused by name, with the rewrite that makes it plannable. TorchSharp's own norms are never probed.
-/// The weight and bias are restored exactly; a norm whose forward fails on a random (2, N) input is not probed.
+/// The weight and bias are restored exactly; a norm whose forward fails on a random (2, N) input is not probed. The
+/// probe runs the norm's forward once under no_grad, so forward hooks on it see that call.
 /// </summary>
 internal static class OffsetGainProbe
 {
