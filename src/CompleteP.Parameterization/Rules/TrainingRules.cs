@@ -59,7 +59,7 @@ internal static class TrainingRules
                 throw new ArgumentOutOfRangeException(nameof(targetTraining),
                     $"targetTraining.TokensPerStep = {targetTraining.TokensPerStep} is too large for Adam's square-root rule (Malladi et al. 2022) on hyperparameters.{name}: " +
                     $"{symbol}' = 1 - kappa*(1 - {symbol}) = 1 - {Guard.Short(kappa)}*(1 - {Guard.Format(beta)}) = {Guard.Short(1 - (kappa * (1 - beta)))} is no decay rate, " +
-                    $"since kappa*(1 - {symbol}) = {Guard.Short(kappa * (1 - beta))} reaches 1 (kappa = B / B_base = {targetTraining.TokensPerStep} / {baseTraining.TokensPerStep}). " +
+                    $"since kappa*(1 - {symbol}) = {Guard.Short(kappa * (1 - beta))} is not below 1 (kappa = B / B_base = {targetTraining.TokensPerStep} / {baseTraining.TokensPerStep}). " +
                     $"The rule allows fewer than B_base / (1 - {symbol}) = {baseTraining.TokensPerStep} / {Guard.Short(1 - beta)} = {Guard.Short(baseTraining.TokensPerStep / (1 - beta))} tokens per step: " +
                     $"at most {largest}. Use a smaller batch, a larger base batch, or a base {symbol} closer to 1.");
             }
