@@ -112,6 +112,42 @@ public class TrainingTransferTests
     }
 
     [Fact]
+    public void A_checkpoint_keeps_the_training_shapes_and_a_fresh_optimizer_gets_the_transferred_betas_on_load()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"transfer-{Guid.NewGuid():N}.bin");
+        try
+        {
+            var (model, optimizer, plan) = Build(flat: false, training: true);
+            using (model)
+            {
+                ParameterizedCheckpoint.Save(model, plan, path);
+            }
+
+            manual_seed(12);
+            using var fresh = BuildGpt(64, 2);
+            using var freshOptimizer = optim.AdamW(fresh.parameters(), lr: 1e-3); // PyTorch's betas 0.9, 0.999
+            var loaded = ParameterizedCheckpoint.Load(fresh, freshOptimizer, path);
+
+            loaded.Should().Be(plan);
+            loaded.Setup.Training!.BatchMultiplier.Should().Be(4);
+            foreach (var (name, p) in fresh.named_parameters())
+            {
+                var group = (AdamW.Options)GroupOf(freshOptimizer, p).Options;
+                group.beta1!.Value.Should().BeApproximately(0.6, 1e-12, name);
+                group.beta2!.Value.Should().BeApproximately(0.8, 1e-12, name);
+                HyperparametersOf(freshOptimizer, p).Lr.Should().Be(plan[name].Applied.LearningRate, name);
+            }
+        }
+        finally
+        {
+            foreach (var file in Directory.EnumerateFiles(Path.GetDirectoryName(path)!, Path.GetFileName(path) + "*"))
+            {
+                File.Delete(file);
+            }
+        }
+    }
+
+    [Fact]
     public void Low_betas_and_betas_the_optimizer_does_not_share_are_warnings_of_the_plan()
     {
         // kappa 8: beta1 = 1 - 8*0.1 = 0.2.
