@@ -5,7 +5,7 @@ using CompleteP;
 namespace NanoGpt.Cli;
 
 /// <summary>
-/// <c>train</c>'s batch-size and training-length transfer (docs/rules.md, "Batch size and training length"): the base run's
+/// <c>train</c>'s and <c>sweep</c>'s batch-size and training-length transfer (docs/rules.md, "Batch size and training length"): the base run's
 /// tokens per step and tokens. This run's come from <c>--batch-size</c> x <c>--block-size</c> and <c>--steps</c>;
 /// <c>--tokens-per-step</c> and <c>--tokens</c> may restate them and must agree. With them the plan scales the learning
 /// rate, epsilon, weight decay and betas from the base run, and <c>--warmup-steps</c> is the base run's warm-up, carried
