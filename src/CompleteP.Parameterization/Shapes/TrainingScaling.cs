@@ -30,7 +30,7 @@ public sealed record TrainingScaling
     public double BatchMultiplier => (double)Target.TokensPerStep / Base.TokensPerStep;
 
     /// <summary>The token multiplier <c>D / D_base</c>.</summary>
-    public double TokenMultiplier => (double)Target.Tokens / Base.Tokens;
+    internal double TokenMultiplier => (double)Target.Tokens / Base.Tokens;
 
     /// <summary>The step multiplier <c>S / S_base</c>: how many times longer (in steps) the target run is.</summary>
     public double StepMultiplier => Target.Steps / Base.Steps;
