@@ -60,6 +60,40 @@ public sealed class TrainingRulesTests
     }
 
     [Fact]
+    public void For_random_setups_the_factors_multiply_table_1_for_every_role_and_keep_the_total_decay()
+    {
+        var random = new Random(16);
+        string[] names = ["sp", "mup", "completep", "depth-mup", "alpha=0.75"];
+        for (int i = 0; i < 300; i++)
+        {
+            int headDim = 16;
+            var p = Parameterization.Parse(names[random.Next(names.Length)]);
+            var baseShape = new ModelShape(headDim * random.Next(1, 16), random.Next(1, 8));
+            var target = new ModelShape(headDim * random.Next(1, 64), random.Next(1, 48));
+            var hp = new BaseHyperparameters(1e-3 * (1 + random.NextDouble()), 0.02, random.NextDouble(), 1e-8, 0.9, 0.95 + (random.NextDouble() * 0.049));
+            var options = new RuleOptions { WeightDecayConvention = random.Next(2) == 0 ? WeightDecayConvention.Coupled : WeightDecayConvention.Independent };
+            long baseB = random.Next(64, 4096), b = Math.Max(1, (long)(baseB * Math.Exp((random.NextDouble() * 4) - 2))); // kappa in [e^-2, e^2] < 10
+            var baseRun = new TrainingShape(baseB, baseB * random.Next(10, 5000));
+            var run = new TrainingShape(b, b * random.Next(10, 5000));
+            var plain = RulesEngine.Compute(new RuleSetup(p, baseShape, target, headDim, hp, options));
+            var moved = RulesEngine.Compute(new RuleSetup(p, baseShape, target, headDim, hp, options, baseRun, run));
+            double kappa = (double)b / baseB, stepRatio = run.Steps / baseRun.Steps;
+            foreach (var role in Enum.GetValues<TensorRole>())
+            {
+                string what = $"case {i} ({p}, {baseShape} -> {target}, kappa {kappa}, S/S_base {stepRatio}, {options.WeightDecayConvention}) {role}";
+                var (x, y) = (plain[role], moved[role]);
+                y.LearningRate.ShouldBeRelative(x.LearningRate * Math.Sqrt(kappa), 1e-12, what + " lr");
+                y.AdamEpsilon.ShouldBeRelative(x.AdamEpsilon / Math.Sqrt(kappa), 1e-12, what + " eps");
+                y.InitValue.Should().Be(x.InitValue, what);
+                y.Beta1.ShouldBeRelative(1 - (kappa * 0.1), 1e-12, what + " beta1");
+                // The decay a run applies in total, per-step decay (lr * wd coupled, wd independent) times steps, is the base run's.
+                double perStep(TensorRule r) => options.WeightDecayConvention == WeightDecayConvention.Coupled ? r.LearningRate * r.WeightDecay : r.WeightDecay;
+                (perStep(y) * run.Steps).ShouldBeRelative(perStep(x) * baseRun.Steps, 1e-12, what + " total decay");
+            }
+        }
+    }
+
+    [Fact]
     public void Independent_decay_keeps_the_per_step_decay_times_steps()
     {
         var rules = RulesEngine.Compute(AllFour(new RuleOptions { WeightDecayConvention = WeightDecayConvention.Independent }));
