@@ -37,6 +37,15 @@ internal static class PlanCommand
                     break;
             }
 
+            if (r.GetValue(format) != "json")
+            {
+                // The JSON lists them under "warnings".
+                foreach (var warning in TrainingRules.Warnings(rules.Setup))
+                {
+                    output.WriteLine(warning);
+                }
+            }
+
             return 0;
         });
         return command;
@@ -56,6 +65,11 @@ internal static class PlanCommand
             yield return (name, "learning rate", rule.Explained.LearningRate);
             yield return (name, "weight decay", rule.Explained.WeightDecay);
             yield return (name, "adam epsilon", rule.Explained.AdamEpsilon);
+            if (rules.Setup.Training is not null)
+            {
+                yield return (name, "beta1", rule.Explained.Beta1);
+                yield return (name, "beta2", rule.Explained.Beta2);
+            }
             if (role == TensorRole.HiddenWeight && rules.Setup.Options.Gpt2OutputProjectionInit)
             {
                 var projection = rules.RuleFor(new TensorDescriptor(TensorRole.HiddenWeight, isResidualOutputProjection: true));
@@ -81,5 +95,6 @@ internal static class PlanCommand
     }
 
     private static string Title(RuleSet rules) =>
-        string.Create(CultureInfo.InvariantCulture, $"{rules.Setup.Parameterization}: {rules.Setup.Scaling}, d_head {rules.Setup.HeadDim}");
+        string.Create(CultureInfo.InvariantCulture, $"{rules.Setup.Parameterization}: {rules.Setup.Scaling}, d_head {rules.Setup.HeadDim}")
+        + (rules.Setup.Training is { } training ? $"; {training}" : string.Empty);
 }

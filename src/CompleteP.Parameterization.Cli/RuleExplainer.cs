@@ -19,6 +19,9 @@ internal static partial class RuleExplainer
     /// <summary>docs/rules.md's section on the roles of modules Table 1 does not name (QK-norm, MoE routers).</summary>
     public const string UnnamedModulesSection = "Modules Table 1 does not name";
 
+    /// <summary>docs/rules.md's section on batch size and training length.</summary>
+    public const string TrainingSection = "Batch size and training length";
+
     /// <summary>docs/rules.md's section on the options.</summary>
     public const string OptionsSection = "Options";
 
@@ -42,7 +45,7 @@ internal static partial class RuleExplainer
         string subject = SetupOptions.Kebab(tensor.Role.ToString());
         var options = rules.Setup.Options;
         var explained = new List<Explanation>();
-        foreach (var q in quantity is null ? Quantities : [quantity])
+        foreach (var q in quantity is null ? (rules.Setup.Training is null ? Quantities : [.. Quantities, "beta1", "beta2"]) : [quantity])
         {
             var (value, sections) = q switch
             {
@@ -52,11 +55,18 @@ internal static partial class RuleExplainer
                 "learning-rate" => (rule.Explained.LearningRate, [TableSection]),
                 "weight-decay" => (rule.Explained.WeightDecay, options.WeightDecayConvention == WeightDecayConvention.Independent ? [TableSection, OptionsSection] : [TableSection]),
                 "adam-epsilon" => (rule.Explained.AdamEpsilon, options.EpsilonScope == EpsilonScope.Global ? [TableSection, DifferencesSection] : [TableSection]),
+                "beta1" => (rule.Explained.Beta1, [TrainingSection]),
+                "beta2" => (rule.Explained.Beta2, [TrainingSection]),
                 _ => throw new ArgumentException($"--quantity must be one of {string.Join(", ", Quantities)}, but was '{q}'.", "--quantity"),
             };
             if (tensor.Role is TensorRole.QkNorm or TensorRole.BlockReadout)
             {
                 sections = [UnnamedModulesSection, .. sections.Where(s => s != TableSection)];
+            }
+
+            if (rules.Setup.Training is not null && !sections.Contains(TrainingSection) && value.Formula.Contains("kappa", StringComparison.Ordinal))
+            {
+                sections = [.. sections, TrainingSection];
             }
 
             string name = q == "init" ? (rule.InitKind == InitKind.Normal ? "init std" : "init value") : q.Replace('-', ' ');
@@ -117,13 +127,22 @@ internal static partial class RuleExplainer
             "alpha_out" => new SymbolValue(symbol, setup.Options.OutputMultiplier, "unembedding (logit) multiplier (--alpha-out)"),
             "alpha_attn" => new SymbolValue(symbol, setup.Options.AttentionMultiplier, "attention logit multiplier (--alpha-attn)"),
             "d_head" => new SymbolValue(symbol, setup.HeadDim, "attention head dimension (--head-dim)"),
+            "beta1" => new SymbolValue(symbol, hp.Beta1, "base Adam beta1 (--beta1)"),
+            "beta2" => new SymbolValue(symbol, hp.Beta2, "base Adam beta2 (--beta2)"),
+            "kappa" => new SymbolValue(symbol, setup.Training!.BatchMultiplier,
+                Invariant($"batch multiplier B / B_base = {setup.Training.Target.TokensPerStep} / {setup.Training.Base.TokensPerStep} tokens per step (--tokens-per-step, --base-tokens-per-step)")),
+            "S_base" => new SymbolValue(symbol, setup.Training!.Base.Steps, Invariant($"steps of the base run D_base / B_base = {setup.Training.Base.Tokens} / {setup.Training.Base.TokensPerStep}")),
+            "S" => new SymbolValue(symbol, setup.Training!.Target.Steps, Invariant($"steps of the target run D / B = {setup.Training.Target.Tokens} / {setup.Training.Target.TokensPerStep}")),
+            "TPP" or "TPP_base" => new SymbolValue("TPP/TPP_base", TrainingRules.TokensPerParameterRatio(setup, setup.Training!),
+                "tokens-per-parameter ratio (D / D_base) / (m_N^2 * m_L), the hidden weights' parameter count"),
+            "m" => new SymbolValue(symbol, setup.Options.TimescaleExponent, "Power Lines' timescale exponent (--timescale-exponent)"),
             _ => new SymbolValue("L", setup.Target.Depth, "depth of the target model (--depth)"),
-        }).ToList();
+        }).DistinctBy(v => v.Symbol).ToList();
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>The symbols a formula may hold; <c>2L</c> stands for GPT-2's <c>sqrt(2L)</c>.</summary>
-    [GeneratedRegex(@"(?<![A-Za-z0-9_])(alpha_in|alpha_out|alpha_attn|alpha|eta|sigma|lambda|eps|m_N|m_L|d_head|2L)(?![A-Za-z0-9_])")]
+    [GeneratedRegex(@"(?<![A-Za-z0-9_])(alpha_in|alpha_out|alpha_attn|alpha|eta|sigma|lambda|eps|m_N|m_L|d_head|2L|beta1|beta2|kappa|S_base|S|TPP_base|TPP|m)(?![A-Za-z0-9_])")]
     private static partial Regex SymbolPattern();
 }

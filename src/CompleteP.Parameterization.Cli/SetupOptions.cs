@@ -16,6 +16,8 @@ internal sealed class SetupOptions
         ["name"] = "--parameterization", ["alpha"] = "--alpha", ["headDim"] = "--head-dim", ["learningRate"] = "--lr",
         ["initStd"] = "--init-std", ["weightDecay"] = "--weight-decay", ["adamEpsilon"] = "--eps", ["options"] = "--gpt2-output-init",
         ["InputMultiplier"] = "--alpha-in", ["OutputMultiplier"] = "--alpha-out", ["AttentionMultiplier"] = "--alpha-attn",
+        ["beta1"] = "--beta1", ["beta2"] = "--beta2", ["TimescaleExponent"] = "--timescale-exponent",
+        ["baseTraining"] = "--base-tokens-per-step", ["targetTraining"] = "--tokens-per-step",
     };
 
     /// <summary>Creates the options.</summary>
@@ -73,10 +75,29 @@ internal sealed class SetupOptions
 
     public Option<double> AlphaAttn { get; } = new("--alpha-attn") { Description = "attention logit multiplier", DefaultValueFactory = _ => 1.0 };
 
+    public Option<double> Beta1 { get; } = new("--beta1") { Description = "base Adam beta1 (PyTorch's default 0.9)", DefaultValueFactory = _ => 0.9 };
+
+    public Option<double> Beta2 { get; } = new("--beta2") { Description = "base Adam beta2 (PyTorch's default 0.999)", DefaultValueFactory = _ => 0.999 };
+
+    public Option<long?> BaseTokensPerStep { get; } = new("--base-tokens-per-step") { Description = "tokens per optimizer step B_base of the base run (batch size and length transfer: give all four token options or none)" };
+
+    public Option<long?> TokensPerStep { get; } = new("--tokens-per-step") { Description = "tokens per optimizer step B of the target run; kappa = B / B_base" };
+
+    public Option<long?> BaseTokens { get; } = new("--base-tokens") { Description = "total tokens D_base of the base run" };
+
+    public Option<long?> Tokens { get; } = new("--tokens") { Description = "total tokens D of the target run; steps S = D / B" };
+
+    public Option<double> TimescaleExponent { get; } = new("--timescale-exponent")
+    {
+        Description = "Power Lines' m: the AdamW timescale scales as (TPP/TPP_base)^m, the decay by (TPP/TPP_base)^-m (default 0: timescale held fixed; needs the token options)",
+        DefaultValueFactory = _ => 0.0,
+    };
+
     /// <summary>Every option, in the order help lists them.</summary>
     public IEnumerable<Option> All =>
     [
-        Parameterization, Alpha, BaseWidth, Width, BaseDepth, Depth, HeadDim, LearningRate, InitStd, WeightDecay, Eps,
+        Parameterization, Alpha, BaseWidth, Width, BaseDepth, Depth, HeadDim, LearningRate, InitStd, WeightDecay, Eps, Beta1, Beta2,
+        BaseTokensPerStep, TokensPerStep, BaseTokens, Tokens, TimescaleExponent,
         EpsilonScope, WeightDecayConvention, Gpt2OutputInit, AlphaIn, AlphaOut, AlphaAttn,
     ];
 
@@ -90,12 +111,13 @@ internal sealed class SetupOptions
         var baseShape = new ModelShape(Positive(r.GetValue(BaseWidth), "--base-width"), Positive(r.GetValue(BaseDepth), "--base-depth"));
         var target = new ModelShape(Positive(r.GetValue(Width), "--width"), Positive(r.GetValue(Depth), "--depth"));
         int headDim = r.GetValue(HeadDim) is { } given ? Positive(given, "--head-dim") : GreatestCommonDivisor(baseShape.Width, target.Width);
+        var (baseTraining, targetTraining) = ReadTraining(r);
         return NamingOptions(() => RulesEngine.Compute(new RuleSetup(
             CompleteP.Parameterization.Parse(r.GetValue(Parameterization)!, r.GetValue(Alpha)),
             baseShape,
             target,
             headDim,
-            new BaseHyperparameters(r.GetValue(LearningRate), r.GetValue(InitStd), r.GetValue(WeightDecay), r.GetValue(Eps)),
+            new BaseHyperparameters(r.GetValue(LearningRate), r.GetValue(InitStd), r.GetValue(WeightDecay), r.GetValue(Eps), r.GetValue(Beta1), r.GetValue(Beta2)),
             new RuleOptions
             {
                 EpsilonScope = r.GetValue(EpsilonScope),
@@ -104,7 +126,45 @@ internal sealed class SetupOptions
                 InputMultiplier = r.GetValue(AlphaIn),
                 OutputMultiplier = r.GetValue(AlphaOut),
                 AttentionMultiplier = r.GetValue(AlphaAttn),
-            })));
+                TimescaleExponent = r.GetValue(TimescaleExponent),
+            },
+            baseTraining,
+            targetTraining)));
+    }
+
+    /// <summary>The base and target training shapes: all four token options, or none.</summary>
+    private (TrainingShape? Base, TrainingShape? Target) ReadTraining(ParseResult r)
+    {
+        var given = new[] { (BaseTokensPerStep, r.GetValue(BaseTokensPerStep)), (TokensPerStep, r.GetValue(TokensPerStep)), (BaseTokens, r.GetValue(BaseTokens)), (Tokens, r.GetValue(Tokens)) };
+        if (given.All(g => g.Item2 is null))
+        {
+            return r.GetValue(TimescaleExponent) == 0 ? (null, null) : throw new ArgumentException(
+                "--timescale-exponent scales the weight decay by tokens per parameter, which needs --base-tokens-per-step, --tokens-per-step, --base-tokens and --tokens.", "--timescale-exponent");
+        }
+
+        if (given.FirstOrDefault(g => g.Item2 is null) is { Item1: { } missing } && given.Any(g => g.Item2 is null))
+        {
+            throw new ArgumentException(
+                $"{missing.Name} is missing: --base-tokens-per-step, --tokens-per-step, --base-tokens and --tokens come together (the base run's and the target run's batch and length), " +
+                $"but only {string.Join(", ", given.Where(g => g.Item2 is not null).Select(g => g.Item1.Name))} {(given.Count(g => g.Item2 is not null) == 1 ? "was" : "were")} given.", missing.Name);
+        }
+
+        return (Training(given[0].Item2!.Value, given[2].Item2!.Value, "--base-tokens-per-step", "--base-tokens"),
+            Training(given[1].Item2!.Value, given[3].Item2!.Value, "--tokens-per-step", "--tokens"));
+    }
+
+    /// <summary>A training shape; an error names the option that set the bad value.</summary>
+    private static TrainingShape Training(long tokensPerStep, long tokens, string perStepOption, string tokensOption)
+    {
+        try
+        {
+            return new TrainingShape(tokensPerStep, tokens);
+        }
+        catch (ArgumentException e)
+        {
+            string option = e.ParamName == "tokens" ? tokensOption : perStepOption;
+            throw new ArgumentException($"{option}: {e.Message.Replace("tokensPerStep", perStepOption, StringComparison.Ordinal)}", option, e);
+        }
     }
 
     /// <summary>The value of an integer option that must be at least 1.</summary>
@@ -138,7 +198,7 @@ internal sealed class SetupOptions
         }
         catch (ArgumentException e) when (e.ParamName is { } p && OptionOf.TryGetValue(p, out var option))
         {
-            throw new ArgumentException($"{option}: {e.Message}", option, e);
+            throw new ArgumentException($"{option}: {WithOptionNames(e.Message)}", option, e);
         }
         catch (ArgumentException e) when (e.ParamName is "hyperparameters" or "options")
         {
@@ -156,7 +216,8 @@ internal sealed class SetupOptions
     [
         ("hyperparameters.LearningRate", "--lr"), ("hyperparameters.InitStd", "--init-std"), ("hyperparameters.WeightDecay", "--weight-decay"),
         ("hyperparameters.AdamEpsilon", "--eps"), ("options.InputMultiplier", "--alpha-in"), ("options.OutputMultiplier", "--alpha-out"),
-        ("options.AttentionMultiplier", "--alpha-attn"),
+        ("options.AttentionMultiplier", "--alpha-attn"), ("hyperparameters.Beta1", "--beta1"), ("hyperparameters.Beta2", "--beta2"),
+        ("targetTraining.TokensPerStep", "--tokens-per-step"), ("options.TimescaleExponent", "--timescale-exponent"),
     ];
 
     private static int GreatestCommonDivisor(int a, int b) => b == 0 ? a : GreatestCommonDivisor(b, a % b);

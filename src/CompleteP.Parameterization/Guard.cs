@@ -48,5 +48,17 @@ internal static class Guard
     /// <summary>Whether a number is usable as a rule's value: finite and either 0 or a normal double.</summary>
     public static bool IsNormalOrZero(double value) => value == 0 || double.IsNormal(value);
 
+    /// <summary>A number as explanations show it: up to 6 significant digits (as <c>ScaledValue.Format</c>).</summary>
+    public static string Short(double value) => value.ToString("G6", System.Globalization.CultureInfo.InvariantCulture).Replace("E", "e", StringComparison.Ordinal);
+
+    /// <summary>Checks an Adam beta: finite, in [0, 1).</summary>
+    public static void Beta(double value, [CallerArgumentExpression(nameof(value))] string? name = null)
+    {
+        if (!double.IsFinite(value) || value < 0 || value >= 1)
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be a finite number in [0, 1) (valid range: [0, 1)), but was {Format(value)}.");
+        }
+    }
+
     public static string Format(double value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 }

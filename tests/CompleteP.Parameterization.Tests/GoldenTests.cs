@@ -137,7 +137,9 @@ public sealed class GoldenTests
             var expected = c.GetProperty("roles").GetProperty(key);
             var actual = roles.GetProperty(key);
             actual.EnumerateObject().Select(p => p.Name).Should().BeEquivalentTo(
-                expected.EnumerateObject().Select(p => p.Name), "role {0} has the golden file's keys", key);
+                expected.EnumerateObject().Select(p => p.Name).Concat(["beta1", "beta2"]), "role {0} has the golden file's keys and the betas", key);
+            actual.GetProperty("beta1").GetDouble().Should().Be(0.9, "PyTorch's default base beta1, with no training shapes");
+            actual.GetProperty("beta2").GetDouble().Should().Be(0.999, "PyTorch's default base beta2, with no training shapes");
             foreach (var prop in expected.EnumerateObject())
             {
                 actual.GetProperty(prop.Name).GetDouble().ShouldBeRelative(prop.Value.GetDouble(), Rel, key + "." + prop.Name);
@@ -154,7 +156,8 @@ public sealed class GoldenTests
         using var summary = JsonDocument.Parse(PlanJson.SerializeRoleSummary(rules));
         summary.RootElement.EnumerateObject().Select(p => p.Name).Should().BeEquivalentTo(
             "parameterization", "alpha", "baseWidth", "width", "baseDepth", "depth", "headDim", "widthMultiplier", "depthMultiplier", "residualMultiplier",
-            "outputMultiplier", "embeddingMultiplier", "attentionScale", "roles");
+            "outputMultiplier", "embeddingMultiplier", "attentionScale", "baseTokensPerStep", "tokensPerStep", "baseTokens", "tokens", "batchMultiplier",
+            "stepMultiplier", "timescaleExponent", "roles", "warnings");
     }
 
     [Fact]

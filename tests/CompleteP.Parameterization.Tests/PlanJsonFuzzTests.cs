@@ -25,12 +25,14 @@ public sealed class PlanJsonFuzzTests
             {
                 int headDim = new[] { 1, 8, 16, 64 }[random.Next(4)];
                 var p = Parameterization.Parse(Names[random.Next(Names.Length)]);
+                bool withTraining = random.Next(2) == 0; // batch size and length too (a base or target batch the square-root rule refuses is drawn again)
                 setup = new RuleSetup(p,
                     new ModelShape(headDim * random.Next(1, 64), random.Next(1, 12)),
                     new ModelShape(headDim * (random.Next(3) == 0 ? random.Next(1, 1 << 16) : random.Next(1, 64)), random.Next(3) == 0 ? random.Next(1, 10_001) : random.Next(1, 48)),
                     headDim,
                     new BaseHyperparameters(Math.Pow(10, -random.Next(1, 290)) * (1 + random.NextDouble()), random.Next(5) == 0 ? 0 : random.NextDouble() * 0.1,
-                        random.Next(3) == 0 ? 0 : random.NextDouble(), Math.Pow(10, -random.Next(1, 250)) * (1 + random.NextDouble())),
+                        random.Next(3) == 0 ? 0 : random.NextDouble(), Math.Pow(10, -random.Next(1, 250)) * (1 + random.NextDouble()),
+                        0.5 + (random.NextDouble() * 0.49), 0.9 + (random.NextDouble() * 0.0999)),
                     new RuleOptions
                     {
                         EpsilonScope = random.Next(2) == 0 ? EpsilonScope.Global : EpsilonScope.ResidualBlocks,
@@ -39,7 +41,10 @@ public sealed class PlanJsonFuzzTests
                         InputMultiplier = random.Next(2) == 0 ? 1 : Math.Exp(random.NextDouble() * 10 - 5),
                         OutputMultiplier = random.Next(2) == 0 ? 1 : Math.Exp(random.NextDouble() * 10 - 5),
                         AttentionMultiplier = random.Next(2) == 0 ? 1 : random.NextDouble() + 0.01,
-                    });
+                        TimescaleExponent = withTraining && random.Next(2) == 0 ? random.NextDouble() - 1 : 0,
+                    },
+                    withTraining ? new TrainingShape(random.Next(1, 1 << 20), (long)random.Next(1 << 20, int.MaxValue) * random.Next(1, 64)) : null,
+                    withTraining ? new TrainingShape(random.Next(1, 1 << 20), (long)random.Next(1 << 20, int.MaxValue) * random.Next(1, 64)) : null);
                 _ = RulesEngine.Compute(setup);
                 break;
             }
@@ -200,7 +205,8 @@ public sealed class PlanJsonFuzzTests
         Refused(Edit(n => n["rows"]![0]!.AsObject().Remove("trainable")), "$.rows[0]", "missing field 'trainable'", "write null");
         Refused(Edit(n => n.AsObject().Remove("diagnostics")), "$", "missing field 'diagnostics'");
         Refused(Edit(n => n["rows"]![0]!["rule"]!["comment"] = "hand edited"), "$.rows[0].rule.comment", "unknown field 'comment'");
-        Refused(Edit(n => n["setup"]!["hyperparameters"]!["beta2"] = 0.95), "$.setup.hyperparameters.beta2", "unknown field 'beta2'", "'learningRate'");
+        Refused(Edit(n => n["setup"]!["hyperparameters"]!["momentum"] = 0.95), "$.setup.hyperparameters.momentum", "unknown field 'momentum'", "'learningRate'");
+        Refused(Edit(n => n["rows"]![0]!["rule"]!["explained"]!.AsObject().Remove("beta2")), "$.rows[0].rule.explained", "missing field 'beta2'");
         string repeated = SampleJson().Replace("\"headDim\": 32,", "\"headDim\": 32, \"headDim\": 64,", StringComparison.Ordinal);
         Refused(repeated, "$.setup.headDim", "appears twice");
     }

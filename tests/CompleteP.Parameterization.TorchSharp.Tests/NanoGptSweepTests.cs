@@ -35,6 +35,40 @@ public class NanoGptSweepTests
     private static string TempCsv() => Path.Combine(Path.GetTempPath(), $"nanogpt-sweep-{Guid.NewGuid():N}.csv");
 
     [Fact]
+    public void A_transfer_sweep_writes_the_base_run_columns_and_resumes_only_its_own_schema()
+    {
+        string csv = TempCsv();
+        try
+        {
+            // 2 x 8 = 16 tokens per step; the base run had 4 per step (kappa 4) for 12 tokens (3 steps, as here).
+            var (code, _, error) = Sweep(csv, "--lrs", "0.001,0.01", "--base-tokens-per-step", "4", "--base-tokens", "12");
+            code.Should().Be(0, error);
+            var lines = File.ReadAllLines(csv);
+            lines[0].Should().Be("parameterization,alpha,width,depth,baseWidth,baseDepth,headDim,lr,seed,steps,batch,block,schedule,warmup,beta1,beta2,eps,weightDecay,gradClip,bias,tiedHead,baseTokensPerStep,baseTokens,trainLoss,valLoss,diverged,seconds,device");
+            lines.Should().HaveCount(3);
+            lines[1].Split(',')[21..23].Should().Equal("4", "12");
+            lines[1].Split(',')[Lr].Should().Be("0.001", "the CSV keeps the base learning rate; the plan scales it");
+
+            (code, var output, error) = Sweep(csv, "--lrs", "0.001,0.01,0.1", "--base-tokens-per-step", "4", "--base-tokens", "12", "--resume");
+            code.Should().Be(0, error);
+            output.Should().Contain("2 already in the CSV, 1 to run");
+            File.ReadAllLines(csv).Should().HaveCount(4);
+
+            (code, _, error) = Sweep(csv, "--lrs", "0.001", "--resume");
+            code.Should().NotBe(0);
+            error.Should().Contain("it was written with --base-tokens-per-step and --base-tokens");
+
+            (code, _, error) = Sweep(TempCsv(), "--base-tokens-per-step", "1", "--base-tokens", "3");
+            code.Should().NotBe(0);
+            error.Should().Contain("at most 9", "16 tokens per step are 16 times the base's; beta1 0.9 allows fewer than 10 times");
+        }
+        finally
+        {
+            File.Delete(csv);
+        }
+    }
+
+    [Fact]
     public void Resume_skips_the_runs_already_in_the_csv_and_appends_the_others()
     {
         string csv = TempCsv();

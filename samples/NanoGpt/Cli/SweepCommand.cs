@@ -44,6 +44,7 @@ internal static class SweepCommand
         var bias = OptionFactory.Bool("--bias", "whether Linears and LayerNorms have biases", true);
         var tiedHead = OptionFactory.Bool("--tied-head", "whether lm_head shares wte's weight (false: a readout Linear of its own)", true);
         var training = new TrainingOptions();
+        var transfer = new TransferOptions();
         var device = OptionFactory.OneOf("--device", "where to train", "auto", "cpu", "cuda", "auto");
         var parallel = OptionFactory.Int("--parallel", "runs trained at once (threads of this process)", 1);
         var threads = OptionFactory.Int("--threads", "CPU threads of torch (torch.set_num_threads; 0 keeps torch's default)", 0, min: 0);
@@ -56,7 +57,7 @@ internal static class SweepCommand
             parameterizations, widths, depths, lrs, baseWidth, baseDepth, headDim, steps, batchSize, blockSize, evalBatches, seeds, initStd, weightDecay, eps,
             bias, tiedHead, device, parallel, threads, resume, shard, csv,
         };
-        foreach (var option in training.All)
+        foreach (var option in training.All.Concat(transfer.All))
         {
             command.Options.Add(option);
         }
@@ -103,15 +104,21 @@ internal static class SweepCommand
 
             var baseSettings = training.Apply(r, new TrainSettings(r.GetValue(steps), r.GetValue(batchSize), r.GetValue(blockSize), LogInterval: int.MaxValue,
                 EvalBatches: r.GetValue(evalBatches), Seed: 0));
-            var all = Order(names, seedList, depthList, widthList, lrList, (name, seed, depth, width, lr) => new SweepConfiguration(
-                training.Apply(r, new GptSetup(name, null, width, depth, r.GetValue(baseWidth), r.GetValue(baseDepth), r.GetValue(headDim), data.VocabSize,
-                    baseSettings.BlockSize, lr, r.GetValue(initStd), r.GetValue(weightDecay), r.GetValue(eps), seed, Bias: r.GetValue(bias), TiedHead: r.GetValue(tiedHead))),
-                baseSettings with { Seed = seed }));
+            var all = Order(names, seedList, depthList, widthList, lrList, (name, seed, depth, width, lr) =>
+            {
+                // With --base-tokens-per-step and --base-tokens, each run's LR, eps, decay and betas transfer from the base run's batch and length.
+                var (setup, settings) = transfer.Apply(r, training.Apply(r, new GptSetup(name, null, width, depth, r.GetValue(baseWidth), r.GetValue(baseDepth),
+                    r.GetValue(headDim), data.VocabSize, baseSettings.BlockSize, lr, r.GetValue(initStd), r.GetValue(weightDecay), r.GetValue(eps), seed,
+                    Bias: r.GetValue(bias), TiedHead: r.GetValue(tiedHead))), baseSettings with { Seed = seed });
+                return new SweepConfiguration(setup, settings);
+            });
+            bool transferring = all.Count > 0 && all[0].Setup.BaseTraining is not null;
+            string header = SweepConfiguration.CsvHeaderFor(transferring);
             var mine = Shard(all, shardIndex, shardCount);
-            var done = r.GetValue(resume) ? DoneKeys(path) : [];
+            var done = r.GetValue(resume) ? DoneKeys(path, header, transferring) : [];
             var runs = mine.Where(c => !done.Contains(c.Key)).ToList();
 
-            using var writer = OpenCsv(path, append: r.GetValue(resume) && File.Exists(path));
+            using var writer = OpenCsv(path, append: r.GetValue(resume) && File.Exists(path), header);
             int inParallel = Math.Max(1, Math.Min(r.GetValue(parallel), runs.Count)), finished = 0;
             string deviceName = target.type.ToString().ToLowerInvariant();
             var sweepClock = Stopwatch.StartNew();
@@ -171,7 +178,7 @@ internal static class SweepCommand
     }
 
     /// <summary>The keys of the complete rows of an existing sweep CSV (none if there is no file); a CSV of another schema is a usage error.</summary>
-    private static HashSet<string> DoneKeys(string path)
+    private static HashSet<string> DoneKeys(string path, string header, bool transfer)
     {
         if (!File.Exists(path))
         {
@@ -184,25 +191,26 @@ internal static class SweepCommand
             return [];
         }
 
-        if (lines[0] != CsvHeader)
+        if (lines[0] != header)
         {
-            throw new UsageException($"--resume: '{path}' is not a sweep CSV of this schema: its header is '{lines[0]}', expected '{CsvHeader}'.");
+            throw new UsageException($"--resume: '{path}' is not a sweep CSV of this schema: its header is '{lines[0]}', expected '{header}'" +
+                                     (lines[0] == SweepConfiguration.CsvHeaderFor(!transfer) ? $" (it was written {(transfer ? "without" : "with")} --base-tokens-per-step and --base-tokens)." : "."));
         }
 
-        int columns = CsvHeader.Split(',').Length;
-        return lines.Skip(1).Where(l => l.Split(',').Length == columns).Select(SweepConfiguration.KeyOf).ToHashSet(StringComparer.Ordinal);
+        int columns = header.Split(',').Length;
+        return lines.Skip(1).Where(l => l.Split(',').Length == columns).Select(l => SweepConfiguration.KeyOf(l, transfer)).ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>
     /// The writer of the CSV: a new file with the header, or the existing one to append to. A last line cut off by a
     /// killed process (no newline at the end) is dropped first, so the appended rows start on a line of their own.
     /// </summary>
-    private static StreamWriter OpenCsv(string path, bool append)
+    private static StreamWriter OpenCsv(string path, bool append, string header)
     {
         if (!append || CompleteLines(path).Count == 0)
         {
             var fresh = new StreamWriter(path);
-            fresh.WriteLine(CsvHeader);
+            fresh.WriteLine(header);
             fresh.Flush();
             return fresh;
         }

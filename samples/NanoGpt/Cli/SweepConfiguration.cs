@@ -13,11 +13,20 @@ internal sealed record SweepConfiguration(GptSetup Setup, TrainSettings Settings
     /// <summary>The columns that identify a run: every setting.</summary>
     public const string KeyHeader = "parameterization,alpha,width,depth,baseWidth,baseDepth,headDim,lr,seed,steps,batch,block,schedule,warmup,beta1,beta2,eps,weightDecay,gradClip,bias,tiedHead";
 
+    /// <summary>The setting columns a sweep with the batch and length transfer (<c>--base-tokens-per-step</c>, <c>--base-tokens</c>) adds after <see cref="KeyHeader"/>.</summary>
+    public const string TransferHeader = ",baseTokensPerStep,baseTokens";
+
+    /// <summary>The result columns.</summary>
+    public const string ResultHeader = ",trainLoss,valLoss,diverged,seconds,device";
+
     /// <summary>The sweep CSV's header: the settings, then the results.</summary>
-    public const string CsvHeader = KeyHeader + ",trainLoss,valLoss,diverged,seconds,device";
+    public const string CsvHeader = KeyHeader + ResultHeader;
 
     /// <summary>The number of setting columns.</summary>
     public static int KeyColumns { get; } = KeyHeader.Split(',').Length;
+
+    /// <summary>The header of a sweep with or without the transfer columns (without: <see cref="CsvHeader"/>, so older CSVs resume as before).</summary>
+    public static string CsvHeaderFor(bool transfer) => transfer ? KeyHeader + TransferHeader + ResultHeader : CsvHeader;
 
     /// <summary>The setting columns of this run, as written in the CSV.</summary>
     public string Key
@@ -29,12 +38,13 @@ internal sealed record SweepConfiguration(GptSetup Setup, TrainSettings Settings
                 Setup.Parameterization, alpha is double a ? F(a) : string.Empty, I(Setup.Width), I(Setup.Depth), I(Setup.BaseWidth), I(Setup.BaseDepth),
                 I(Setup.HeadDim), F(Setup.LearningRate), Setup.Seed.ToString(CultureInfo.InvariantCulture), I(Settings.Steps), I(Settings.BatchSize),
                 I(Settings.BlockSize), Settings.Schedule.ToString().ToLowerInvariant(), I(Settings.Warmup), F(Setup.Beta1), F(Setup.Beta2), F(Setup.Eps),
-                F(Setup.WeightDecay), F(Settings.GradClip), Setup.Bias ? "true" : "false", Setup.TiedHead ? "true" : "false");
+                F(Setup.WeightDecay), F(Settings.GradClip), Setup.Bias ? "true" : "false", Setup.TiedHead ? "true" : "false")
+                + (Setup.BaseTraining is { } b ? string.Create(CultureInfo.InvariantCulture, $",{b.TokensPerStep},{b.Tokens}") : string.Empty);
         }
     }
 
-    /// <summary>The key of a CSV row: its first <see cref="KeyColumns"/> fields.</summary>
-    public static string KeyOf(string row) => string.Join(',', row.Split(',').Take(KeyColumns));
+    /// <summary>The key of a CSV row: its setting fields (<see cref="KeyColumns"/>, and the transfer columns when <paramref name="transfer"/>).</summary>
+    public static string KeyOf(string row, bool transfer = false) => string.Join(',', row.Split(',').Take(KeyColumns + (transfer ? 2 : 0)));
 
     /// <summary>
     /// The CSV row of a finished run: the settings, the final losses (both null for a run that diverged, written as

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using CompleteP;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -20,6 +21,7 @@ internal static class TrainCommand
     {
         var gpt = new GptOptions(Defaults);
         var training = new TrainingOptions();
+        var transfer = new TransferOptions();
         var steps = OptionFactory.Int("--steps", "optimizer steps", 1000);
         var batchSize = OptionFactory.Int("--batch-size", "sequences per batch", 16);
         var logInterval = OptionFactory.Int("--log-interval", "print progress every this many steps", 100);
@@ -27,7 +29,7 @@ internal static class TrainCommand
         var device = OptionFactory.OneOf("--device", "where to train", "auto", "cpu", "cuda", "auto");
         var outDir = new Option<DirectoryInfo?>("--out") { Description = "folder to write loss.csv (the loss curve) into" };
         var command = new Command("train", "Train a character-level nanoGPT on tiny Shakespeare with the chosen parameterization.");
-        foreach (var option in gpt.All.Concat(training.All).Concat([steps, batchSize, logInterval, evalBatches, device, outDir]))
+        foreach (var option in gpt.All.Concat(training.All).Concat(transfer.All).Concat([steps, batchSize, logInterval, evalBatches, device, outDir]))
         {
             command.Options.Add(option);
         }
@@ -43,6 +45,7 @@ internal static class TrainCommand
 
             var settings = training.Apply(result, new TrainSettings(result.GetValue(steps), result.GetValue(batchSize), setup.BlockSize,
                 result.GetValue(logInterval), result.GetValue(evalBatches), setup.Seed));
+            (setup, settings) = transfer.Apply(result, setup, settings);
             Run(setup, settings, PickDevice(result.GetValue(device)!), result.GetValue(outDir), data, output);
             return 0;
         });
@@ -64,6 +67,17 @@ internal static class TrainCommand
             ? Invariant($"constant after {settings.Warmup} warm-up steps")
             : Invariant($"{settings.Warmup} warm-up steps + cosine to {settings.MinLrFraction:G3}x");
         output.WriteLine(Invariant($"training: {settings.Steps} steps of {settings.BatchSize} x {settings.BlockSize} tokens, AdamW (FlatAdamW, betas {setup.Beta1:G4}/{setup.Beta2:G4}, eps {setup.Eps:G3}, weight decay {setup.WeightDecay:G3}, {clipping}), base lr {setup.LearningRate:G4} ({schedule}), seed {setup.Seed}"));
+
+        if (plan.Setup.Training is { } scaling)
+        {
+            var hidden = plan.Rows.First(r => r.Rule.Role == TensorRole.HiddenWeight).Applied;
+            output.WriteLine(Invariant($"transfer: {scaling}: lr x sqrt(kappa), eps / sqrt(kappa), decay / sqrt(kappa) x S_base/S, betas {hidden.Beta1:G4}/{hidden.Beta2:G4} (1 - kappa*(1 - beta)); warm-up {settings.Warmup} steps"));
+        }
+
+        foreach (var warning in plan.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Warning && d.Subject.StartsWith("(beta", StringComparison.Ordinal)))
+        {
+            output.WriteLine(warning);
+        }
 
         var curve = Trainer.Train(model, optimizer, plan, data, settings, device, (point, mean) =>
             output.WriteLine(Invariant($"step {point.Step + 1,5} | train loss {mean:F4} | {point.ElapsedSeconds,6:F1} s")));

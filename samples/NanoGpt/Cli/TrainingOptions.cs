@@ -11,7 +11,7 @@ internal sealed class TrainingOptions
     public TrainingOptions()
     {
         Schedule = OptionFactory.OneOf("--schedule", "learning-rate schedule (cosine: linear warm-up, then cosine decay)", "cosine", "constant", "cosine");
-        WarmupSteps = OptionFactory.OptionalInt("--warmup-steps", "steps of linear warm-up (default: 5% of the steps under cosine, none under constant)", 0);
+        WarmupSteps = OptionFactory.OptionalInt("--warmup-steps", "steps of linear warm-up (default: 5% of the steps under cosine, none under constant; train with --base-tokens: the base run's, carried over as a fraction of the run)", 0);
         FinalLrFraction = OptionFactory.Double("--final-lr-fraction", "the cosine decay ends at this share of the LR", 0.1, 0, max: 1);
         Beta1 = OptionFactory.Double("--beta1", "AdamW's first-moment decay", 0.9, 0, max: 0.999999);
         Beta2 = OptionFactory.Double("--beta2", "AdamW's second-moment decay", 0.99, 0, max: 0.999999);

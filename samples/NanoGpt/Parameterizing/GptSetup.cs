@@ -22,6 +22,8 @@ namespace NanoGpt;
 /// <param name="TiedHead">Whether <c>lm_head.weight</c> is <c>transformer.wte.weight</c>; untied, lm_head is a readout Linear of its own.</param>
 /// <param name="Beta1">AdamW's first-moment decay.</param>
 /// <param name="Beta2">AdamW's second-moment decay.</param>
+/// <param name="BaseTraining">The training shape (tokens per step, tokens) the base hyperparameters were tuned at; null without batch and length transfer.</param>
+/// <param name="TargetTraining">This run's training shape; given with <paramref name="BaseTraining"/> or not at all.</param>
 public sealed record GptSetup(
     string Parameterization,
     double? Alpha,
@@ -40,7 +42,9 @@ public sealed record GptSetup(
     bool Bias = true,
     bool TiedHead = true,
     double Beta1 = 0.9,
-    double Beta2 = 0.99)
+    double Beta2 = 0.99,
+    CompleteP.TrainingShape? BaseTraining = null,
+    CompleteP.TrainingShape? TargetTraining = null)
 {
     /// <summary>The model configuration (biases and tying as set, no dropout).</summary>
     public GptConfig ModelConfig => new(VocabSize, BlockSize, Depth, Width, HeadDim, Bias: Bias, TieWeights: TiedHead);

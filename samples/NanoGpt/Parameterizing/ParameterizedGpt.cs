@@ -9,7 +9,7 @@ namespace NanoGpt;
 /// <summary>
 /// Builds a nanoGPT and its optimizer the ordinary way, then hands both to
 /// <c>Parameterize.Apply</c>, which re-initializes the parameters, regroups the optimizer
-/// (per-tensor learning rate, weight decay, epsilon), installs the forward multipliers and sets
+/// (per-tensor learning rate, weight decay, epsilon; the betas too when the batch or length transfer), installs the forward multipliers and sets
 /// the attention scale. That one call is all the model code needs to know about muP / CompleteP.
 /// </summary>
 public static class ParameterizedGpt
@@ -48,7 +48,9 @@ public static class ParameterizedGpt
             Parameterization = Parameterization.Parse(setup.Parameterization, setup.Alpha),
             BaseShape = new ModelShape(setup.BaseWidth, setup.BaseDepth),
             HeadDim = setup.HeadDim,
-            Hyperparameters = new BaseHyperparameters(setup.LearningRate, setup.InitStd, setup.WeightDecay, setup.Eps),
+            Hyperparameters = new BaseHyperparameters(setup.LearningRate, setup.InitStd, setup.WeightDecay, setup.Eps, setup.Beta1, setup.Beta2),
+            BaseTraining = setup.BaseTraining,
+            TargetTraining = setup.TargetTraining,
         });
         return (model, optimizer, plan);
     }

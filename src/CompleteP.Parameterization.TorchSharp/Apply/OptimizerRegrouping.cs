@@ -7,8 +7,9 @@ namespace CompleteP;
 
 /// <summary>
 /// Regroups an optimizer's parameters in place into groups whose learning rate, weight decay and
-/// epsilon follow the plan, keeping every other option of the group each parameter came from
-/// (betas, AMSGrad, maximize, momentum, dampening, Nesterov).
+/// epsilon follow the plan, and, when the plan's setup has training shapes (batch size and length), Adam's betas;
+/// every other option comes from the group each parameter came from (the betas without training shapes, AMSGrad,
+/// maximize, momentum, dampening, Nesterov).
 /// </summary>
 /// <remarks>
 /// TorchSharp 0.107.0 has no API to remove a parameter group, but its optimizers keep their groups
@@ -85,7 +86,8 @@ internal static class OptimizerRegrouping
 
         // One new group per (original group, lr, wd, eps), in the plan's order; each holds the optimizer's own
         // parameter objects, whose state (keyed by handle) stays as it is.
-        var regrouped = new List<(int Source, double Lr, double Wd, double Eps, double C, List<Parameter> Parameters)>();
+        var regrouped = new List<(int Source, double Lr, double Wd, double Eps, double C, (double, double)? Betas, List<Parameter> Parameters)>();
+        bool transferBetas = plan.Setup.Training is not null; // the square-root rule's betas; without it the optimizer's own
         var order = structure.Parameters.Select((d, i) => (d.Name, i)).ToDictionary(x => x.Name, x => x.i, StringComparer.Ordinal);
         foreach (var (tensor, source, row) in held.Select((h, i) => (h.Tensor, h.Group, rowOf[canonical[n + i]])).OrderBy(h => order[h.Item3.Name]))
         {
@@ -96,10 +98,11 @@ internal static class OptimizerRegrouping
                 : rule.WeightDecay;
             double eps = rule.AdamEpsilon;
             double c = plan[row.Name].Folded?.Value.Value ?? 1.0; // one folded multiplier per group, for clipping as the unfolded model
-            int index = regrouped.FindIndex(g => g.Source == source && g.Lr == lr && g.Wd == wd && g.Eps == eps && g.C == c);
+            (double, double)? betas = transferBetas ? (rule.Beta1, rule.Beta2) : null;
+            int index = regrouped.FindIndex(g => g.Source == source && g.Lr == lr && g.Wd == wd && g.Eps == eps && g.C == c && g.Betas == betas);
             if (index < 0)
             {
-                regrouped.Add((source, lr, wd, eps, c, [tensor]));
+                regrouped.Add((source, lr, wd, eps, c, betas, [tensor]));
             }
             else
             {
@@ -115,27 +118,58 @@ internal static class OptimizerRegrouping
             var from = original[g.Source].Options;
             groups.Add(optimizer switch
             {
-                AdamW => new AdamW.ParamGroup(g.Parameters, CopyAdamW((AdamW.Options)from, g.Lr, g.Wd, g.Eps)),
-                Adam => new Adam.ParamGroup(g.Parameters, CopyAdam((Adam.Options)from, g.Lr, g.Wd, g.Eps)),
+                AdamW => new AdamW.ParamGroup(g.Parameters, CopyAdamW((AdamW.Options)from, g.Lr, g.Wd, g.Eps, g.Betas)),
+                Adam => new Adam.ParamGroup(g.Parameters, CopyAdam((Adam.Options)from, g.Lr, g.Wd, g.Eps, g.Betas)),
                 _ => new SGD.ParamGroup(g.Parameters, CopySgd((SGD.Options)from, g.Lr, g.Wd)),
             });
         }
+    }
+
+    /// <summary>
+    /// With training shapes, each group takes the plan's betas, transferred from the base betas of the hyperparameters: a
+    /// warning when the optimizer was built with other betas, which are replaced (they may be the ones meant as the base).
+    /// </summary>
+    public static IEnumerable<PlanDiagnostic> BetaWarnings(optim.Optimizer? optimizer, RuleSetup setup)
+    {
+        if (optimizer is null || setup.Training is null)
+        {
+            return [];
+        }
+
+        var hp = setup.Hyperparameters;
+        var differing = Groups(optimizer).Select(g => g.Options switch
+            {
+                AdamW.Options o => (o.beta1, o.beta2),
+                Adam.Options o => (o.beta1, o.beta2),
+                _ => ((double?)null, (double?)null),
+            })
+            .Where(b => b.Item1 is not null && (b.Item1 != hp.Beta1 || b.Item2 != hp.Beta2)).Distinct().ToList();
+        if (differing.Count == 0)
+        {
+            return [];
+        }
+
+        string F(double? v) => ScaledValue.Format(v ?? double.NaN);
+        return [new PlanDiagnostic(DiagnosticSeverity.Warning, "(betas)",
+            $"the optimizer was built with betas {string.Join(", ", differing.Select(b => $"({F(b.Item1)}, {F(b.Item2)})"))}, but the base betas of options.Hyperparameters are " +
+            $"({F(hp.Beta1)}, {F(hp.Beta2)}): with training shapes every group takes the betas the square-root rule transfers from the base ones " +
+            $"({TrainingRules.Beta1(setup)}; {TrainingRules.Beta2(setup)}), not the optimizer's. Give BaseHyperparameters the betas tuned at the base run.")];
     }
 
     private static List<ParamGroup> Groups(optim.Optimizer optimizer) =>
         optimizer.ParamGroups as List<ParamGroup>
         ?? throw new NotSupportedException($"{optimizer.GetType().Name}.ParamGroups is not a List<ParamGroup>; this TorchSharp version cannot be regrouped in place.");
 
-    private static AdamW.Options CopyAdamW(AdamW.Options o, double lr, double wd, double eps) => new()
+    private static AdamW.Options CopyAdamW(AdamW.Options o, double lr, double wd, double eps, (double Beta1, double Beta2)? betas) => new()
     {
         LearningRate = lr, InitialLearningRate = lr, weight_decay = wd, eps = eps,
-        beta1 = o.beta1, beta2 = o.beta2, amsgrad = o.amsgrad, maximize = o.maximize,
+        beta1 = betas?.Beta1 ?? o.beta1, beta2 = betas?.Beta2 ?? o.beta2, amsgrad = o.amsgrad, maximize = o.maximize,
     };
 
-    private static Adam.Options CopyAdam(Adam.Options o, double lr, double wd, double eps) => new()
+    private static Adam.Options CopyAdam(Adam.Options o, double lr, double wd, double eps, (double Beta1, double Beta2)? betas) => new()
     {
         LearningRate = lr, InitialLearningRate = lr, weight_decay = wd, eps = eps,
-        beta1 = o.beta1, beta2 = o.beta2, amsgrad = o.amsgrad, maximize = o.maximize,
+        beta1 = betas?.Beta1 ?? o.beta1, beta2 = betas?.Beta2 ?? o.beta2, amsgrad = o.amsgrad, maximize = o.maximize,
     };
 
     private static SGD.Options CopySgd(SGD.Options o, double lr, double wd) => new()

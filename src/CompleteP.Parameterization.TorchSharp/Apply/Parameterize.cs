@@ -90,9 +90,10 @@ public static class Parameterize
             throw new ArgumentException($"options.TargetShape ({declaredTarget}) disagrees with the model, which has {target}: {string.Join("; ", fixes)}.", nameof(options));
         }
 
-        var rules = RulesEngine.Compute(new RuleSetup(options.Parameterization, baseShape!, target, options.HeadDim, options.Hyperparameters, options.RuleOptions));
+        var rules = RulesEngine.Compute(new RuleSetup(options.Parameterization, baseShape!, target, options.HeadDim, options.Hyperparameters, options.RuleOptions,
+            options.BaseTraining, options.TargetTraining));
         var paddingRows = options.Initialize ? Initialization.PaddingRows(structure) : new Dictionary<string, long[]>();
-        var plan = BuildPlan(structure, rules, options.Multipliers, options.Declarations, baseFanIns, paddingRows);
+        var plan = BuildPlan(structure, rules, options.Multipliers, options.Declarations, baseFanIns, paddingRows, optimizer);
 
         // Check everything before changing anything.
         OptimizerRegrouping.Validate(optimizer, structure, options.Parameterization);
@@ -174,7 +175,7 @@ public static class Parameterize
     }
 
     private static ParameterizationPlan BuildPlan(ModelStructure structure, RuleSet rules, MultiplierMode mode, ModelDeclarations declarations,
-        IReadOnlyDictionary<string, long>? baseFanIns, IReadOnlyDictionary<string, long[]>? paddingRows = null)
+        IReadOnlyDictionary<string, long>? baseFanIns, IReadOnlyDictionary<string, long[]>? paddingRows = null, optim.Optimizer? optimizer = null)
     {
         var findings = new Findings();
         foreach (var (name, zero) in paddingRows ?? new Dictionary<string, long[]>())
@@ -190,6 +191,10 @@ public static class Parameterize
         var attention = structure.AttentionModules.Select(a => a.Name).ToList();
         DescribeAttention(structure, rules, findings);
         LowPrecisionEpsilon(structure, rows, findings);
+        foreach (var warning in TrainingRules.Warnings(rules.Setup).Concat(OptimizerRegrouping.BetaWarnings(optimizer, rules.Setup)))
+        {
+            findings.Warn(warning.Subject, warning.Message);
+        }
         if (hooks.Count > 0)
         {
             findings.Info("(hooks)", $"{hooks.Count} forward hook(s) apply multipliers ({string.Join("; ", hooks)}): TorchSharp runs a hook only for module.call(...), so each was proven to fire on " +

@@ -54,6 +54,17 @@ public sealed record ParameterizeOptions
     /// </summary>
     public Action? SampleForward { get; init; }
 
+    /// <summary>
+    /// The training shape (tokens per step and tokens) the base hyperparameters were tuned at; given with
+    /// <see cref="TargetTraining"/> or not at all. With both, the plan transfers the learning rate, epsilon, weight decay
+    /// and betas to the target's batch size and length (docs/rules.md, "Batch size and training length") and Apply sets
+    /// each optimizer group's betas from the plan; without them the groups keep the optimizer's betas.
+    /// </summary>
+    public TrainingShape? BaseTraining { get; init; }
+
+    /// <summary>The training shape (tokens per step and tokens) of this run; given with <see cref="BaseTraining"/> or not at all.</summary>
+    public TrainingShape? TargetTraining { get; init; }
+
     /// <summary>Epsilon scope, weight-decay convention, GPT-2 init and the tunable multipliers.</summary>
     public RuleOptions RuleOptions { get; init; } = RuleOptions.Default;
 

@@ -9,6 +9,7 @@ public sealed record RuleOptions
     private readonly double _inputMultiplier = 1.0;
     private readonly double _outputMultiplier = 1.0;
     private readonly double _attentionMultiplier = 1.0;
+    private readonly double _timescaleExponent;
 
     /// <summary>Table 1's choices: epsilon scaled in residual blocks only, PyTorch-coupled decay, all multipliers 1.</summary>
     public static RuleOptions Default { get; } = new();
@@ -47,5 +48,27 @@ public sealed record RuleOptions
     {
         get => _attentionMultiplier;
         init { Guard.PositiveFinite(value, nameof(AttentionMultiplier)); _attentionMultiplier = value; }
+    }
+
+    /// <summary>
+    /// The "Power Lines" exponent <c>m</c> (Bergsma et al. 2025, arXiv 2505.13738): with training shapes, the AdamW
+    /// timescale as a fraction of the run, <c>tau = 1 / (eta * lambda * S)</c>, is not held fixed but scaled by
+    /// <c>(TPP / TPP_base)^m</c>, where TPP is tokens per parameter, so that the weight decay gets the factor
+    /// <c>(TPP / TPP_base)^-m</c>. The parameter-count ratio is that of the hidden weights, <c>m_N^2 * m_L</c>. Default 0:
+    /// the timescale is held fixed (Wang and Aitchison 2024). Only valid with training shapes; finite.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not finite.</exception>
+    public double TimescaleExponent
+    {
+        get => _timescaleExponent;
+        init
+        {
+            if (!double.IsFinite(value))
+            {
+                throw new ArgumentOutOfRangeException(nameof(TimescaleExponent), value, $"{nameof(TimescaleExponent)} must be a finite number (valid range: (-inf, +inf)), but was {Guard.Format(value)}.");
+            }
+
+            _timescaleExponent = value;
+        }
     }
 }

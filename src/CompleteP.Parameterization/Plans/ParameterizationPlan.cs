@@ -123,6 +123,12 @@ public sealed record ParameterizationPlan
         var widths = Enumerable.Range(0, header.Length).Select(i => lines.Max(l => l[i].Length)).ToArray();
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"{Setup.Parameterization}: {Setup.Scaling}, d_head {Setup.HeadDim}").AppendLine();
+        if (Setup.Training is { } training)
+        {
+            // Batch size and length: the betas are the same for every tensor; the LR, decay and epsilon columns hold their factors.
+            sb.Append(CultureInfo.InvariantCulture, $"training: {training}; beta1 {TrainingRules.Beta1(Setup)}, beta2 {TrainingRules.Beta2(Setup)}").AppendLine();
+        }
+
         var folded = Rows.Where(r => r.Folded is not null).GroupBy(r => r.Folded!.Kind).ToDictionary(g => g.Key, g => g.Count());
         foreach (var kind in Enum.GetValues<MultiplierKind>())
         {

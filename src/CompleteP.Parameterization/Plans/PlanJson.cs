@@ -71,10 +71,10 @@ public static class PlanJson
     /// <summary>
     /// The role-level summary: one JSON object with <c>parameterization</c>, <c>alpha</c>,
     /// <c>baseWidth</c>, <c>width</c>, <c>baseDepth</c>, <c>depth</c>, <c>headDim</c>, <c>widthMultiplier</c>, <c>depthMultiplier</c>, <c>residualMultiplier</c>,
-    /// <c>outputMultiplier</c>, <c>embeddingMultiplier</c>, <c>attentionScale</c> and <c>roles</c>:
-    /// for each of <c>embedding</c>, <c>hiddenNorm</c>, <c>hiddenWeight</c>, <c>hiddenBias</c>,
-    /// <c>finalNorm</c>, <c>unembedding</c> the numbers <c>learningRate</c>, <c>weightDecay</c>,
-    /// <c>adamEpsilon</c> and <c>initStd</c> (normal init) or <c>initValue</c> (constant init).
+    /// <c>outputMultiplier</c>, <c>embeddingMultiplier</c>, <c>attentionScale</c>, the training shapes (<c>baseTokensPerStep</c>, <c>tokensPerStep</c>,
+    /// <c>baseTokens</c>, <c>tokens</c>, <c>batchMultiplier</c>, <c>stepMultiplier</c>; null without them), <c>timescaleExponent</c>, <c>roles</c>
+    /// and <c>warnings</c>: for each role the numbers <c>learningRate</c>, <c>weightDecay</c>,
+    /// <c>adamEpsilon</c>, <c>beta1</c>, <c>beta2</c> and <c>initStd</c> (normal init) or <c>initValue</c> (constant init).
     /// </summary>
     /// <param name="rules">The rules.</param>
     /// <param name="indented">Whether to indent.</param>
@@ -107,6 +107,24 @@ public static class PlanJson
             w.WriteNumber("outputMultiplier", rules.Multipliers.Output.Value);
             w.WriteNumber("embeddingMultiplier", rules.Multipliers.Embedding.Value);
             w.WriteNumber("attentionScale", rules.Multipliers.AttentionScale.Value);
+            if (setup.Training is { } training)
+            {
+                w.WriteNumber("baseTokensPerStep", training.Base.TokensPerStep);
+                w.WriteNumber("tokensPerStep", training.Target.TokensPerStep);
+                w.WriteNumber("baseTokens", training.Base.Tokens);
+                w.WriteNumber("tokens", training.Target.Tokens);
+                w.WriteNumber("batchMultiplier", training.BatchMultiplier);
+                w.WriteNumber("stepMultiplier", training.StepMultiplier);
+            }
+            else
+            {
+                foreach (string key in new[] { "baseTokensPerStep", "tokensPerStep", "baseTokens", "tokens", "batchMultiplier", "stepMultiplier" })
+                {
+                    w.WriteNull(key);
+                }
+            }
+
+            w.WriteNumber("timescaleExponent", setup.Options.TimescaleExponent);
             w.WriteStartObject("roles");
             foreach (var (role, rule) in rules.Roles)
             {
@@ -114,11 +132,20 @@ public static class PlanJson
                 w.WriteNumber("learningRate", rule.LearningRate);
                 w.WriteNumber("weightDecay", rule.WeightDecay);
                 w.WriteNumber("adamEpsilon", rule.AdamEpsilon);
+                w.WriteNumber("beta1", rule.Beta1);
+                w.WriteNumber("beta2", rule.Beta2);
                 w.WriteNumber(rule.InitKind == InitKind.Normal ? "initStd" : "initValue", rule.InitValue);
                 w.WriteEndObject();
             }
 
             w.WriteEndObject();
+            w.WriteStartArray("warnings");
+            foreach (var warning in TrainingRules.Warnings(setup))
+            {
+                w.WriteStringValue(warning.ToString());
+            }
+
+            w.WriteEndArray();
             w.WriteEndObject();
         }, indented);
     }

@@ -28,7 +28,14 @@ internal static class PlanJsonSchema
         JsonObject<BaseHyperparameters>.Field("initStd", h => h.InitStd, Number),
         JsonObject<BaseHyperparameters>.Field("weightDecay", h => h.WeightDecay, Number),
         JsonObject<BaseHyperparameters>.Field("adamEpsilon", h => h.AdamEpsilon, Number),
-        (lr, std, wd, eps) => new BaseHyperparameters(lr, std, wd, eps));
+        JsonObject<BaseHyperparameters>.Field("beta1", h => h.Beta1, Number),
+        JsonObject<BaseHyperparameters>.Field("beta2", h => h.Beta2, Number),
+        (lr, std, wd, eps, beta1, beta2) => new BaseHyperparameters(lr, std, wd, eps, beta1, beta2));
+
+    private static readonly JsonCodec<TrainingShape> Training = JsonObject<TrainingShape>.Of(
+        JsonObject<TrainingShape>.Field("tokensPerStep", t => t.TokensPerStep, Long),
+        JsonObject<TrainingShape>.Field("tokens", t => t.Tokens, Long),
+        (tokensPerStep, tokens) => new TrainingShape(tokensPerStep, tokens));
 
     private static readonly JsonCodec<RuleOptions> Options = JsonObject<RuleOptions>.Of(
         JsonObject<RuleOptions>.Field("epsilonScope", o => o.EpsilonScope, Enum<EpsilonScope>()),
@@ -37,7 +44,8 @@ internal static class PlanJsonSchema
         JsonObject<RuleOptions>.Field("inputMultiplier", o => o.InputMultiplier, Number),
         JsonObject<RuleOptions>.Field("outputMultiplier", o => o.OutputMultiplier, Number),
         JsonObject<RuleOptions>.Field("attentionMultiplier", o => o.AttentionMultiplier, Number),
-        (scope, convention, gpt2, input, output, attention) => new RuleOptions
+        JsonObject<RuleOptions>.Field("timescaleExponent", o => o.TimescaleExponent, Number),
+        (scope, convention, gpt2, input, output, attention, timescale) => new RuleOptions
         {
             EpsilonScope = scope,
             WeightDecayConvention = convention,
@@ -45,6 +53,7 @@ internal static class PlanJsonSchema
             InputMultiplier = input,
             OutputMultiplier = output,
             AttentionMultiplier = attention,
+            TimescaleExponent = timescale,
         });
 
     private static readonly JsonCodec<RuleSetup> Setup = JsonObject<RuleSetup>.Of(
@@ -54,7 +63,10 @@ internal static class PlanJsonSchema
         JsonObject<RuleSetup>.Field("headDim", s => s.HeadDim, Int),
         JsonObject<RuleSetup>.Field("hyperparameters", s => s.Hyperparameters, Hyperparameters),
         JsonObject<RuleSetup>.Field("options", s => s.Options, Options),
-        (parameterization, baseShape, target, headDim, hyperparameters, options) => Checked(new RuleSetup(parameterization, baseShape, target, headDim, hyperparameters, options)));
+        JsonObject<RuleSetup>.Field("baseTraining", s => s.BaseTraining, OrNull(Training)),
+        JsonObject<RuleSetup>.Field("targetTraining", s => s.TargetTraining, OrNull(Training)),
+        (parameterization, baseShape, target, headDim, hyperparameters, options, baseTraining, targetTraining) =>
+            Checked(new RuleSetup(parameterization, baseShape, target, headDim, hyperparameters, options, baseTraining, targetTraining)));
 
     private static readonly JsonCodec<ForwardMultipliers> Multipliers = JsonObject<ForwardMultipliers>.Of(
         JsonObject<ForwardMultipliers>.Field("residual", m => m.Residual, Scaled),
@@ -73,7 +85,9 @@ internal static class PlanJsonSchema
         JsonObject<RuleExplanation>.Field("learningRate", e => e.LearningRate, Scaled),
         JsonObject<RuleExplanation>.Field("weightDecay", e => e.WeightDecay, Scaled),
         JsonObject<RuleExplanation>.Field("adamEpsilon", e => e.AdamEpsilon, Scaled),
-        (init, lr, wd, eps) => new RuleExplanation(init, lr, wd, eps));
+        JsonObject<RuleExplanation>.Field("beta1", e => e.Beta1, Scaled),
+        JsonObject<RuleExplanation>.Field("beta2", e => e.Beta2, Scaled),
+        (init, lr, wd, eps, beta1, beta2) => new RuleExplanation(init, lr, wd, eps, beta1, beta2));
 
     private static readonly JsonCodec<TensorRule> Rule = JsonObject<TensorRule>.Of(
         JsonObject<TensorRule>.Field("role", r => r.Role, Enum<TensorRole>()),

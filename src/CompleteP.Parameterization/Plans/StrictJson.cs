@@ -74,6 +74,10 @@ internal static class JsonObject<T>
         JsonField<T, TE> e, JsonField<T, TF> f, JsonField<T, TG> g, Func<TA, TB, TC, TD, TE, TF, TG, T> create) =>
         Of([a, b, c, d, e, f, g], v => create((TA)v[0]!, (TB)v[1]!, (TC)v[2]!, (TD)v[3]!, (TE)v[4]!, (TF)v[5]!, (TG)v[6]!));
 
+    public static JsonCodec<T> Of<TA, TB, TC, TD, TE, TF, TG, TH>(JsonField<T, TA> a, JsonField<T, TB> b, JsonField<T, TC> c, JsonField<T, TD> d,
+        JsonField<T, TE> e, JsonField<T, TF> f, JsonField<T, TG> g, JsonField<T, TH> h, Func<TA, TB, TC, TD, TE, TF, TG, TH, T> create) =>
+        Of([a, b, c, d, e, f, g, h], v => create((TA)v[0]!, (TB)v[1]!, (TC)v[2]!, (TD)v[3]!, (TE)v[4]!, (TF)v[5]!, (TG)v[6]!, (TH)v[7]!));
+
     private static JsonCodec<T> Of(IJsonField<T>[] fields, Func<object?[], T> create)
     {
         string[] names = fields.Select(f => f.Name).ToArray();

@@ -80,6 +80,6 @@ internal static class RuleRange
                $"lambda = hyperparameters.WeightDecay = {Guard.Format(hp.WeightDecay)}, eps = hyperparameters.AdamEpsilon = {Guard.Format(hp.AdamEpsilon)}, " +
                $"alpha_in = options.InputMultiplier = {Guard.Format(setup.Options.InputMultiplier)}, alpha_out = options.OutputMultiplier = {Guard.Format(setup.Options.OutputMultiplier)}, " +
                $"alpha_attn = options.AttentionMultiplier = {Guard.Format(setup.Options.AttentionMultiplier)}, " +
-               $"m_N = {setup.Target.Width} / {setup.BaseShape.Width} = {Guard.Format(s.WidthMultiplier)}, m_L = {setup.Target.Depth} / {setup.BaseShape.Depth} = {Guard.Format(s.DepthMultiplier)}{alpha}{fan}.";
+               $"m_N = {setup.Target.Width} / {setup.BaseShape.Width} = {Guard.Format(s.WidthMultiplier)}, m_L = {setup.Target.Depth} / {setup.BaseShape.Depth} = {Guard.Format(s.DepthMultiplier)}{alpha}{fan}.{TrainingRules.Inputs(setup)}";
     }
 }

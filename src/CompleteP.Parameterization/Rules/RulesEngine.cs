@@ -220,9 +220,12 @@ public static class RulesEngine
 
         TensorRule Make(InitRule init, ScaledValue lr, ScaledValue wd, ScaledValue eps, double width, string row)
         {
-            var explained = new RuleExplanation(init, lr, wd, eps);
+            // Batch size and training length: their factors compose with Table 1's (TrainingRules; none without training shapes).
+            (lr, wd, eps) = TrainingRules.Scale(setup, lr, wd, eps);
+            var explained = new RuleExplanation(init, lr, wd, eps, TrainingRules.Beta1(setup), TrainingRules.Beta2(setup));
             RuleRange.Check(setup, tensor, explained, blame);
-            return new(tensor.Role, tensor.IsBias, width, explained, $"{Table1}, {row} ({setup.Parameterization})", setup.Options.WeightDecayConvention);
+            string source = $"{Table1}, {row} ({setup.Parameterization})" + (setup.Training is null ? string.Empty : $"; {TrainingRules.Source}");
+            return new(tensor.Role, tensor.IsBias, width, explained, source, setup.Options.WeightDecayConvention);
         }
 
         switch (tensor.Role)

@@ -14,7 +14,7 @@ public sealed record TensorRule
     /// <param name="explained">The init, learning rate, weight decay and epsilon with their formulas.</param>
     /// <param name="source">Where the rule comes from (paper table and row).</param>
     /// <param name="weightDecayConvention">How the weight decay is to be read (coupled: the per-step decay is <c>lr * wd</c>).</param>
-    /// <exception cref="ArgumentOutOfRangeException">The role is not defined, or a number is negative or not finite.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The role is not defined, a number is negative or not finite, or a beta is outside [0, 1).</exception>
     internal TensorRule(TensorRole role, bool isBias, double widthMultiplier, RuleExplanation explained, string source,
         WeightDecayConvention weightDecayConvention = WeightDecayConvention.Coupled)
     {
@@ -29,6 +29,8 @@ public sealed record TensorRule
         Guard.PositiveFinite(explained.LearningRate.Value, "learningRate");
         Guard.NonNegativeFinite(explained.WeightDecay.Value, "weightDecay");
         Guard.PositiveFinite(explained.AdamEpsilon.Value, "adamEpsilon");
+        Guard.Beta(explained.Beta1.Value, "beta1");
+        Guard.Beta(explained.Beta2.Value, "beta2");
         Role = role;
         IsBias = isBias;
         WidthMultiplier = widthMultiplier;
@@ -64,6 +66,12 @@ public sealed record TensorRule
     /// <summary>The Adam epsilon.</summary>
     public double AdamEpsilon => Explained.AdamEpsilon.Value;
 
+    /// <summary>Adam's first-moment decay <c>beta1</c>.</summary>
+    public double Beta1 => Explained.Beta1.Value;
+
+    /// <summary>Adam's second-moment decay <c>beta2</c>.</summary>
+    public double Beta2 => Explained.Beta2.Value;
+
     /// <summary>The numbers with their formulas.</summary>
     public RuleExplanation Explained { get; }
 
@@ -77,7 +85,7 @@ public sealed record TensorRule
     /// The rule of the same tensor with a forward multiplier <c>c</c> folded into its values (<c>V = c W</c>):
     /// init <c>c s</c>, learning rate <c>c eta</c>, epsilon <c>e / c</c>, and weight decay <c>lambda / c</c> under
     /// the coupled convention (the per-step decay <c>lr * wd</c> is unchanged; under the independent convention
-    /// the value is that per-step decay and stays). Under Adam(W) the folded tensor follows the same trajectory
+    /// the value is that per-step decay and stays); the betas stay. Under Adam(W) the folded tensor follows the same trajectory
     /// as the original with the multiplier in the forward pass (rules.md, "Folding forward multipliers into weights").
     /// </summary>
     /// <param name="multiplier">The multiplier folded in.</param>
@@ -130,7 +138,7 @@ public sealed record TensorRule
         var init = e.Init.Kind == InitKind.Normal ? InitRule.Normal(initValue)
             : e.Init.Value.Value == 0 ? e.Init : new InitRule(InitKind.Constant, initValue);
         return (new TensorRule(Role, IsBias, WidthMultiplier,
-            new RuleExplanation(init, lr, decay, eps),
+            new RuleExplanation(init, lr, decay, eps, e.Beta1, e.Beta2),
             $"{Source}; {symbol} = {c} folded in", WeightDecayConvention), null);
     }
 }
