@@ -230,6 +230,21 @@ public class ModernDecoderTests
         {
             tensor.eq(before[name]).all().item<bool>().Should().BeTrue($"{name} is restored exactly after the probe");
         }
+
+        // The rewrite the refusal names: weight * x_hat with each norm weight + 1 is the same function, and Apply plans it.
+        using var rewritten = new ModernDecoder(new DecoderConfig(DecoderStyle.Gemma, Depth: 2, Calls: calls));
+        using (no_grad())
+        {
+            foreach (var (name, tensor) in rewritten.state_dict())
+            {
+                tensor.copy_(name.Contains("norm", StringComparison.Ordinal) ? before[name] + 1 : before[name]);
+            }
+        }
+
+        rewritten.forward(Ids).allclose(model.forward(Ids), rtol: 1e-6, atol: 1e-6).Should().BeTrue("the rewritten norms compute what Gemma's do");
+        using var rewrittenOptimizer = optim.AdamW(rewritten.parameters());
+        Parameterize.Apply(rewritten, rewrittenOptimizer, From32x1()).Rows.Where(r => r.Name.Contains("norm", StringComparison.Ordinal))
+            .Should().HaveCount(13).And.AllSatisfy(r => r.Rule.Role.Should().BeOneOf(TensorRole.HiddenNorm, TensorRole.QkNorm, TensorRole.FinalNorm));
     }
 
     [Fact]

@@ -227,5 +227,6 @@ public class ModuleTreeFuzzRegressionTests
         FuzzRun.Run(s).Outcome.Should().Be(FuzzOutcome.Refused);
         var act = () => Plan(s);
         act.Should().Throw<ParameterClassificationException>().Which.Message.Should().Contain(".Blocks(\"block_*\")");
+        ShouldBeTable1(s with { DeclareBlocks = true }); // the declaration the refusal names gives Table 1's plan
     }
 }
