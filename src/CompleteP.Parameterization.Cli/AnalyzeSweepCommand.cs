@@ -20,6 +20,9 @@ internal static class AnalyzeSweepCommand
         "best lr (fit): vertex of a parabola in log2(lr) through the best grid point (lowest seed mean) and its neighbours; drift: log2 of the best lr over the base shape's, in octaves; "
         + "regret: loss at the base shape's best grid lr minus the best loss (± from the per-seed differences); se: standard error over seeds; a point where any seed diverged is diverged.";
 
+    /// <summary>The columns a sweep across batch sizes or lengths adds after depth: the training shape and whether the batch and length rules scaled it.</summary>
+    private static readonly string[] TrainingHeaders = [">batch", ">steps", "rule"];
+
     public static Command Create(TextWriter output)
     {
         var csv = new Argument<string>("csv") { Description = "the sweep CSV (columns parameterization, width, depth, baseWidth, baseDepth, lr, seed, diverged and the loss)" };
@@ -56,13 +59,16 @@ internal static class AnalyzeSweepCommand
             string column = r.GetValue(loss)!;
             var optima = SweepAnalysis.Optima(SweepCsv.Parse(File.ReadAllText(path), column, path), r.GetValue(tolerance));
             string title = $"best base learning rate per shape ({column}, seed means)";
+            bool training = optima.Any(o => o.Rule) || optima.Select(o => o.Training).Distinct().Count() > 1;
+            var headers = training ? Headers[..3].Concat(TrainingHeaders).Concat(Headers[3..]).ToArray() : Headers;
+            IReadOnlyList<string> Cells(SweepOptimum o) => training ? [.. AnalyzeSweepCommand.Cells(o).Take(3), .. TrainingCells(o), .. AnalyzeSweepCommand.Cells(o).Skip(3)] : AnalyzeSweepCommand.Cells(o);
             switch (r.GetValue(format))
             {
                 case "json":
                     WriteJson(output, column, r.GetValue(tolerance), optima);
                     break;
                 case "markdown":
-                    ConsoleTable.WriteMarkdown(output, title, Headers, optima.Select(Cells));
+                    ConsoleTable.WriteMarkdown(output, title, headers, optima.Select(Cells));
                     output.WriteLine();
                     output.WriteLine(Legend);
                     output.WriteLine();
@@ -73,7 +79,7 @@ internal static class AnalyzeSweepCommand
 
                     break;
                 default:
-                    ConsoleTable.Write(output, title, Headers, optima.Select(Cells));
+                    ConsoleTable.Write(output, title, headers, optima.Select(Cells));
                     output.WriteLine(Legend);
                     foreach (var line in Summary(optima))
                     {
@@ -102,12 +108,17 @@ internal static class AnalyzeSweepCommand
         o.Reason,
     ];
 
+    private static IReadOnlyList<string> TrainingCells(SweepOptimum o) =>
+        [N(o.Training.Batch), N(o.Training.Steps), o.Rule ? $"from {o.BaseTraining.Batch}x{o.BaseTraining.Steps}" : "none"];
+
     /// <summary>One line per parameterization and base shape: the verdicts and the largest drift.</summary>
     private static IEnumerable<string> Summary(IReadOnlyList<SweepOptimum> optima)
     {
-        foreach (var group in optima.GroupBy(o => (o.Parameterization, o.BaseWidth, o.BaseDepth)))
+        bool training = optima.Any(o => o.Rule) || optima.Select(o => o.Training).Distinct().Count() > 1;
+        foreach (var group in optima.GroupBy(o => (o.Parameterization, o.Rule, o.BaseWidth, o.BaseDepth, o.BaseTraining)))
         {
-            string name = string.Create(CultureInfo.InvariantCulture, $"{group.Key.Parameterization} (base width {group.Key.BaseWidth}, depth {group.Key.BaseDepth})");
+            string run = training ? $", {group.Key.BaseTraining}, {(group.Key.Rule ? "with the batch and length rules" : "no batch or length rule")}" : string.Empty;
+            string name = string.Create(CultureInfo.InvariantCulture, $"{group.Key.Parameterization} (base width {group.Key.BaseWidth}, depth {group.Key.BaseDepth}{run})");
             var judged = group.Where(o => o.Verdict is not null).ToList();
             if (!group.Any(o => o.IsBase))
             {
@@ -119,7 +130,7 @@ internal static class AnalyzeSweepCommand
             var farthest = judged.Where(o => o.Drift is not null).MaxBy(o => Math.Abs(o.Drift!.Value));
             string drift = farthest is null
                 ? string.Empty
-                : string.Create(CultureInfo.InvariantCulture, $"; largest drift {farthest.Drift:+0.00;-0.00;0.00} octaves at width {farthest.Width}, depth {farthest.Depth}");
+                : string.Create(CultureInfo.InvariantCulture, $"; largest drift {farthest.Drift:+0.00;-0.00;0.00} octaves at width {farthest.Width}, depth {farthest.Depth}{(training ? $", {farthest.Training}" : string.Empty)}");
             yield return judged.Count == 0 ? $"{name}: only the base shape." : $"{name}: {counts} of {judged.Count} shapes{drift}.";
         }
     }
@@ -137,6 +148,11 @@ internal static class AnalyzeSweepCommand
                 depth = o.Depth,
                 baseWidth = o.BaseWidth,
                 baseDepth = o.BaseDepth,
+                batch = o.Training.Batch,
+                steps = o.Training.Steps,
+                baseBatch = o.BaseTraining.Batch,
+                baseSteps = o.BaseTraining.Steps,
+                rule = o.Rule,
                 bestLearningRate = o.FittedLearningRate,
                 bestGridLearningRate = o.Best?.LearningRate,
                 loss = o.Best is { } b ? Finite(b.Loss) : null,

@@ -29,10 +29,12 @@ internal static class SweepAnalysis
         }
 
         var list = runs.ToList();
+        var baseOf = TrainingBases(list);
         var order = list.Select(r => r.Parameterization).Distinct().Select((name, i) => (name, i)).ToDictionary(x => x.name, x => x.i, StringComparer.Ordinal);
         var curves = list
-            .GroupBy(r => (r.Parameterization, r.BaseWidth, r.BaseDepth, r.Width, r.Depth))
-            .OrderBy(g => order[g.Key.Parameterization]).ThenBy(g => g.Key.BaseDepth).ThenBy(g => g.Key.BaseWidth).ThenBy(g => g.Key.Depth).ThenBy(g => g.Key.Width)
+            .GroupBy(r => (r.Parameterization, Rule: r.DeclaredBase is not null, r.BaseWidth, r.BaseDepth, BaseTraining: baseOf(r), r.Width, r.Depth, r.Training))
+            .OrderBy(g => order[g.Key.Parameterization]).ThenBy(g => g.Key.Rule).ThenBy(g => g.Key.BaseDepth).ThenBy(g => g.Key.BaseWidth)
+            .ThenBy(g => g.Key.Training.Batch).ThenBy(g => g.Key.Training.Steps).ThenBy(g => g.Key.Depth).ThenBy(g => g.Key.Width)
             .Select(g => (g.Key, Curve: (IReadOnlyList<SweepPoint>)g.GroupBy(r => r.LearningRate).OrderBy(x => x.Key).Select(x => SweepPoint.Of(x.Key, x.ToList())).ToList()))
             .ToList();
         var fits = curves.ToDictionary(c => c.Key, c => Fit(c.Curve));
@@ -42,12 +44,14 @@ internal static class SweepAnalysis
         foreach (var (key, curve) in curves)
         {
             var (best, fitted, edge) = fits[key];
-            var baseKey = (key.Parameterization, key.BaseWidth, key.BaseDepth, key.BaseWidth, key.BaseDepth);
+            var baseKey = key with { Width = key.BaseWidth, Depth = key.BaseDepth, Training = key.BaseTraining };
             bool isBase = key == baseKey;
             if (!fits.TryGetValue(baseKey, out var reference))
             {
+                string where = key.BaseTraining == key.Training && !key.Rule ? string.Empty : $", {key.BaseTraining}";
                 optima.Add(new SweepOptimum(key.Parameterization, key.Width, key.Depth, key.BaseWidth, key.BaseDepth, curve, best, fitted, edge,
-                    null, null, null, null, TransferVerdict.Inconclusive, $"no run at the base shape {key.BaseWidth}x{key.BaseDepth}"));
+                    null, null, null, null, TransferVerdict.Inconclusive, $"no run at the base shape {key.BaseWidth}x{key.BaseDepth}{where}")
+                { Training = key.Training, BaseTraining = key.BaseTraining, Rule = key.Rule });
                 continue;
             }
 
@@ -59,10 +63,36 @@ internal static class SweepAnalysis
                 ? ((TransferVerdict?)null, "base shape")
                 : Judge(curve, byKey[baseKey], best, edge, reference, atBase, drift, regret, regretError, tolerance);
             optima.Add(new SweepOptimum(key.Parameterization, key.Width, key.Depth, key.BaseWidth, key.BaseDepth, curve, best, fitted, edge,
-                drift, atBase?.Loss, regret, regretError, verdict, reason));
+                drift, atBase?.Loss, regret, regretError, verdict, reason)
+            { Training = key.Training, BaseTraining = key.BaseTraining, Rule = key.Rule });
         }
 
         return optima;
+    }
+
+    /// <summary>
+    /// The base run each run's learning rate is compared with: the one its row declares (the batch and length rules
+    /// scaled from it); for a row that declares none, its parameterization's only training shape among such rows, or
+    /// else the one base run the file's other rows declare (so a sweep with and without the rules shares its base).
+    /// </summary>
+    /// <exception cref="ArgumentException">Rows without a base run span several training shapes and the file declares no single base run.</exception>
+    private static Func<SweepRun, SweepTraining> TrainingBases(IReadOnlyList<SweepRun> runs)
+    {
+        var declared = runs.Select(r => r.DeclaredBase).OfType<SweepTraining>().Distinct().ToList();
+        var undeclared = runs.Where(r => r.DeclaredBase is null).GroupBy(r => r.Parameterization, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Select(r => r.Training).Distinct().ToList(), StringComparer.Ordinal);
+        foreach (var (name, trainings) in undeclared)
+        {
+            if (trainings.Count > 1 && declared.Count != 1)
+            {
+                throw new ArgumentException(
+                    $"csv: the {name} runs without a base run (empty baseTokensPerStep and baseTokens) have {trainings.Count} training shapes ({string.Join("; ", trainings)}), "
+                    + $"and the file declares {(declared.Count == 0 ? "no base run" : $"{declared.Count} base runs")} to compare them with. "
+                    + "Write the base run's baseTokensPerStep and baseTokens on the rows that transfer from it, or analyze each training shape in a file of its own.", "csv");
+            }
+        }
+
+        return r => r.DeclaredBase ?? (undeclared[r.Parameterization] is [var only] ? only : declared[0]);
     }
 
     /// <summary>

@@ -24,6 +24,15 @@ internal sealed record SweepOptimum(
     double? FittedLearningRate, bool AtGridEdge, double? Drift, double? LossAtBaseOptimum, double? Regret, double? RegretStandardError,
     TransferVerdict? Verdict, string Reason)
 {
+    /// <summary>The shape's training shape (batch and steps; zeros when the CSV does not say).</summary>
+    public SweepTraining Training { get; init; }
+
+    /// <summary>The base run's training shape, where the base learning rate was tuned.</summary>
+    public SweepTraining BaseTraining { get; init; }
+
+    /// <summary>Whether the batch and length rules scaled this shape's hyperparameters from the base run (its rows declare it); false: the base hyperparameters, unscaled.</summary>
+    public bool Rule { get; init; }
+
     /// <summary>Whether this is the base shape itself.</summary>
-    public bool IsBase => Width == BaseWidth && Depth == BaseDepth;
+    public bool IsBase => Width == BaseWidth && Depth == BaseDepth && Training == BaseTraining;
 }

@@ -13,4 +13,13 @@ internal sealed record SweepRun(string Parameterization, int Width, int Depth, i
 {
     /// <summary>Whether the run diverged (its loss is not finite).</summary>
     public bool Diverged => !double.IsFinite(Loss);
+
+    /// <summary>The run's batch size and steps (columns <c>batch</c> and <c>steps</c>; zeros when the CSV has neither).</summary>
+    public SweepTraining Training { get; init; }
+
+    /// <summary>
+    /// The base run the batch and length rules transferred this run's hyperparameters from (columns <c>baseTokensPerStep</c>
+    /// and <c>baseTokens</c>, over <c>block</c>); null when the row names none, so its base hyperparameters were used unscaled.
+    /// </summary>
+    public SweepTraining? DeclaredBase { get; init; }
 }

@@ -113,6 +113,69 @@ public class AnalyzeSweepCommandTests
         }
     }
 
+    [Fact]
+    public void A_batch_sweep_with_and_without_the_rule_is_two_arms_that_share_the_base_run()
+    {
+        // The base run is 4 sequences of 32 tokens for 8 steps (128 tokens per step, 1024 tokens). With the rule (base
+        // columns filled) batch 8's optimum stays at 0.002; without it (base columns empty) it moves to 0.004: +1 octave.
+        const string header = "parameterization,width,depth,baseWidth,baseDepth,lr,seed,steps,batch,block,baseTokensPerStep,baseTokens,valLoss";
+        string Row(int batch, int steps, string baseColumns, double lr, double loss) =>
+            FormattableString.Invariant($"completep,32,2,32,2,{lr},1,{steps},{batch},32,{baseColumns},{loss}");
+        var lines = new List<string> { header };
+        foreach (var (baseColumns, losses8) in new[] { ("128,1024", new[] { 2.6, 2.5, 2.6 }), (",", new[] { 2.7, 2.6, 2.5 }) })
+        {
+            lines.AddRange(new[] { 0.001, 0.002, 0.004 }.Select((lr, i) => Row(4, 8, baseColumns, lr, new[] { 2.55, 2.45, 2.55 }[i])));
+            lines.AddRange(new[] { 0.001, 0.002, 0.004 }.Select((lr, i) => Row(8, 4, baseColumns, lr, losses8[i])));
+        }
+
+        string path = WriteCsv([.. lines]);
+        try
+        {
+            var optima = Optima(path);
+
+            optima.Should().HaveCount(4);
+            optima.Select(o => (o.GetProperty("batch").GetInt32(), o.GetProperty("rule").GetBoolean())).Should().Equal((4, false), (8, false), (4, true), (8, true));
+            optima.Should().OnlyContain(o => o.GetProperty("baseBatch").GetInt32() == 4 && o.GetProperty("baseSteps").GetInt32() == 8,
+                "rows without base columns compare with the base run that the rule's rows declare");
+            var withRule = optima.Single(o => o.GetProperty("batch").GetInt32() == 8 && o.GetProperty("rule").GetBoolean());
+            withRule.GetProperty("bestGridLearningRate").GetDouble().Should().Be(0.002);
+            withRule.GetProperty("steps").GetInt32().Should().Be(4);
+            var without = optima.Single(o => o.GetProperty("batch").GetInt32() == 8 && !o.GetProperty("rule").GetBoolean());
+            without.GetProperty("bestGridLearningRate").GetDouble().Should().Be(0.004);
+            without.GetProperty("regret").GetDouble().Should().BeApproximately(0.1, 1e-12, "2.6 at the base run's 0.002 minus 2.5");
+
+            var (_, table, _) = Run("analyze-sweep", path, "--format", "markdown");
+            table.Should().Contain("| parameterization | width | depth | batch | steps | rule |")
+                .And.Contain("| completep | 32 | 2 | 8 | 4 | from 4x8 |")
+                .And.Contain("| completep | 32 | 2 | 8 | 4 | none |")
+                .And.Contain("completep (base width 32, depth 2, batch 4, 8 steps, with the batch and length rules)")
+                .And.Contain("completep (base width 32, depth 2, batch 4, 8 steps, no batch or length rule)");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Rows_without_a_base_run_over_several_batches_and_no_declared_base_are_refused()
+    {
+        string path = WriteCsv("parameterization,width,depth,baseWidth,baseDepth,lr,steps,batch,valLoss",
+            "mup,64,2,64,2,0.01,100,8,2.0", "mup,64,2,64,2,0.01,50,16,2.0");
+        try
+        {
+            var (code, _, error) = Run("analyze-sweep", path);
+
+            code.Should().Be(CompletepCli.BadInput);
+            error.Should().Contain("the mup runs without a base run").And.Contain("2 training shapes (batch 8, 100 steps; batch 16, 50 steps)")
+                .And.Contain("declares no base run");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Theory]
     [InlineData("parameterization,width,depth,baseWidth,lr,valLoss", "mup,64,2,2,0.01,1", "no column 'baseDepth'")]
     [InlineData(Header, "mup,64,2,64,2,fast,1,10,0,1.0,1,cpu", "line 2, column lr: 'fast' is not a number")]

@@ -35,7 +35,7 @@ public class NanoGptSweepTests
     private static string TempCsv() => Path.Combine(Path.GetTempPath(), $"nanogpt-sweep-{Guid.NewGuid():N}.csv");
 
     [Fact]
-    public void A_transfer_sweep_writes_the_base_run_columns_and_resumes_only_its_own_schema()
+    public void A_transfer_sweep_writes_the_base_run_columns_and_resumes_its_schema_with_or_without_the_rule()
     {
         string csv = TempCsv();
         try
@@ -54,9 +54,26 @@ public class NanoGptSweepTests
             output.Should().Contain("2 already in the CSV, 1 to run");
             File.ReadAllLines(csv).Should().HaveCount(4);
 
-            (code, _, error) = Sweep(csv, "--lrs", "0.001", "--resume");
+            // Without the base options, resuming this CSV adds rule-free rows: the same settings, empty base columns, the base LR unscaled.
+            (code, output, error) = Sweep(csv, "--lrs", "0.001", "--resume");
+            code.Should().Be(0, error);
+            output.Should().Contain("0 already in the CSV, 1 to run");
+            var rows = File.ReadAllLines(csv);
+            rows.Should().HaveCount(5);
+            rows[4].Split(',')[21..23].Should().Equal(string.Empty, string.Empty);
+            rows[4].Split(',')[..21].Should().Equal(rows[1].Split(',')[..21], "the same run but for the rule");
+            rows[4].Split(',')[ValLoss + 2].Should().NotBe(rows[1].Split(',')[ValLoss + 2], "with kappa 4 the rule doubled the LR and changed eps, betas and decay");
+            (code, output, error) = Sweep(csv, "--lrs", "0.001", "--resume");
+            code.Should().Be(0, error);
+            output.Should().Contain("1 already in the CSV, 0 to run");
+
+            string plain = TempCsv();
+            (code, _, error) = Sweep(plain, "--lrs", "0.001");
+            code.Should().Be(0, error);
+            (code, _, error) = Sweep(plain, "--lrs", "0.001", "--base-tokens-per-step", "4", "--base-tokens", "12", "--resume");
+            File.Delete(plain);
             code.Should().NotBe(0);
-            error.Should().Contain("it was written with --base-tokens-per-step and --base-tokens");
+            error.Should().Contain("it was written without --base-tokens-per-step and --base-tokens");
 
             (code, _, error) = Sweep(TempCsv(), "--base-tokens-per-step", "1", "--base-tokens", "3");
             code.Should().NotBe(0);

@@ -112,7 +112,10 @@ internal static class SweepCommand
                     Bias: r.GetValue(bias), TiedHead: r.GetValue(tiedHead))), baseSettings with { Seed = seed });
                 return new SweepConfiguration(setup, settings);
             });
-            bool transferring = all.Count > 0 && all[0].Setup.BaseTraining is not null;
+            // The transfer columns: with a base run, or when resuming a CSV that has them (this sweep's rows then say "no rule": empty base columns).
+            bool transferring = (all.Count > 0 && all[0].Setup.BaseTraining is not null)
+                || (r.GetValue(resume) && File.Exists(path) && CompleteLines(path) is [var first, ..] && first == SweepConfiguration.CsvHeaderFor(transfer: true));
+            all = all.Select(c => c with { TransferColumns = transferring }).ToList();
             string header = SweepConfiguration.CsvHeaderFor(transferring);
             var mine = Shard(all, shardIndex, shardCount);
             var done = r.GetValue(resume) ? DoneKeys(path, header, transferring) : [];

@@ -10,6 +10,13 @@ namespace NanoGpt.Cli;
 /// </summary>
 internal sealed record SweepConfiguration(GptSetup Setup, TrainSettings Settings)
 {
+    /// <summary>
+    /// Whether the CSV has the transfer columns (<see cref="TransferHeader"/>). A run without a base run in such a CSV
+    /// (no <c>--base-tokens-per-step</c>) writes them empty: its hyperparameters are the base ones, unscaled, which is
+    /// how a sweep compares the batch and length rules with no rule in one CSV.
+    /// </summary>
+    public bool TransferColumns { get; init; }
+
     /// <summary>The columns that identify a run: every setting.</summary>
     public const string KeyHeader = "parameterization,alpha,width,depth,baseWidth,baseDepth,headDim,lr,seed,steps,batch,block,schedule,warmup,beta1,beta2,eps,weightDecay,gradClip,bias,tiedHead";
 
@@ -39,7 +46,8 @@ internal sealed record SweepConfiguration(GptSetup Setup, TrainSettings Settings
                 I(Setup.HeadDim), F(Setup.LearningRate), Setup.Seed.ToString(CultureInfo.InvariantCulture), I(Settings.Steps), I(Settings.BatchSize),
                 I(Settings.BlockSize), Settings.Schedule.ToString().ToLowerInvariant(), I(Settings.Warmup), F(Setup.Beta1), F(Setup.Beta2), F(Setup.Eps),
                 F(Setup.WeightDecay), F(Settings.GradClip), Setup.Bias ? "true" : "false", Setup.TiedHead ? "true" : "false")
-                + (Setup.BaseTraining is { } b ? string.Create(CultureInfo.InvariantCulture, $",{b.TokensPerStep},{b.Tokens}") : string.Empty);
+                + (Setup.BaseTraining is { } b ? string.Create(CultureInfo.InvariantCulture, $",{b.TokensPerStep},{b.Tokens}")
+                    : TransferColumns ? ",," : string.Empty);
         }
     }
 
