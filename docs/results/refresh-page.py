@@ -1,13 +1,14 @@
 """Regenerates the machine-written parts of docs/results.md from the committed sweep CSVs: the analyze-sweep tables
 (between <!-- depth-table --> / <!-- width-table --> markers), the
-side-by-side comparison with the authors' implementation (<!-- reference-comparison -->) and the status counts
-(<!-- status-counts -->). The prose (findings, comparisons) is written by hand from these tables.
+shape-by-shape comparison with the authors' implementation (<!-- reference-depth -->, <!-- reference-width -->), the
+same runs on the CPU and the GPU (<!-- device-depth -->, <!-- device-width -->) and the run counts (<!-- status-counts -->). The prose (findings, comparisons) is written by hand from these tables.
 
 usage (from the repository root):  python3 docs/results/refresh-page.py
 It runs `dotnet run --project src/CompleteP.Parameterization.Cli -- analyze-sweep CSV --format markdown` for each CSV
 that exists; a table whose CSV is missing is left as it is.
 """
 import csv
+import json
 import math
 import os
 import re
@@ -17,24 +18,32 @@ from collections import Counter
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PAGE = os.path.join(ROOT, "docs", "results.md")
 TABLES = {  # marker -> CSV
-    "depth-table": "docs/results/lr-sweep-depth-cpu.csv",
-    "width-table": "docs/results/lr-sweep-width-cpu.csv",
+    "depth-table": "docs/results/lr-sweep-depth-laptop.csv",
+    "depth-reference-table": "docs/results/lr-sweep-depth-reference.csv",
+    "width-table": "docs/results/lr-sweep-width-laptop.csv",
+    "width-reference-table": "docs/results/lr-sweep-width-reference.csv",
 }
-PLANNED = {  # CSV -> (parameterizations, shapes per seed, seeds)
-    "docs/results/lr-sweep-depth-cpu.csv": (["completep", "mup", "sp", "alpha=0.5"], 4 * 17, 3),
-    "docs/results/lr-sweep-width-cpu.csv": (["completep", "mup", "sp"], 4 * 17, 3),
+DEPTH = (["completep", "mup", "sp", "alpha=0.5"], 4 * 17, 3)
+WIDTH = (["completep", "mup", "sp"], 4 * 17, 3)
+PLANNED = {  # CSV -> (what, (parameterizations, shapes per seed, seeds))
+    "docs/results/lr-sweep-depth-laptop.csv": ("Ours, depth (GPU)", DEPTH),
+    "docs/results/lr-sweep-width-laptop.csv": ("Ours, width (GPU)", WIDTH),
+    "docs/results/lr-sweep-depth-reference.csv": ("The authors', depth (GPU)", DEPTH),
+    "docs/results/lr-sweep-width-reference.csv": ("The authors', width (GPU)", WIDTH),
+    "docs/results/lr-sweep-depth-cpu.csv": ("Ours on the CPU, depth", DEPTH),
+    "docs/results/lr-sweep-width-cpu.csv": ("Ours on the CPU, width", WIDTH),
 }
 
 
-def analyze(path):
+def analyze(path, form="markdown"):
     out = subprocess.run(["dotnet", "run", "--project", os.path.join(ROOT, "src", "CompleteP.Parameterization.Cli"), "--",
-                          "analyze-sweep", os.path.join(ROOT, path), "--format", "markdown"], capture_output=True, text=True, check=True)
+                          "analyze-sweep", os.path.join(ROOT, path), "--format", form], capture_output=True, text=True, check=True)
     return out.stdout.strip()
 
 
 def counts(path):
     """One sentence: runs per parameterization and seed, out of the plan."""
-    names, per_seed, seeds = PLANNED[path]
+    names, per_seed, seeds = PLANNED[path][1]
     with open(os.path.join(ROOT, path), newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     done = Counter((r["parameterization"], r["seed"]) for r in rows)
@@ -53,30 +62,47 @@ def counts(path):
     return f"{len(rows)} of {len(names) * per_seed * seeds} runs ({'; '.join(parts)}; {where}); {diverged} diverged"
 
 
-def comparison(ours_path, reference_path):
-    """Ours beside the authors' implementation: valLoss per parameterization, depth, width and LR, for every seed both ran."""
+def optima(path):
+    """analyze-sweep's optima of a CSV, by (parameterization, width, depth)."""
+    return {(o["parameterization"], o["width"], o["depth"]): o for o in json.loads(analyze(path, "json"))["optima"]}
+
+
+def side_by_side(ours_path, reference_path, axis):
+    """Ours beside the authors' implementation, shape by shape: the fitted best LR, its drift, the best loss and the verdict."""
+    ours, theirs = optima(ours_path), optima(reference_path)
+    lines = [f"| parameterization | {axis} | best lr, log2: ours | theirs | drift (oct): ours | theirs | best loss: ours | theirs | verdict: ours | theirs |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+    def cell(o, key, form):
+        return "-" if o is None or o.get(key) is None else format(o[key], form)
+    def loss(o):
+        return "-" if o is None or o["loss"] is None else f"{o['loss']:.3f} ± {o['standardError'] or 0:.3f}"
+    for key in sorted(set(ours) | set(theirs), key=lambda k: (["completep", "mup", "sp", "alpha=0.5"].index(k[0]), k[2], k[1])):
+        a, b = ours.get(key), theirs.get(key)
+        log2 = lambda o: "-" if o is None or o["bestLearningRate"] is None else f"{math.log2(o['bestLearningRate']):.2f}"
+        lines.append(f"| {key[0]} | {key[2] if axis == 'depth' else key[1]} | {log2(a)} | {log2(b)} | {cell(a, 'drift', '+.2f')} | {cell(b, 'drift', '+.2f')} | "
+                     f"{loss(a)} | {loss(b)} | {(a or {}).get('verdict') or '-'} | {(b or {}).get('verdict') or '-'} |")
+    return "\n".join(lines)
+
+
+def device_comparison(cpu_path, gpu_path):
+    """The same runs (settings and seed) on the CPU and on the GPU: how far apart their validation losses are."""
     def load(path):
         with open(os.path.join(ROOT, path), newline="", encoding="utf-8") as f:
-            return {(r["parameterization"], int(r["depth"]), int(r["width"]), float(r["lr"]), r["seed"]): r for r in csv.DictReader(f)}
-    ours, reference = load(ours_path), load(reference_path)
-    shared = sorted(k for k in reference if k in ours)
-    lines = ["| parameterization | depth | width | lr | log2 lr | seed | ours valLoss | authors' valLoss | ours - authors |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    diffs = []
-    for k in shared:
-        a, b = ours[k], reference[k]
-        if a["diverged"] == "true" or b["diverged"] == "true":
-            lines.append(f"| {k[0]} | {k[1]} | {k[2]} | {k[3]:.3g} | {math.log2(k[3]):.1f} | {k[4]} | {'diverged' if a['diverged'] == 'true' else a['valLoss'][:6]} | {'diverged' if b['diverged'] == 'true' else b['valLoss'][:6]} | - |")
-            continue
-        d = float(a["valLoss"]) - float(b["valLoss"])
-        diffs.append(d)
-        lines.append(f"| {k[0]} | {k[1]} | {k[2]} | {k[3]:.3g} | {math.log2(k[3]):.1f} | {k[4]} | {float(a['valLoss']):.4f} | {float(b['valLoss']):.4f} | {d:+.4f} |")
-    if diffs:
-        mean = sum(diffs) / len(diffs)
-        lines.append("")
-        lines.append(f"{len(diffs)} runs both finished: ours minus the authors' valLoss is {mean:+.4f} on average, "
-                     f"from {min(diffs):+.4f} to {max(diffs):+.4f}.")
-    return "\n".join(lines)
+            return {tuple(r[c] for c in KEY): r for r in csv.DictReader(f) if r["diverged"] == "false"}
+    cpu, gpu = load(cpu_path), load(gpu_path)
+    shared = [k for k in cpu if k in gpu]
+    if not shared:
+        return "No run is in both CSVs yet."
+    diffs = [float(cpu[k]["valLoss"]) - float(gpu[k]["valLoss"]) for k in shared]
+    absolute = sorted(abs(d) for d in diffs)
+    below = sum(a < 0.01 for a in absolute)
+    return (f"{len(shared)} runs are in both: CPU minus GPU valLoss is {sum(diffs) / len(diffs):+.4f} on average; the median "
+            f"|difference| is {absolute[len(absolute) // 2]:.4f}, {below} of {len(shared)} differ by less than 0.01 nats, and the largest "
+            f"differs by {absolute[-1]:.3f}.")
+
+
+KEY = ["parameterization", "width", "depth", "baseWidth", "baseDepth", "lr", "seed", "steps", "batch", "block", "schedule",
+       "beta1", "beta2", "eps", "weightDecay", "gradClip", "bias", "tiedHead"]
 
 
 def splice(page, marker, text):
@@ -93,10 +119,16 @@ def main():
         if os.path.exists(os.path.join(ROOT, path)) and f"<!-- {marker} -->" in page:
             page = splice(page, marker, analyze(path))
             print(f"{marker}: from {path}")
-    if os.path.exists(os.path.join(ROOT, "docs/results/lr-sweep-depth-reference.csv")):
-        page = splice(page, "reference-comparison", comparison("docs/results/lr-sweep-depth-cpu.csv", "docs/results/lr-sweep-depth-reference.csv"))
-    status = [f"{'Depth' if 'depth' in p else 'Width'} sweep: {counts(p)}" for p in PLANNED if os.path.exists(os.path.join(ROOT, p))]
-    page = re.sub(r"(<!-- status-counts -->)(.*?)(<!-- /status-counts -->)", lambda m: m.group(1) + ". ".join(status) + "." + m.group(3), page, flags=re.S)
+    for marker, ours, theirs, axis in [("reference-depth", "docs/results/lr-sweep-depth-laptop.csv", "docs/results/lr-sweep-depth-reference.csv", "depth"),
+                                       ("reference-width", "docs/results/lr-sweep-width-laptop.csv", "docs/results/lr-sweep-width-reference.csv", "width")]:
+        if all(os.path.exists(os.path.join(ROOT, p)) for p in (ours, theirs)):
+            page = splice(page, marker, side_by_side(ours, theirs, axis))
+    for marker, cpu, gpu in [("device-depth", "docs/results/lr-sweep-depth-cpu.csv", "docs/results/lr-sweep-depth-laptop.csv"),
+                             ("device-width", "docs/results/lr-sweep-width-cpu.csv", "docs/results/lr-sweep-width-laptop.csv")]:
+        if all(os.path.exists(os.path.join(ROOT, p)) for p in (cpu, gpu)):
+            page = splice(page, marker, device_comparison(cpu, gpu))
+    status = [f"{PLANNED[p][0]}: {counts(p)}" for p in PLANNED if os.path.exists(os.path.join(ROOT, p))]
+    page = re.sub(r"(<!-- status-counts -->)(.*?)(<!-- /status-counts -->)", lambda m: m.group(1) + "\n" + "\n".join(f"- {line}." for line in status) + "\n" + m.group(3), page, flags=re.S)
     with open(PAGE, "w", encoding="utf-8") as f:
         f.write(page)
     print("status: " + ". ".join(status))
