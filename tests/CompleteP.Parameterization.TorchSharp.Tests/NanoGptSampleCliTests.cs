@@ -12,6 +12,36 @@ public class NanoGptSampleCliTests
 {
     public static TheoryData<string> Cases() => new(GoldenNames());
 
+    [Fact]
+    public void Plan_transfers_from_the_base_runs_batch_and_length_like_train()
+    {
+        // Base run 16 x 64 tokens for 300 steps; this run 64 x 64 for 75 (kappa 4, equal tokens): LR x 2, eps / 2,
+        // betas 1 - 4(1 - beta), coupled decay x 1/2 x 300/75 = x 2.
+        string[] model = ["plan", "--format", "json", "--width", "64", "--depth", "4", "--base-width", "64", "--base-depth", "2", "--head-dim", "16",
+            "--lr", "0.004", "--eps", "1e-8", "--weight-decay", "0.1", "--beta1", "0.9", "--beta2", "0.95", "--block-size", "64"];
+        var (code, plain, error) = RunNanoGpt(model);
+        code.Should().Be(0, error);
+        (code, var transferred, error) = RunNanoGpt([.. model, "--batch-size", "64", "--steps", "75", "--base-tokens-per-step", "1024", "--base-tokens", "307200"]);
+        code.Should().Be(0, error);
+
+        static Dictionary<string, JsonElement> Parameters(string json) =>
+            JsonDocument.Parse(json).RootElement.GetProperty("parameters").EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!, p => p.Clone());
+        var before = Parameters(plain);
+        var after = Parameters(transferred);
+        after.Keys.Should().BeEquivalentTo(before.Keys);
+        foreach (var (name, p) in after)
+        {
+            var b = before[name];
+            p.GetProperty("learningRate").GetDouble().Should().BeApproximately(2 * b.GetProperty("learningRate").GetDouble(), 1e-15, name);
+            p.GetProperty("adamEpsilon").GetDouble().Should().BeApproximately(b.GetProperty("adamEpsilon").GetDouble() / 2, 1e-24, name);
+            p.GetProperty("weightDecay").GetDouble().Should().BeApproximately(2 * b.GetProperty("weightDecay").GetDouble(), 1e-15, name);
+            b.GetProperty("beta1").GetDouble().Should().Be(0.9, "without a base run the base betas are used");
+            b.GetProperty("beta2").GetDouble().Should().Be(0.95);
+            p.GetProperty("beta1").GetDouble().Should().BeApproximately(0.6, 1e-12, name);
+            p.GetProperty("beta2").GetDouble().Should().BeApproximately(0.8, 1e-12, name);
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Cases))]
     public void Plan_json_reproduces_the_reference_per_parameter_values(string caseName)

@@ -48,6 +48,8 @@ public static class PlanReport
                 ["learningRate"] = options.LearningRate,
                 ["weightDecay"] = options.weight_decay,
                 ["adamEpsilon"] = options.eps,
+                ["beta1"] = options.beta1,
+                ["beta2"] = options.beta2,
             });
         }
 
