@@ -6,4 +6,11 @@ namespace CompleteP.Plotting;
 /// <param name="Depth">The model depth.</param>
 /// <param name="LearningRate">The base learning rate.</param>
 /// <param name="Loss">The final loss (validation, typically).</param>
-public sealed record LearningRatePoint(string Parameterization, int Width, int Depth, double LearningRate, double Loss);
+public sealed record LearningRatePoint(string Parameterization, int Width, int Depth, double LearningRate, double Loss)
+{
+    /// <summary>
+    /// The curve this run belongs to when curves are not model sizes (for example "batch 32" in a batch-size sweep);
+    /// null: one curve per width and depth. Curves are drawn, and keep their colours, in the order they first appear.
+    /// </summary>
+    public string? Series { get; init; }
+}

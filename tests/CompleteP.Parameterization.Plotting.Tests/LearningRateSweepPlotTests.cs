@@ -41,6 +41,40 @@ public class LearningRateSweepPlotTests
     }
 
     [Fact]
+    public void Named_series_at_one_model_size_are_separate_curves()
+    {
+        using var folder = new TempFolder();
+        string merged = folder.File("merged.png"), split = folder.File("split.png");
+        // Two batch sizes at the same width and depth with different losses: without series they are one curve of
+        // seed means; with series, two curves in two colours.
+        var points = (from batch in new[] { 8, 64 }
+                      from lr in new[] { 0.001, 0.002, 0.004, 0.008 }
+                      select new LearningRatePoint("completep", 64, 4, lr, 2 + (batch == 8 ? 0.5 : 0) + Math.Abs(Math.Log2(lr / 0.002)) / 10) { Series = $"batch {batch}" }).ToList();
+        LearningRateSweepPlot.Save(points.Select(p => p with { Series = null }), merged);
+        LearningRateSweepPlot.Save(points, split);
+
+        Orange(merged).Should().BeLessThan(20, "one curve is drawn in the first colour (blue)");
+        Orange(split).Should().BeGreaterThan(200, "the second series is a curve of its own, in the second colour (orange, #ff7f0e)");
+    }
+
+    /// <summary>The pixels close to the second curve colour, #ff7f0e.</summary>
+    private static int Orange(string path)
+    {
+        using var bitmap = SkiaSharp.SKBitmap.Decode(path);
+        int count = 0;
+        for (int y = 0; y < bitmap.Height; y++)
+        {
+            for (int x = 0; x < bitmap.Width; x++)
+            {
+                var c = bitmap.GetPixel(x, y);
+                count += Math.Abs(c.Red - 0xff) < 30 && Math.Abs(c.Green - 0x7f) < 30 && c.Blue < 50 ? 1 : 0;
+            }
+        }
+
+        return count;
+    }
+
+    [Fact]
     public void A_fine_grid_is_labelled_at_whole_octaves_and_a_coarse_one_at_every_rate()
     {
         var halfOctaves = Enumerable.Range(0, 17).Select(k => Math.Pow(2, -12 + (k / 2.0))).ToList();
