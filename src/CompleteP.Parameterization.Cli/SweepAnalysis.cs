@@ -44,14 +44,22 @@ internal static class SweepAnalysis
         foreach (var (key, curve) in curves)
         {
             var (best, fitted, edge) = fits[key];
+            // The base shape. A sweep across batch sizes or lengths with no run at the base model shape compares each run
+            // with the same model at the base run's batch and length.
             var baseKey = key with { Width = key.BaseWidth, Depth = key.BaseDepth, Training = key.BaseTraining };
+            bool acrossTraining = curves.Any(c => c.Key.Training != key.Training && c.Key with { Training = key.Training } == key);
+            if (!fits.ContainsKey(baseKey) && acrossTraining && fits.ContainsKey(key with { Training = key.BaseTraining }))
+            {
+                baseKey = key with { Training = key.BaseTraining };
+            }
+
             bool isBase = key == baseKey;
             if (!fits.TryGetValue(baseKey, out var reference))
             {
                 string where = key.BaseTraining == key.Training && !key.Rule ? string.Empty : $", {key.BaseTraining}";
                 optima.Add(new SweepOptimum(key.Parameterization, key.Width, key.Depth, key.BaseWidth, key.BaseDepth, curve, best, fitted, edge,
                     null, null, null, null, TransferVerdict.Inconclusive, $"no run at the base shape {key.BaseWidth}x{key.BaseDepth}{where}")
-                { Training = key.Training, BaseTraining = key.BaseTraining, Rule = key.Rule });
+                { Training = key.Training, BaseTraining = key.BaseTraining, Rule = key.Rule, IsBase = isBase });
                 continue;
             }
 
@@ -60,11 +68,11 @@ internal static class SweepAnalysis
             double? regret = best is null || atBase is null ? null : atBase.Loss - best.Loss;
             double? regretError = best is null || atBase is null ? null : PairedStandardError(atBase, best);
             var (verdict, reason) = isBase
-                ? ((TransferVerdict?)null, "base shape")
+                ? ((TransferVerdict?)null, key.Width == key.BaseWidth && key.Depth == key.BaseDepth ? "base shape" : "base run")
                 : Judge(curve, byKey[baseKey], best, edge, reference, atBase, drift, regret, regretError, tolerance);
             optima.Add(new SweepOptimum(key.Parameterization, key.Width, key.Depth, key.BaseWidth, key.BaseDepth, curve, best, fitted, edge,
                 drift, atBase?.Loss, regret, regretError, verdict, reason)
-            { Training = key.Training, BaseTraining = key.BaseTraining, Rule = key.Rule });
+            { Training = key.Training, BaseTraining = key.BaseTraining, Rule = key.Rule, IsBase = isBase });
         }
 
         return optima;

@@ -33,6 +33,9 @@ internal sealed record SweepOptimum(
     /// <summary>Whether the batch and length rules scaled this shape's hyperparameters from the base run (its rows declare it); false: the base hyperparameters, unscaled.</summary>
     public bool Rule { get; init; }
 
-    /// <summary>Whether this is the base shape itself.</summary>
-    public bool IsBase => Width == BaseWidth && Depth == BaseDepth && Training == BaseTraining;
+    /// <summary>
+    /// Whether this is the shape the others are compared with: the base shape itself, or, in a sweep across batch
+    /// sizes or lengths that has no run at the base model shape, this model at the base run's batch and length.
+    /// </summary>
+    public bool IsBase { get; init; }
 }

@@ -113,14 +113,16 @@ public class AnalyzeSweepCommandTests
         }
     }
 
-    [Fact]
-    public void A_batch_sweep_with_and_without_the_rule_is_two_arms_that_share_the_base_run()
+    [Theory]
+    [InlineData(2, "base shape")]
+    [InlineData(1, "base run")] // the base model shape (depth 1) is not in the sweep: the depth-2 model at the base run's batch and length is the reference
+    public void A_batch_sweep_with_and_without_the_rule_is_two_arms_that_share_the_base_run(int baseDepth, string baseReason)
     {
         // The base run is 4 sequences of 32 tokens for 8 steps (128 tokens per step, 1024 tokens). With the rule (base
         // columns filled) batch 8's optimum stays at 0.002; without it (base columns empty) it moves to 0.004: +1 octave.
         const string header = "parameterization,width,depth,baseWidth,baseDepth,lr,seed,steps,batch,block,baseTokensPerStep,baseTokens,valLoss";
         string Row(int batch, int steps, string baseColumns, double lr, double loss) =>
-            FormattableString.Invariant($"completep,32,2,32,2,{lr},1,{steps},{batch},32,{baseColumns},{loss}");
+            FormattableString.Invariant($"completep,32,2,32,{baseDepth},{lr},1,{steps},{batch},32,{baseColumns},{loss}");
         var lines = new List<string> { header };
         foreach (var (baseColumns, losses8) in new[] { ("128,1024", new[] { 2.6, 2.5, 2.6 }), (",", new[] { 2.7, 2.6, 2.5 }) })
         {
@@ -143,13 +145,15 @@ public class AnalyzeSweepCommandTests
             var without = optima.Single(o => o.GetProperty("batch").GetInt32() == 8 && !o.GetProperty("rule").GetBoolean());
             without.GetProperty("bestGridLearningRate").GetDouble().Should().Be(0.004);
             without.GetProperty("regret").GetDouble().Should().BeApproximately(0.1, 1e-12, "2.6 at the base run's 0.002 minus 2.5");
+            without.GetProperty("drift").GetDouble().Should().BeApproximately(1.0, 0.3, "the optimum moved up one grid step (the parabola refines it)");
+            optima.Where(o => o.GetProperty("batch").GetInt32() == 4).Should().OnlyContain(o => o.GetProperty("reason").GetString() == baseReason);
 
             var (_, table, _) = Run("analyze-sweep", path, "--format", "markdown");
             table.Should().Contain("| parameterization | width | depth | batch | steps | rule |")
                 .And.Contain("| completep | 32 | 2 | 8 | 4 | from 4x8 |")
                 .And.Contain("| completep | 32 | 2 | 8 | 4 | none |")
-                .And.Contain("completep (base width 32, depth 2, batch 4, 8 steps, with the batch and length rules)")
-                .And.Contain("completep (base width 32, depth 2, batch 4, 8 steps, no batch or length rule)");
+                .And.Contain($"completep (base width 32, depth {baseDepth}, batch 4, 8 steps, with the batch and length rules): inconclusive at 1 of 1 shapes")
+                .And.Contain($"completep (base width 32, depth {baseDepth}, batch 4, 8 steps, no batch or length rule)");
         }
         finally
         {
