@@ -115,4 +115,25 @@ public class HpOptionTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public void Analyze_sweep_refuses_a_csv_that_mixes_hp_values_and_reads_one_that_does_not()
+    {
+        const string Header = "parameterization,width,depth,baseWidth,baseDepth,lr,seed,hp,valLoss";
+        string path = Path.Combine(Path.GetTempPath(), $"completep-hp-sweep-{Guid.NewGuid():N}.csv");
+        try
+        {
+            File.WriteAllText(path, $"{Header}\nmup,64,2,64,2,0.01,1,embedding.lr=2,1.5\nmup,64,2,64,2,0.02,1,,1.4\n");
+            var (code, _, error) = Completep.Run("analyze-sweep", path);
+            code.Should().Be(2);
+            error.Should().Contain("different per-module base hyperparameters (column hp: '', 'embedding.lr=2')");
+            File.WriteAllText(path, $"{Header}\nmup,64,2,64,2,0.01,1,embedding.lr=2,1.5\nmup,64,2,64,2,0.02,1,embedding.lr=2,1.4\n");
+            (code, _, error) = Completep.Run("analyze-sweep", path);
+            code.Should().Be(0, error);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }
