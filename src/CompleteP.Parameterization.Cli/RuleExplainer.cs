@@ -112,7 +112,12 @@ internal static partial class RuleExplainer
         var setup = rules.Setup;
         var hp = setup.Hyperparameters;
         var scaling = setup.Scaling;
-        return SymbolPattern().Matches(value.Formula).Select(match => match.Value).Distinct().Select(symbol => symbol switch
+        // A per-module factor's symbol (hp[selector.field]) holds a selector, whose letters are no symbols of the rules: each is listed on its own.
+        var modules = hp.Modules.Where(m => value.Formula.Contains(m.Symbol, StringComparison.Ordinal))
+            .Select(m => new SymbolValue(m.Symbol, m.Factor, $"per-module base hyperparameter of {(m.IsPattern ? $"the tensors whose names match '{m.Selector}'" : $"the {m.Selector} role")} (--hp {m})"))
+            .ToList();
+        string formula = modules.Aggregate(value.Formula, (f, m) => f.Replace(m.Symbol, "hp", StringComparison.Ordinal));
+        var symbols = SymbolPattern().Matches(formula).Select(match => match.Value).Distinct().Select(symbol => symbol switch
         {
             "eta" => new SymbolValue(symbol, hp.LearningRate, "base learning rate (--lr)"),
             "sigma" => new SymbolValue(symbol, hp.InitStd, "base init std (--init-std)"),
@@ -138,6 +143,8 @@ internal static partial class RuleExplainer
             "m" => new SymbolValue(symbol, setup.Options.TimescaleExponent, "Power Lines' timescale exponent (--timescale-exponent)"),
             _ => new SymbolValue("L", setup.Target.Depth, "depth of the target model (--depth)"),
         }).DistinctBy(v => v.Symbol).ToList();
+        symbols.InsertRange(Math.Min(1, symbols.Count), modules);
+        return symbols;
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

@@ -168,6 +168,12 @@ public sealed class ModuleHyperparameterTests
         number.Should().Throw<FormatException>().WithMessage("*'two' is not a number*");
         var form = () => ModuleHyperparameter.Parse("embedding");
         form.Should().Throw<FormatException>().WithMessage("*SELECTOR.FIELD=FACTOR*");
+        foreach (string selector in new[] { "h.*.mlp,x", "h.*;x", "h.[0].*", "h .*" })
+        {
+            var bad = () => new ModuleHyperparameter(selector, HyperparameterField.LearningRate, 2);
+            bad.Should().Throw<ArgumentException>().Which.ParamName.Should().Be("selector", "a selector holds nothing a CSV field or a formula symbol needs: {0}", selector);
+        }
+
         var badField = () => new ModuleHyperparameter("embedding", (HyperparameterField)7, 2);
         badField.Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be("field");
     }

@@ -39,9 +39,9 @@ public sealed record ModuleHyperparameter
     public ModuleHyperparameter(string selector, HyperparameterField field, double factor)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(selector);
-        if (selector.Any(c => char.IsWhiteSpace(c) || c is '=' or ',' or ';' or '"'))
+        if (selector.Any(c => char.IsWhiteSpace(c) || c is '=' or ',' or ';' or '"' or '[' or ']'))
         {
-            throw new ArgumentException($"selector '{selector}' must hold no whitespace and none of = , ; \": a role ({ValidRoles}) or a name pattern such as 'layers.*.mlp.*'.", nameof(selector));
+            throw new ArgumentException($"selector '{selector}' must hold no whitespace and none of = , ; \" [ ]: a role ({ValidRoles}) or a name pattern such as 'layers.*.mlp.*'.", nameof(selector));
         }
 
         if (!Enum.IsDefined(field))
