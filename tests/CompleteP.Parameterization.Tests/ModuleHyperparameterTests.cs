@@ -89,6 +89,8 @@ public sealed class ModuleHyperparameterTests
         var init = plan["h.0.mlp.c_fc.weight"].Applied.Explained.Init.Value;
         init.Formula.Should().Be("sigma * hp[h.*.mlp.*.init] * m_N^-1/2");
         init.Substitution.Should().Be("0.02 * 0.5 * 4^-0.5");
+        plan.ToTable().Should().Contain("per-module base hyperparameters: embedding.lr=2; h.*.mlp.*.init=0.5");
+        plan.Setup.Hyperparameters.ToString().Should().Contain("Modules = [embedding.lr=2, h.*.mlp.*.init=0.5]");
         plan.ToTable(withFormulas: true).Should().Contain("eta * hp[embedding.lr]").And.Contain("sigma * hp[h.*.mlp.*.init] * m_N^-1/2");
     }
 

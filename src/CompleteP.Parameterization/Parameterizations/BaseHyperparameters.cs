@@ -81,6 +81,14 @@ public sealed record BaseHyperparameters
     /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(LearningRate, InitStd, WeightDecay, AdamEpsilon, Beta1, Beta2, Modules.Count);
 
+    /// <summary>The record's printed members, <see cref="Modules"/> in their text form.</summary>
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append(System.Globalization.CultureInfo.InvariantCulture,
+            $"LearningRate = {LearningRate}, InitStd = {InitStd}, WeightDecay = {WeightDecay}, AdamEpsilon = {AdamEpsilon}, Beta1 = {Beta1}, Beta2 = {Beta2}, Modules = [{string.Join(", ", Modules)}]");
+        return true;
+    }
+
     /// <summary>The factors on the base values that apply to a tensor of <paramref name="role"/> known by <paramref name="names"/>.</summary>
     internal IEnumerable<ModuleHyperparameter> For(HyperparameterField field, TensorRole role, IReadOnlyList<string> names) =>
         Modules.Where(m => m.Field == field && m.Matches(role, names));
