@@ -45,7 +45,7 @@ public class NanoGptHpTests
             "--steps", "2", "--batch-size", "2", "--eval-batches", "1", "--log-interval", "1", "--device", "cpu"];
         var (code, output, error) = ProcessWideTorchSettings.KeepingThreadCount(() => RunNanoGpt([.. train, "--hp", "embedding.lr=2", "--hp", "*.attn.*.init=0.5"]));
         code.Should().Be(0, error);
-        output.Should().Contain("step");
+        output.Should().Contain("per-module base hyperparameters: embedding.lr=2; *.attn.*.init=0.5");
 
         (code, _, error) = RunNanoGpt([.. train, "--hp", "layers.*.mlp.*.lr=2"]);
         code.Should().Be(2);
@@ -55,5 +55,22 @@ public class NanoGptHpTests
         (code, _, error) = RunNanoGpt([.. train, "--hp", "embedding.lr"]);
         code.Should().Be(2);
         error.Should().StartWith("nanogpt: --hp: ").And.Contain("SELECTOR.FIELD=FACTOR");
+    }
+
+    [Fact]
+    public void Plot_sweep_refuses_a_csv_that_mixes_hp_values()
+    {
+        string csv = Path.Combine(Path.GetTempPath(), $"nanogpt-hp-plot-{Guid.NewGuid():N}.csv");
+        try
+        {
+            File.WriteAllText(csv, "parameterization,width,depth,lr,hp,valLoss,diverged\nmup,32,1,0.01,embedding.lr=2,1.5,false\nmup,32,1,0.02,,1.4,false\n");
+            var (code, _, error) = RunNanoGpt("plot-sweep", "--csv", csv, "--out", Path.ChangeExtension(csv, ".png"));
+            code.Should().Be(2);
+            error.Should().Contain("--csv: ").And.Contain("different per-module base hyperparameters (column hp: '', 'embedding.lr=2')");
+        }
+        finally
+        {
+            File.Delete(csv);
+        }
     }
 }
