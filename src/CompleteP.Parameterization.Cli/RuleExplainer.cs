@@ -22,6 +22,9 @@ internal static partial class RuleExplainer
     /// <summary>docs/rules.md's section on batch size and training length.</summary>
     public const string TrainingSection = "Batch size and training length";
 
+    /// <summary>docs/rules.md's section on per-module base hyperparameters.</summary>
+    public const string ModulesSection = "Per-module base hyperparameters";
+
     /// <summary>docs/rules.md's section on the options.</summary>
     public const string OptionsSection = "Options";
 
@@ -67,6 +70,11 @@ internal static partial class RuleExplainer
             if (rules.Setup.Training is not null && !sections.Contains(TrainingSection) && value.Formula.Contains("kappa", StringComparison.Ordinal))
             {
                 sections = [.. sections, TrainingSection];
+            }
+
+            if (value.Formula.Contains("hp[", StringComparison.Ordinal))
+            {
+                sections = [.. sections, ModulesSection];
             }
 
             string name = q == "init" ? (rule.InitKind == InitKind.Normal ? "init std" : "init value") : q.Replace('-', ' ');

@@ -48,7 +48,8 @@ public class HpOptionTests
         var (code, output, error) = Completep.Run(["explain", "embedding", "-q", "learning-rate", .. Setup[1..], "--hp", "embedding.lr=2"]);
         code.Should().Be(0, error);
         output.Should().Contain("eta * hp[embedding.lr]").And.Contain("0.02");
-        output.Should().Contain("hp[embedding.lr] = 2").And.Contain("(--hp embedding.lr=2)");
+        output.Should().Contain("hp[embedding.lr] = 2").And.Contain("(--hp embedding.lr=2)").And.Contain("\"Per-module base hyperparameters\"");
+        File.ReadAllText(Completep.RepositoryFile("docs/rules.md")).Should().Contain("\n## " + CompleteP.Cli.RuleExplainer.ModulesSection + "\n");
 
         // A pattern's letters are not read as the rules' symbols (m, S, eps).
         (code, output, error) = Completep.Run(["explain", "hidden-weight", "-q", "adam-epsilon", .. Setup[1..], "--hp", "hidden-weight.eps=0.5", "--format", "json"]);
