@@ -56,21 +56,4 @@ public class NanoGptHpTests
         code.Should().Be(2);
         error.Should().StartWith("nanogpt: --hp: ").And.Contain("SELECTOR.FIELD=FACTOR");
     }
-
-    [Fact]
-    public void Plot_sweep_refuses_a_csv_that_mixes_hp_values()
-    {
-        string csv = Path.Combine(Path.GetTempPath(), $"nanogpt-hp-plot-{Guid.NewGuid():N}.csv");
-        try
-        {
-            File.WriteAllText(csv, "parameterization,width,depth,lr,hp,valLoss,diverged\nmup,32,1,0.01,embedding.lr=2,1.5,false\nmup,32,1,0.02,,1.4,false\n");
-            var (code, _, error) = RunNanoGpt("plot-sweep", "--csv", csv, "--out", Path.ChangeExtension(csv, ".png"));
-            code.Should().Be(2);
-            error.Should().Contain("--csv: ").And.Contain("different per-module base hyperparameters (column hp: '', 'embedding.lr=2')");
-        }
-        finally
-        {
-            File.Delete(csv);
-        }
-    }
 }

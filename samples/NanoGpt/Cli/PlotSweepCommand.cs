@@ -35,12 +35,6 @@ internal static class PlotSweepCommand
             int Column(string name) => header.IndexOf(name) is int i and >= 0 ? i : throw new UsageException($"--csv: '{path}' has no column '{name}' (has {string.Join(", ", header)}).");
             int p = Column("parameterization"), w = Column("width"), d = Column("depth"), lr = Column("lr"), l = Column(r.GetValue(loss)!), diverged = header.IndexOf("diverged");
             var rows = lines.Skip(1).Select(line => line.Split(',')).ToList();
-            int hp = header.IndexOf("hp");
-            if (hp >= 0 && rows.Select(c => c[hp]).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList() is { Count: > 1 } values)
-            {
-                throw new UsageException($"--csv: '{path}' holds runs with different per-module base hyperparameters (column hp: {string.Join(", ", values.Select(v => $"'{v}'"))}): " +
-                                         "plot the rows of one hp value at a time.");
-            }
 
             // A grid point where any seed diverged (diverged=true, empty losses; 99 in sweeps before that column) is left out whole.
             bool Diverged(string[] c) => (diverged >= 0 && c[diverged] == "true") || c[l].Length == 0 || (diverged < 0 && c[l] == "99");
