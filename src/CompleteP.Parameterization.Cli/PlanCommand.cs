@@ -44,6 +44,13 @@ internal static class PlanCommand
                 {
                     output.WriteLine(warning);
                 }
+
+                // A role entry is in its role's numbers (hp[...] in the formulas); a name pattern needs a model's tensor names.
+                foreach (var module in rules.Setup.Hyperparameters.Modules.Where(m => m.IsPattern))
+                {
+                    output.WriteLine($"hp {module}: a parameter-name pattern, applied to the tensors whose names it matches when a model is planned " +
+                                     "(Parameterize.Apply, nanogpt plan); the per-role numbers above do not include it.");
+                }
             }
 
             return 0;

@@ -22,6 +22,9 @@ internal static partial class RuleExplainer
     /// <summary>docs/rules.md's section on batch size and training length.</summary>
     public const string TrainingSection = "Batch size and training length";
 
+    /// <summary>docs/rules.md's section on per-module base hyperparameters.</summary>
+    public const string ModulesSection = "Per-module base hyperparameters";
+
     /// <summary>docs/rules.md's section on the options.</summary>
     public const string OptionsSection = "Options";
 
@@ -69,6 +72,11 @@ internal static partial class RuleExplainer
                 sections = [.. sections, TrainingSection];
             }
 
+            if (value.Formula.Contains("hp[", StringComparison.Ordinal))
+            {
+                sections = [.. sections, ModulesSection];
+            }
+
             string name = q == "init" ? (rule.InitKind == InitKind.Normal ? "init std" : "init value") : q.Replace('-', ' ');
             explained.Add(new Explanation(
                 tensor.IsBias && tensor.Role != TensorRole.HiddenBias ? subject + " (bias)" : subject,
@@ -112,7 +120,12 @@ internal static partial class RuleExplainer
         var setup = rules.Setup;
         var hp = setup.Hyperparameters;
         var scaling = setup.Scaling;
-        return SymbolPattern().Matches(value.Formula).Select(match => match.Value).Distinct().Select(symbol => symbol switch
+        // A per-module factor's symbol (hp[selector.field]) holds a selector, whose letters are no symbols of the rules: each is listed on its own.
+        var modules = hp.Modules.Where(m => value.Formula.Contains(m.Symbol, StringComparison.Ordinal))
+            .Select(m => new SymbolValue(m.Symbol, m.Factor, $"per-module base hyperparameter of {(m.IsPattern ? $"the tensors whose names match '{m.Selector}'" : $"the {m.Selector} role")} (--hp {m})"))
+            .ToList();
+        string formula = modules.Aggregate(value.Formula, (f, m) => f.Replace(m.Symbol, "hp", StringComparison.Ordinal));
+        var symbols = SymbolPattern().Matches(formula).Select(match => match.Value).Distinct().Select(symbol => symbol switch
         {
             "eta" => new SymbolValue(symbol, hp.LearningRate, "base learning rate (--lr)"),
             "sigma" => new SymbolValue(symbol, hp.InitStd, "base init std (--init-std)"),
@@ -138,6 +151,8 @@ internal static partial class RuleExplainer
             "m" => new SymbolValue(symbol, setup.Options.TimescaleExponent, "Power Lines' timescale exponent (--timescale-exponent)"),
             _ => new SymbolValue("L", setup.Target.Depth, "depth of the target model (--depth)"),
         }).DistinctBy(v => v.Symbol).ToList();
+        symbols.InsertRange(Math.Min(1, symbols.Count), modules);
+        return symbols;
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

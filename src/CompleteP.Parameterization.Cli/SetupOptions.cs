@@ -17,7 +17,7 @@ internal sealed class SetupOptions
         ["initStd"] = "--init-std", ["weightDecay"] = "--weight-decay", ["adamEpsilon"] = "--eps", ["options"] = "--gpt2-output-init",
         ["InputMultiplier"] = "--alpha-in", ["OutputMultiplier"] = "--alpha-out", ["AttentionMultiplier"] = "--alpha-attn",
         ["beta1"] = "--beta1", ["beta2"] = "--beta2", ["TimescaleExponent"] = "--timescale-exponent",
-        ["baseTraining"] = "--base-tokens-per-step", ["targetTraining"] = "--tokens-per-step",
+        ["baseTraining"] = "--base-tokens-per-step", ["targetTraining"] = "--tokens-per-step", ["modules"] = "--hp",
     };
 
     /// <summary>Creates the options.</summary>
@@ -93,11 +93,15 @@ internal sealed class SetupOptions
         DefaultValueFactory = _ => 0.0,
     };
 
+    public Option<string[]> Hp { get; } = new("--hp") { Description = ModuleHyperparameterOptions.HpDescription, Arity = System.CommandLine.ArgumentArity.ZeroOrMore };
+
+    public Option<string?> HpFile { get; } = new("--hp-file") { Description = ModuleHyperparameterOptions.HpFileDescription };
+
     /// <summary>Every option, in the order help lists them.</summary>
     public IEnumerable<Option> All =>
     [
         Parameterization, Alpha, BaseWidth, Width, BaseDepth, Depth, HeadDim, LearningRate, InitStd, WeightDecay, Eps, Beta1, Beta2,
-        BaseTokensPerStep, TokensPerStep, BaseTokens, Tokens, TimescaleExponent,
+        BaseTokensPerStep, TokensPerStep, BaseTokens, Tokens, TimescaleExponent, Hp, HpFile,
         EpsilonScope, WeightDecayConvention, Gpt2OutputInit, AlphaIn, AlphaOut, AlphaAttn,
     ];
 
@@ -112,12 +116,13 @@ internal sealed class SetupOptions
         var target = new ModelShape(Positive(r.GetValue(Width), "--width"), Positive(r.GetValue(Depth), "--depth"));
         int headDim = r.GetValue(HeadDim) is { } given ? Positive(given, "--head-dim") : GreatestCommonDivisor(baseShape.Width, target.Width);
         var (baseTraining, targetTraining) = ReadTraining(r);
+        var modules = ModuleHyperparameterOptions.Read(r.GetValue(Hp), r.GetValue(HpFile));
         return NamingOptions(() => RulesEngine.Compute(new RuleSetup(
             CompleteP.Parameterization.Parse(r.GetValue(Parameterization)!, r.GetValue(Alpha)),
             baseShape,
             target,
             headDim,
-            new BaseHyperparameters(r.GetValue(LearningRate), r.GetValue(InitStd), r.GetValue(WeightDecay), r.GetValue(Eps), r.GetValue(Beta1), r.GetValue(Beta2)),
+            new BaseHyperparameters(r.GetValue(LearningRate), r.GetValue(InitStd), r.GetValue(WeightDecay), r.GetValue(Eps), r.GetValue(Beta1), r.GetValue(Beta2), modules),
             new RuleOptions
             {
                 EpsilonScope = r.GetValue(EpsilonScope),

@@ -9,7 +9,8 @@ namespace CompleteP.Cli;
 /// The optional <c>batch</c>, <c>steps</c>, <c>block</c>, <c>baseTokensPerStep</c> and <c>baseTokens</c> give each run's
 /// training shape and the base run the batch and length rules transferred from (empty base columns: none).
 /// A run with <c>diverged=true</c> (its losses empty) is a diverged run. Older sweeps (no <c>diverged</c> column) wrote a
-/// diverged run's loss as 99: in such a file, a loss of 99 or NaN is read as diverged.
+/// diverged run's loss as 99: in such a file, a loss of 99 or NaN is read as diverged. A CSV whose optional <c>hp</c> column
+/// (the sweep's per-module base hyperparameters) holds more than one value is refused: its runs are different experiments.
 /// </summary>
 internal static class SweepCsv
 {
@@ -33,7 +34,8 @@ internal static class SweepCsv
         int p = Column("parameterization"), w = Column("width"), d = Column("depth"), bw = Column("baseWidth"), bd = Column("baseDepth"),
             lr = Column("lr"), loss = Column(lossColumn), seed = header.IndexOf("seed"), diverged = header.IndexOf("diverged"),
             batch = header.IndexOf("batch"), steps = header.IndexOf("steps"), block = header.IndexOf("block"),
-            baseTokensPerStep = header.IndexOf("baseTokensPerStep"), baseTokens = header.IndexOf("baseTokens");
+            baseTokensPerStep = header.IndexOf("baseTokensPerStep"), baseTokens = header.IndexOf("baseTokens"), hp = header.IndexOf("hp");
+        var hpValues = new SortedSet<string>(StringComparer.Ordinal);
 
         var runs = new List<SweepRun>();
         for (int n = 1; n < lines.Count; n++)
@@ -91,9 +93,20 @@ internal static class SweepCsv
                     : throw Bad(baseTokens, string.Create(CultureInfo.InvariantCulture, $"is not a whole number of steps of whole sequences of {sequence} tokens (with baseTokensPerStep {perStep})"));
             }
 
+            if (hp >= 0)
+            {
+                hpValues.Add(fields[hp]);
+            }
+
             runs.Add(new SweepRun(fields[p], Integer(w), Integer(d), Integer(bw), Integer(bd), rate,
                 seed >= 0 ? (long)Number(seed) : 0, double.IsFinite(value) ? value : double.PositiveInfinity)
             { Training = training, DeclaredBase = declaredBase });
+        }
+
+        if (hpValues.Count > 1)
+        {
+            throw new ArgumentException($"csv: '{source}' holds runs with different per-module base hyperparameters (column hp: {string.Join(", ", hpValues.Select(v => $"'{v}'"))}): " +
+                                        "they are different experiments; analyze the runs of one hp value at a time (a CSV of its rows).", "csv");
         }
 
         return runs.Count > 0 ? runs : throw new ArgumentException($"csv: '{source}' has no runs (only a header).", "csv");

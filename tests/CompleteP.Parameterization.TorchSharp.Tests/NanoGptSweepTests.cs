@@ -86,6 +86,58 @@ public class NanoGptSweepTests
     }
 
     [Fact]
+    public void An_hp_sweep_adds_an_hp_column_and_keeps_runs_with_different_factors_apart()
+    {
+        string csv = TempCsv();
+        string plain = TempCsv();
+        try
+        {
+            var (code, _, error) = Sweep(csv, "--lrs", "0.01", "--hp", "*.mlp.*.lr=0.5");
+            code.Should().Be(0, error);
+            var lines = File.ReadAllLines(csv);
+            lines[0].Should().Be("parameterization,alpha,width,depth,baseWidth,baseDepth,headDim,lr,seed,steps,batch,block,schedule,warmup,beta1,beta2,eps,weightDecay,gradClip,bias,tiedHead,hp,trainLoss,valLoss,diverged,seconds,device");
+            lines[1].Split(',')[21].Should().Be("*.mlp.*.lr=0.5");
+
+            (code, var output, error) = Sweep(csv, "--lrs", "0.01", "--hp", "*.mlp.*.lr=0.5", "--resume");
+            code.Should().Be(0, error);
+            output.Should().Contain("1 already in the CSV, 0 to run");
+
+            // Another factor, and none: other runs of the same settings, kept apart by the hp field.
+            (code, output, error) = Sweep(csv, "--lrs", "0.01", "--hp", "*.mlp.*.lr=2", "--resume");
+            code.Should().Be(0, error);
+            output.Should().Contain("0 already in the CSV, 1 to run");
+            (code, output, error) = Sweep(csv, "--lrs", "0.01", "--resume");
+            code.Should().Be(0, error);
+            output.Should().Contain("0 already in the CSV, 1 to run");
+            var rows = File.ReadAllLines(csv);
+            rows.Should().HaveCount(4);
+            rows.Skip(1).Select(r => r.Split(',')[21]).Should().Equal("*.mlp.*.lr=0.5", "*.mlp.*.lr=2", string.Empty);
+            rows.Skip(1).Select(r => string.Join(',', r.Split(',')[..21])).Distinct().Should().ContainSingle("the same settings but for the factors");
+            rows.Skip(1).Select(r => r.Split(',')[ValLoss + 1]).Distinct().Should().HaveCount(3, "the factors changed the runs");
+
+            // A CSV without the column resumes as before, and refuses --hp.
+            (code, _, error) = Sweep(plain, "--lrs", "0.01");
+            code.Should().Be(0, error);
+            File.ReadAllLines(plain)[0].Should().NotContain("hp");
+            (code, output, error) = Sweep(plain, "--lrs", "0.01", "--resume");
+            code.Should().Be(0, error);
+            output.Should().Contain("1 already in the CSV, 0 to run");
+            (code, _, error) = Sweep(plain, "--lrs", "0.01", "--hp", "*.mlp.*.lr=0.5", "--resume");
+            code.Should().Be(2);
+            error.Should().Contain("it was written without --hp");
+
+            (code, _, error) = Sweep(TempCsv(), "--lrs", "0.01", "--hp", "layers.*.lr=2");
+            code.Should().Be(2);
+            error.Should().Contain("--hp: 'layers.*.lr=2' selects no parameter of the model");
+        }
+        finally
+        {
+            File.Delete(csv);
+            File.Delete(plain);
+        }
+    }
+
+    [Fact]
     public void Resume_skips_the_runs_already_in_the_csv_and_appends_the_others()
     {
         string csv = TempCsv();

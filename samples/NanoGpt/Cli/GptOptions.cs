@@ -70,8 +70,10 @@ internal sealed class GptOptions
 
     public Option<bool> TiedHead { get; }
 
+    public HpOptions Hp { get; } = new();
+
     public IEnumerable<Option> All =>
-        [Parameterization, Alpha, Width, Depth, BaseWidth, BaseDepth, HeadDim, BlockSize, LearningRate, InitStd, WeightDecay, Eps, Seed, Bias, TiedHead];
+        [Parameterization, Alpha, Width, Depth, BaseWidth, BaseDepth, HeadDim, BlockSize, LearningRate, InitStd, WeightDecay, Eps, Seed, Bias, TiedHead, .. Hp.All];
 
     /// <summary>The setup the options describe; throws <see cref="UsageException"/> on values that only together are wrong.</summary>
     public GptSetup Read(ParseResult result, int vocabSize)
@@ -80,7 +82,7 @@ internal sealed class GptOptions
             result.GetValue(Parameterization)!, result.GetValue(Alpha), result.GetValue(Width), result.GetValue(Depth),
             result.GetValue(BaseWidth), result.GetValue(BaseDepth), result.GetValue(HeadDim), vocabSize, result.GetValue(BlockSize),
             result.GetValue(LearningRate), result.GetValue(InitStd), result.GetValue(WeightDecay), result.GetValue(Eps), result.GetValue(Seed),
-            Bias: result.GetValue(Bias), TiedHead: result.GetValue(TiedHead));
+            Bias: result.GetValue(Bias), TiedHead: result.GetValue(TiedHead), Modules: Hp.Read(result));
         if (setup.Width % setup.HeadDim != 0)
         {
             throw new UsageException($"--head-dim must divide --width ({setup.Width}), but was {setup.HeadDim}.");
@@ -95,6 +97,7 @@ internal sealed class GptOptions
             throw new UsageException($"--alpha: {FirstLine(e.Message)}", e);
         }
 
+        HpOptions.Check(setup);
         return setup;
     }
 

@@ -45,6 +45,7 @@ internal static class SweepCommand
         var tiedHead = OptionFactory.Bool("--tied-head", "whether lm_head shares wte's weight (false: a readout Linear of its own)", true);
         var training = new TrainingOptions();
         var transfer = new TransferOptions();
+        var hp = new HpOptions();
         var device = OptionFactory.OneOf("--device", "where to train", "auto", "cpu", "cuda", "auto");
         var parallel = OptionFactory.Int("--parallel", "runs trained at once (threads of this process)", 1);
         var threads = OptionFactory.Int("--threads", "CPU threads of torch (torch.set_num_threads; 0 keeps torch's default)", 0, min: 0);
@@ -57,7 +58,7 @@ internal static class SweepCommand
             parameterizations, widths, depths, lrs, baseWidth, baseDepth, headDim, steps, batchSize, blockSize, evalBatches, seeds, initStd, weightDecay, eps,
             bias, tiedHead, device, parallel, threads, resume, shard, csv,
         };
-        foreach (var option in training.All.Concat(transfer.All))
+        foreach (var option in training.All.Concat(transfer.All).Concat(hp.All))
         {
             command.Options.Add(option);
         }
@@ -70,6 +71,7 @@ internal static class SweepCommand
             var lrList = OptionFactory.LearningRates(r.GetValue(lrs)!, "--lrs");
             var seedList = OptionFactory.Seeds(r.GetValue(seeds)!, "--seeds");
             var (shardIndex, shardCount) = ParseShard(r.GetValue(shard));
+            var modules = hp.Read(r);
             foreach (var name in names)
             {
                 try
@@ -109,16 +111,26 @@ internal static class SweepCommand
                 // With --base-tokens-per-step and --base-tokens, each run's LR, eps, decay and betas transfer from the base run's batch and length.
                 var (setup, settings) = transfer.Apply(r, training.Apply(r, new GptSetup(name, null, width, depth, r.GetValue(baseWidth), r.GetValue(baseDepth),
                     r.GetValue(headDim), data.VocabSize, baseSettings.BlockSize, lr, r.GetValue(initStd), r.GetValue(weightDecay), r.GetValue(eps), seed,
-                    Bias: r.GetValue(bias), TiedHead: r.GetValue(tiedHead))), baseSettings with { Seed = seed });
+                    Bias: r.GetValue(bias), TiedHead: r.GetValue(tiedHead), Modules: modules)), baseSettings with { Seed = seed });
                 return new SweepConfiguration(setup, settings);
             });
+            // An --hp entry that selects no tensor is refused before any run (the names depend on the depth only).
+            foreach (var config in all.DistinctBy(c => c.Setup.Depth))
+            {
+                HpOptions.Check(config.Setup);
+            }
+
             // The transfer columns: with a base run, or when resuming a CSV that has them (this sweep's rows then say "no rule": empty base columns).
+            // The hp column: with --hp, or when resuming a CSV that has it (this sweep's rows then say "no factors": an empty hp field).
+            string? existing = r.GetValue(resume) && File.Exists(path) && CompleteLines(path) is [var first, ..] ? first : null;
             bool transferring = (all.Count > 0 && all[0].Setup.BaseTraining is not null)
-                || (r.GetValue(resume) && File.Exists(path) && CompleteLines(path) is [var first, ..] && first == SweepConfiguration.CsvHeaderFor(transfer: true));
-            all = all.Select(c => c with { TransferColumns = transferring }).ToList();
-            string header = SweepConfiguration.CsvHeaderFor(transferring);
+                || existing == SweepConfiguration.CsvHeaderFor(transfer: true) || existing == SweepConfiguration.CsvHeaderFor(transfer: true, hp: true);
+            bool hpColumn = modules.Count > 0
+                || existing == SweepConfiguration.CsvHeaderFor(transfer: false, hp: true) || existing == SweepConfiguration.CsvHeaderFor(transfer: true, hp: true);
+            all = all.Select(c => c with { TransferColumns = transferring, HpColumn = hpColumn }).ToList();
+            string header = SweepConfiguration.CsvHeaderFor(transferring, hpColumn);
             var mine = Shard(all, shardIndex, shardCount);
-            var done = r.GetValue(resume) ? DoneKeys(path, header, transferring) : [];
+            var done = r.GetValue(resume) ? DoneKeys(path, header, transferring, hpColumn) : [];
             var runs = mine.Where(c => !done.Contains(c.Key)).ToList();
 
             using var writer = OpenCsv(path, append: r.GetValue(resume) && File.Exists(path), header);
@@ -181,7 +193,7 @@ internal static class SweepCommand
     }
 
     /// <summary>The keys of the complete rows of an existing sweep CSV (none if there is no file); a CSV of another schema is a usage error.</summary>
-    private static HashSet<string> DoneKeys(string path, string header, bool transfer)
+    private static HashSet<string> DoneKeys(string path, string header, bool transfer, bool hp)
     {
         if (!File.Exists(path))
         {
@@ -197,11 +209,13 @@ internal static class SweepCommand
         if (lines[0] != header)
         {
             throw new UsageException($"--resume: '{path}' is not a sweep CSV of this schema: its header is '{lines[0]}', expected '{header}'" +
-                                     (lines[0] == SweepConfiguration.CsvHeaderFor(!transfer) ? $" (it was written {(transfer ? "without" : "with")} --base-tokens-per-step and --base-tokens)." : "."));
+                                     (lines[0] == SweepConfiguration.CsvHeaderFor(!transfer, hp) ? $" (it was written {(transfer ? "without" : "with")} --base-tokens-per-step and --base-tokens)."
+                                         : lines[0] == SweepConfiguration.CsvHeaderFor(transfer, !hp) || lines[0] == SweepConfiguration.CsvHeaderFor(!transfer, !hp)
+                                             ? $" (it was written {(hp ? "without" : "with")} --hp{(lines[0] == SweepConfiguration.CsvHeaderFor(transfer, !hp) ? string.Empty : $" and {(transfer ? "without" : "with")} --base-tokens-per-step and --base-tokens")})." : "."));
         }
 
         int columns = header.Split(',').Length;
-        return lines.Skip(1).Where(l => l.Split(',').Length == columns).Select(l => SweepConfiguration.KeyOf(l, transfer)).ToHashSet(StringComparer.Ordinal);
+        return lines.Skip(1).Where(l => l.Split(',').Length == columns).Select(l => SweepConfiguration.KeyOf(l, transfer, hp)).ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>

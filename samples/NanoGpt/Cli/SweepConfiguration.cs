@@ -17,11 +17,20 @@ internal sealed record SweepConfiguration(GptSetup Setup, TrainSettings Settings
     /// </summary>
     public bool TransferColumns { get; init; }
 
+    /// <summary>
+    /// Whether the CSV has the <c>hp</c> column (<see cref="HpHeader"/>): the per-module base hyperparameters of <c>--hp</c>, joined by
+    /// <c>;</c>. A run without them in such a CSV writes it empty; a sweep without <c>--hp</c> writes no such column, so older CSVs resume as before.
+    /// </summary>
+    public bool HpColumn { get; init; }
+
     /// <summary>The columns that identify a run: every setting.</summary>
     public const string KeyHeader = "parameterization,alpha,width,depth,baseWidth,baseDepth,headDim,lr,seed,steps,batch,block,schedule,warmup,beta1,beta2,eps,weightDecay,gradClip,bias,tiedHead";
 
     /// <summary>The setting columns a sweep with the batch and length transfer (<c>--base-tokens-per-step</c>, <c>--base-tokens</c>) adds after <see cref="KeyHeader"/>.</summary>
     public const string TransferHeader = ",baseTokensPerStep,baseTokens";
+
+    /// <summary>The setting column a sweep with <c>--hp</c> adds after <see cref="KeyHeader"/> and the transfer columns.</summary>
+    public const string HpHeader = ",hp";
 
     /// <summary>The result columns.</summary>
     public const string ResultHeader = ",trainLoss,valLoss,diverged,seconds,device";
@@ -33,7 +42,9 @@ internal sealed record SweepConfiguration(GptSetup Setup, TrainSettings Settings
     public static int KeyColumns { get; } = KeyHeader.Split(',').Length;
 
     /// <summary>The header of a sweep with or without the transfer columns (without: <see cref="CsvHeader"/>, so older CSVs resume as before).</summary>
-    public static string CsvHeaderFor(bool transfer) => transfer ? KeyHeader + TransferHeader + ResultHeader : CsvHeader;
+    /// <param name="transfer">Whether the transfer columns are in.</param>
+    /// <param name="hp">Whether the hp column is in.</param>
+    public static string CsvHeaderFor(bool transfer, bool hp = false) => KeyHeader + (transfer ? TransferHeader : string.Empty) + (hp ? HpHeader : string.Empty) + ResultHeader;
 
     /// <summary>The setting columns of this run, as written in the CSV.</summary>
     public string Key
@@ -47,12 +58,13 @@ internal sealed record SweepConfiguration(GptSetup Setup, TrainSettings Settings
                 I(Settings.BlockSize), Settings.Schedule.ToString().ToLowerInvariant(), I(Settings.Warmup), F(Setup.Beta1), F(Setup.Beta2), F(Setup.Eps),
                 F(Setup.WeightDecay), F(Settings.GradClip), Setup.Bias ? "true" : "false", Setup.TiedHead ? "true" : "false")
                 + (Setup.BaseTraining is { } b ? string.Create(CultureInfo.InvariantCulture, $",{b.TokensPerStep},{b.Tokens}")
-                    : TransferColumns ? ",," : string.Empty);
+                    : TransferColumns ? ",," : string.Empty)
+                + (HpColumn ? "," + CompleteP.Cli.ModuleHyperparameterOptions.Join(Setup.Modules ?? []) : string.Empty);
         }
     }
 
-    /// <summary>The key of a CSV row: its setting fields (<see cref="KeyColumns"/>, and the transfer columns when <paramref name="transfer"/>).</summary>
-    public static string KeyOf(string row, bool transfer = false) => string.Join(',', row.Split(',').Take(KeyColumns + (transfer ? 2 : 0)));
+    /// <summary>The key of a CSV row: its setting fields (<see cref="KeyColumns"/>, the transfer columns when <paramref name="transfer"/>, the hp column when <paramref name="hp"/>).</summary>
+    public static string KeyOf(string row, bool transfer = false, bool hp = false) => string.Join(',', row.Split(',').Take(KeyColumns + (transfer ? 2 : 0) + (hp ? 1 : 0)));
 
     /// <summary>
     /// The CSV row of a finished run: the settings, the final losses (both null for a run that diverged, written as

@@ -68,6 +68,11 @@ internal static class TrainCommand
             : Invariant($"{settings.Warmup} warm-up steps + cosine to {settings.MinLrFraction:G3}x");
         output.WriteLine(Invariant($"training: {settings.Steps} steps of {settings.BatchSize} x {settings.BlockSize} tokens, AdamW (FlatAdamW, betas {setup.Beta1:G4}/{setup.Beta2:G4}, eps {setup.Eps:G3}, weight decay {setup.WeightDecay:G3}, {clipping}), base lr {setup.LearningRate:G4} ({schedule}), seed {setup.Seed}"));
 
+        if (setup.Modules is { Count: > 0 } modules)
+        {
+            output.WriteLine($"per-module base hyperparameters: {string.Join("; ", modules)} (factors on the base values, transferred with them)");
+        }
+
         if (plan.Setup.Training is { } scaling)
         {
             var hidden = plan.Rows.First(r => r.Rule.Role == TensorRole.HiddenWeight).Applied;

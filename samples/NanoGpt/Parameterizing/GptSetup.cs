@@ -24,6 +24,7 @@ namespace NanoGpt;
 /// <param name="Beta2">AdamW's second-moment decay.</param>
 /// <param name="BaseTraining">The training shape (tokens per step, tokens) the base hyperparameters were tuned at; null without batch and length transfer.</param>
 /// <param name="TargetTraining">This run's training shape; given with <paramref name="BaseTraining"/> or not at all.</param>
+/// <param name="Modules">Per-module base hyperparameters (<c>--hp</c>): factors on the base values of the tensors each selects; null or empty for none.</param>
 public sealed record GptSetup(
     string Parameterization,
     double? Alpha,
@@ -44,7 +45,8 @@ public sealed record GptSetup(
     double Beta1 = 0.9,
     double Beta2 = 0.99,
     CompleteP.TrainingShape? BaseTraining = null,
-    CompleteP.TrainingShape? TargetTraining = null)
+    CompleteP.TrainingShape? TargetTraining = null,
+    IReadOnlyList<CompleteP.ModuleHyperparameter>? Modules = null)
 {
     /// <summary>The model configuration (biases and tying as set, no dropout).</summary>
     public GptConfig ModelConfig => new(VocabSize, BlockSize, Depth, Width, HeadDim, Bias: Bias, TieWeights: TiedHead);

@@ -48,7 +48,7 @@ public static class ParameterizedGpt
             Parameterization = Parameterization.Parse(setup.Parameterization, setup.Alpha),
             BaseShape = new ModelShape(setup.BaseWidth, setup.BaseDepth),
             HeadDim = setup.HeadDim,
-            Hyperparameters = new BaseHyperparameters(setup.LearningRate, setup.InitStd, setup.WeightDecay, setup.Eps, setup.Beta1, setup.Beta2),
+            Hyperparameters = new BaseHyperparameters(setup.LearningRate, setup.InitStd, setup.WeightDecay, setup.Eps, setup.Beta1, setup.Beta2, setup.Modules),
             BaseTraining = setup.BaseTraining,
             TargetTraining = setup.TargetTraining,
         });

@@ -186,7 +186,8 @@ public static class Parameterize
 
         var (folded, hooks) = MultiplierPlacement.Decide(structure, rules.Multipliers, RulesEngine.BlockReadoutMultiplier(rules.Setup), mode, declarations, findings);
         findings.ThrowIfProblems();
-        var rows = Fold(structure.Parameters.Select(p => new PlanRow(p.Name, p.Shape, rules.RuleFor(Describe(p, baseFanIns)), p.SharedWith,
+        RefuseUnmatchedModules(structure, rules.Setup.Hyperparameters);
+        var rows = Fold(structure.Parameters.Select(p => new PlanRow(p.Name, p.Shape, rules.RuleFor(Describe(p, baseFanIns), [p.Name, .. p.SharedWith]), p.SharedWith,
             p.ResidualBranch, p.Trainable)), folded);
         var attention = structure.AttentionModules.Select(a => a.Name).ToList();
         DescribeAttention(structure, rules, findings);
@@ -202,6 +203,25 @@ public static class Parameterize
         }
 
         return ParameterizationPlan.Create(rules, rows, hooks, attention, structure.Diagnostics.Concat(findings.Diagnostics));
+    }
+
+    /// <summary>
+    /// Refuses per-module base hyperparameters that select no parameter of the model (a mistyped pattern, a role the model
+    /// lacks): a factor tuned at the base shape that silently applied to nothing would change the run without a trace.
+    /// </summary>
+    private static void RefuseUnmatchedModules(ModelStructure structure, BaseHyperparameters hyperparameters)
+    {
+        var unmatched = hyperparameters.Modules
+            .Where(m => !structure.Parameters.Any(p => m.Matches(p.Role, [p.Name, .. p.SharedWith])))
+            .ToList();
+        if (unmatched.Count > 0)
+        {
+            string examples = string.Join(", ", structure.Parameters.Take(4).Select(p => $"'{p.Name}'"));
+            throw new ArgumentException(
+                $"options.Hyperparameters.Modules: {string.Join("; ", unmatched.Select(m => $"'{m}' selects no parameter of the model ({(m.IsPattern ? "no parameter name matches the pattern" : $"it has no {m.Selector} tensor")})"))}. " +
+                $"A pattern matches whole names ('*' any run of characters, dots included; '?' one character), e.g. of {examples}; roles are {ModuleHyperparameter.ValidRoles}.",
+                "options");
+        }
     }
 
     /// <summary>

@@ -129,6 +129,12 @@ public sealed record ParameterizationPlan
             sb.Append(CultureInfo.InvariantCulture, $"training: {training}; beta1 {TrainingRules.Beta1(Setup)}, beta2 {TrainingRules.Beta2(Setup)}").AppendLine();
         }
 
+        if (Setup.Hyperparameters.Modules.Count > 0)
+        {
+            // The factors are in the LR, init, decay and epsilon columns; the formulas (withFormulas) show each as hp[selector.field].
+            sb.Append(CultureInfo.InvariantCulture, $"per-module base hyperparameters: {string.Join("; ", Setup.Hyperparameters.Modules)}").AppendLine();
+        }
+
         var folded = Rows.Where(r => r.Folded is not null).GroupBy(r => r.Folded!.Kind).ToDictionary(g => g.Key, g => g.Count());
         foreach (var kind in Enum.GetValues<MultiplierKind>())
         {

@@ -72,7 +72,9 @@ public static class PlanJson
     /// The role-level summary: one JSON object with <c>parameterization</c>, <c>alpha</c>,
     /// <c>baseWidth</c>, <c>width</c>, <c>baseDepth</c>, <c>depth</c>, <c>headDim</c>, <c>widthMultiplier</c>, <c>depthMultiplier</c>, <c>residualMultiplier</c>,
     /// <c>outputMultiplier</c>, <c>embeddingMultiplier</c>, <c>attentionScale</c>, the training shapes (<c>baseTokensPerStep</c>, <c>tokensPerStep</c>,
-    /// <c>baseTokens</c>, <c>tokens</c>, <c>batchMultiplier</c>, <c>stepMultiplier</c>; null without them), <c>timescaleExponent</c>, <c>roles</c>
+    /// <c>baseTokens</c>, <c>tokens</c>, <c>batchMultiplier</c>, <c>stepMultiplier</c>; null without them), <c>timescaleExponent</c>,
+    /// <c>moduleHyperparameters</c> (the per-module entries in their text form, <c>embedding.lr=2</c>; role entries are in the roles' numbers,
+    /// name patterns apply only to a model's named tensors), <c>roles</c>
     /// and <c>warnings</c>: for each role the numbers <c>learningRate</c>, <c>weightDecay</c>,
     /// <c>adamEpsilon</c>, <c>beta1</c>, <c>beta2</c> and <c>initStd</c> (normal init) or <c>initValue</c> (constant init).
     /// </summary>
@@ -125,6 +127,13 @@ public static class PlanJson
             }
 
             w.WriteNumber("timescaleExponent", setup.Options.TimescaleExponent);
+            w.WriteStartArray("moduleHyperparameters");
+            foreach (var module in setup.Hyperparameters.Modules)
+            {
+                w.WriteStringValue(module.ToString());
+            }
+
+            w.WriteEndArray();
             w.WriteStartObject("roles");
             foreach (var (role, rule) in rules.Roles)
             {

@@ -23,6 +23,12 @@ internal static class PlanJsonSchema
         JsonObject<ModelShape>.Field("depth", s => s.Depth, Int),
         (width, depth) => new ModelShape(width, depth));
 
+    private static readonly JsonCodec<ModuleHyperparameter> Module = JsonObject<ModuleHyperparameter>.Of(
+        JsonObject<ModuleHyperparameter>.Field("selector", m => m.Selector, Text),
+        JsonObject<ModuleHyperparameter>.Field("field", m => m.Field, Enum<HyperparameterField>()),
+        JsonObject<ModuleHyperparameter>.Field("factor", m => m.Factor, Number),
+        (selector, field, factor) => new ModuleHyperparameter(selector, field, factor));
+
     private static readonly JsonCodec<BaseHyperparameters> Hyperparameters = JsonObject<BaseHyperparameters>.Of(
         JsonObject<BaseHyperparameters>.Field("learningRate", h => h.LearningRate, Number),
         JsonObject<BaseHyperparameters>.Field("initStd", h => h.InitStd, Number),
@@ -30,7 +36,8 @@ internal static class PlanJsonSchema
         JsonObject<BaseHyperparameters>.Field("adamEpsilon", h => h.AdamEpsilon, Number),
         JsonObject<BaseHyperparameters>.Field("beta1", h => h.Beta1, Number),
         JsonObject<BaseHyperparameters>.Field("beta2", h => h.Beta2, Number),
-        (lr, std, wd, eps, beta1, beta2) => new BaseHyperparameters(lr, std, wd, eps, beta1, beta2));
+        JsonObject<BaseHyperparameters>.Field("modules", h => h.Modules, List(Module)),
+        (lr, std, wd, eps, beta1, beta2, modules) => new BaseHyperparameters(lr, std, wd, eps, beta1, beta2, modules));
 
     private static readonly JsonCodec<TrainingShape> Training = JsonObject<TrainingShape>.Of(
         JsonObject<TrainingShape>.Field("tokensPerStep", t => t.TokensPerStep, Long),

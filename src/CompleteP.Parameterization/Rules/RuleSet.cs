@@ -48,4 +48,18 @@ public sealed class RuleSet
         ArgumentNullException.ThrowIfNull(tensor);
         return RulesEngine.RuleFor(Setup, tensor, tensor.FanIn is null ? "hyperparameters" : nameof(tensor));
     }
+
+    /// <summary>
+    /// The rule of one named tensor: as <see cref="RuleFor(TensorDescriptor)"/>, with the per-module entries of
+    /// <see cref="BaseHyperparameters.Modules"/> whose name pattern matches one of <paramref name="names"/> applied as well.
+    /// </summary>
+    /// <param name="tensor">What the tensor is: role, bias or not, fan-ins.</param>
+    /// <param name="names">The tensor's name in the model and any other names of the same (tied) tensor.</param>
+    /// <returns>Its rule.</returns>
+    public TensorRule RuleFor(TensorDescriptor tensor, IReadOnlyList<string> names)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        ArgumentNullException.ThrowIfNull(names);
+        return RulesEngine.RuleFor(Setup, tensor, tensor.FanIn is null ? "hyperparameters" : nameof(tensor), names);
+    }
 }

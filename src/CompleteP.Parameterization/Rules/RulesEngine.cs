@@ -168,11 +168,15 @@ public static class RulesEngine
     }
 
     /// <summary>The rule for one tensor, checked; a number out of range is blamed on <paramref name="blame"/>.</summary>
-    internal static TensorRule RuleFor(RuleSetup setup, TensorDescriptor tensor, string blame)
+    /// <remarks>
+    /// <paramref name="names"/> are the tensor's names (its own and any tied ones): the per-module entries of
+    /// <see cref="BaseHyperparameters.Modules"/> whose name pattern matches one of them apply, as do those of its role.
+    /// </remarks>
+    internal static TensorRule RuleFor(RuleSetup setup, TensorDescriptor tensor, string blame, IReadOnlyList<string>? names = null)
     {
         try
         {
-            return Checked(setup, tensor, blame);
+            return Checked(setup, tensor, blame, names ?? []);
         }
         catch (ScaledValueRangeException e)
         {
@@ -180,7 +184,7 @@ public static class RulesEngine
         }
     }
 
-    private static TensorRule Checked(RuleSetup setup, TensorDescriptor tensor, string blame)
+    private static TensorRule Checked(RuleSetup setup, TensorDescriptor tensor, string blame, IReadOnlyList<string> names)
     {
         var hp = setup.Hyperparameters;
         var scaling = setup.Scaling;
@@ -193,9 +197,14 @@ public static class RulesEngine
         double? alpha = setup.Parameterization.DepthExponent;
         double mL = scaling.DepthMultiplier;
 
-        var eta = ScaledValue.Base("eta", hp.LearningRate);
-        var sigma = ScaledValue.Base("sigma", hp.InitStd);
-        var lambda = ScaledValue.Base("lambda", hp.WeightDecay);
+        // Per-module base hyperparameters: every entry that selects the tensor multiplies its base value, before any scaling,
+        // so that the factor tuned at the base shape transfers by the same rules (docs/rules.md, "Per-module base hyperparameters").
+        ScaledValue Module(ScaledValue value, HyperparameterField field) =>
+            hp.For(field, tensor.Role, names).Aggregate(value, (v, m) => v.Times(m.Symbol, m.Factor));
+
+        var eta = Module(ScaledValue.Base("eta", hp.LearningRate), HyperparameterField.LearningRate);
+        var sigma = Module(ScaledValue.Base("sigma", hp.InitStd), HyperparameterField.InitStd);
+        var lambda = Module(ScaledValue.Base("lambda", hp.WeightDecay), HyperparameterField.WeightDecay);
         var noDecay = ScaledValue.Constant(0.0);
 
         // The depth factor of learning rates inside blocks: m_L^(alpha-1).
@@ -206,7 +215,7 @@ public static class RulesEngine
         // output-like weight, as the readout's) has no width factor (width null): only the block's depth factor.
         ScaledValue Epsilon(double? width)
         {
-            var eps = ScaledValue.Base("eps", hp.AdamEpsilon);
+            var eps = Module(ScaledValue.Base("eps", hp.AdamEpsilon), HyperparameterField.AdamEpsilon);
             if (!widthRules || (!inBlock && setup.Options.EpsilonScope == EpsilonScope.ResidualBlocks))
             {
                 return eps;

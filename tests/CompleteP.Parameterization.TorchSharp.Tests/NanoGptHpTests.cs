@@ -1,0 +1,59 @@
+using System.Text.Json;
+using FluentAssertions;
+using Xunit;
+using static CompleteP.Tests.Adapter.TestSupport;
+
+namespace CompleteP.Tests.Adapter;
+
+/// <summary>The sample's <c>--hp</c>: plan and train take it, and the sweep CSV keeps runs with different factors apart.</summary>
+[Collection(ProcessWideTorchSettings.Name)]
+public class NanoGptHpTests
+{
+    private static readonly string[] Plan =
+        ["plan", "-p", "completep", "--width", "64", "--depth", "4", "--base-width", "32", "--base-depth", "1", "--head-dim", "16", "--vocab", "65", "--block-size", "16",
+         "--lr", "0.01", "--init-std", "0.02", "--weight-decay", "0.1", "--seed", "0", "--format", "json"];
+
+    private static Dictionary<string, JsonElement> Parameters(string json) =>
+        JsonDocument.Parse(json).RootElement.GetProperty("parameters").EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!, p => p.Clone());
+
+    [Fact]
+    public void Plan_with_hp_multiplies_the_optimizer_groups_of_the_selected_tensors_only()
+    {
+        var (plainCode, plainOut, plainErr) = RunNanoGpt(Plan);
+        var (code, output, error) = RunNanoGpt([.. Plan, "--hp", "transformer.h.*.mlp.*.lr=0.5", "--hp", "embedding.wd=3"]);
+        plainCode.Should().Be(0, plainErr);
+        code.Should().Be(0, error);
+        var plain = Parameters(plainOut);
+        var tuned = Parameters(output);
+        tuned.Keys.Should().Equal(plain.Keys);
+        foreach (var (name, p) in tuned)
+        {
+            double lr = name.Contains(".mlp.", StringComparison.Ordinal) ? 0.5 : 1;
+            double wd = name is "transformer.wte.weight" or "transformer.wpe.weight" ? 3 : 1;
+            p.GetProperty("learningRate").GetDouble().Should().BeApproximately(lr * plain[name].GetProperty("learningRate").GetDouble(), 1e-15, name);
+            p.GetProperty("weightDecay").GetDouble().Should().BeApproximately(wd * plain[name].GetProperty("weightDecay").GetDouble(), 1e-15, name);
+            p.GetProperty("adamEpsilon").GetDouble().Should().Be(plain[name].GetProperty("adamEpsilon").GetDouble(), name);
+        }
+
+        tuned["transformer.h.0.mlp.c_fc.weight"].GetProperty("learningRate").GetDouble().Should().BeApproximately(0.5 * 0.01 / 2, 1e-15, "0.5 * eta * m_N^-1 * m_L^0");
+    }
+
+    [Fact]
+    public void Train_takes_hp_and_refuses_an_entry_that_selects_nothing()
+    {
+        string[] train = ["train", "--width", "32", "--depth", "1", "--base-width", "32", "--base-depth", "1", "--head-dim", "16", "--block-size", "8",
+            "--steps", "2", "--batch-size", "2", "--eval-batches", "1", "--log-interval", "1", "--device", "cpu"];
+        var (code, output, error) = ProcessWideTorchSettings.KeepingThreadCount(() => RunNanoGpt([.. train, "--hp", "embedding.lr=2", "--hp", "*.attn.*.init=0.5"]));
+        code.Should().Be(0, error);
+        output.Should().Contain("per-module base hyperparameters: embedding.lr=2; *.attn.*.init=0.5");
+
+        (code, _, error) = RunNanoGpt([.. train, "--hp", "layers.*.mlp.*.lr=2"]);
+        code.Should().Be(2);
+        error.Trim().Split('\n').Should().ContainSingle();
+        error.Should().StartWith("nanogpt: --hp: 'layers.*.mlp.*.lr=2' selects no parameter of the model");
+
+        (code, _, error) = RunNanoGpt([.. train, "--hp", "embedding.lr"]);
+        code.Should().Be(2);
+        error.Should().StartWith("nanogpt: --hp: ").And.Contain("SELECTOR.FIELD=FACTOR");
+    }
+}
