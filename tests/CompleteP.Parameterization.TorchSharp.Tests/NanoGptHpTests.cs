@@ -56,4 +56,33 @@ public class NanoGptHpTests
         code.Should().Be(2);
         error.Should().StartWith("nanogpt: --hp: ").And.Contain("SELECTOR.FIELD=FACTOR");
     }
+
+    [Fact]
+    public void Plot_sweep_refuses_a_csv_that_mixes_hp_values()
+    {
+        string csv = Path.Combine(Path.GetTempPath(), $"nanogpt-hp-plot-{Guid.NewGuid():N}.csv"), png = Path.ChangeExtension(csv, ".png");
+        File.WriteAllLines(csv,
+        [
+            "parameterization,width,depth,lr,hp,valLoss,diverged",
+            "mup,64,2,0.01,*.mlp.*.lr=0.5,2.0,false",
+            "mup,64,2,0.01,,2.1,false",
+        ]);
+        try
+        {
+            var (code, _, error) = RunNanoGpt("plot-sweep", "--csv", csv, "--out", png);
+
+            code.Should().Be(2);
+            error.Should().Contain("mixes runs with different per-module base hyperparameters").And.Contain("*.mlp.*.lr=0.5 | (none)");
+            File.Exists(png).Should().BeFalse();
+
+            File.WriteAllLines(csv, ["parameterization,width,depth,lr,hp,valLoss,diverged", "mup,64,2,0.01,*.mlp.*.lr=0.5,2.0,false", "mup,64,2,0.02,*.mlp.*.lr=0.5,2.1,false"]);
+            (code, _, error) = RunNanoGpt("plot-sweep", "--csv", csv, "--out", png);
+            code.Should().Be(0, error);
+        }
+        finally
+        {
+            File.Delete(csv);
+            File.Delete(png);
+        }
+    }
 }

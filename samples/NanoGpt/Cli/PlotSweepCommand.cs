@@ -34,7 +34,12 @@ internal static class PlotSweepCommand
             var header = lines[0].Split(',').ToList();
             int Column(string name) => header.IndexOf(name) is int i and >= 0 ? i : throw new UsageException($"--csv: '{path}' has no column '{name}' (has {string.Join(", ", header)}).");
             int p = Column("parameterization"), w = Column("width"), d = Column("depth"), lr = Column("lr"), l = Column(r.GetValue(loss)!), diverged = header.IndexOf("diverged");
-            int batch = header.IndexOf("batch"), steps = header.IndexOf("steps"), baseRun = header.IndexOf("baseTokensPerStep");
+            int batch = header.IndexOf("batch"), steps = header.IndexOf("steps"), baseRun = header.IndexOf("baseTokensPerStep"), hp = header.IndexOf("hp");
+            if (hp >= 0 && lines.Skip(1).Select(line => line.Split(',')[hp]).Distinct().ToList() is { Count: > 1 } mixed)
+            {
+                throw new UsageException($"--csv: '{path}' mixes runs with different per-module base hyperparameters (hp column: {string.Join(" | ", mixed.Select(m => m.Length == 0 ? "(none)" : m))}); plot each hp value from a CSV of its own.");
+            }
+
             string Field(string[] c, int column) => column >= 0 ? c[column] : string.Empty;
             int Number(string[] c, int column) => column >= 0 ? int.Parse(c[column], CultureInfo.InvariantCulture) : 0;
             var rows = lines.Skip(1).Select(line => line.Split(',')).OrderBy(c => Number(c, batch)).ThenBy(c => Number(c, steps)).ToList();
