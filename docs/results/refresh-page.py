@@ -22,6 +22,9 @@ TABLES = {  # marker -> CSV
     "depth-reference-table": "docs/results/lr-sweep-depth-reference.csv",
     "width-table": "docs/results/lr-sweep-width-laptop.csv",
     "width-reference-table": "docs/results/lr-sweep-width-reference.csv",
+    "batch-table": "docs/results/batch-transfer.csv",
+    "length-table": "docs/results/length-transfer.csv",
+    "hp-table": "docs/results/hp-search.csv",
 }
 DEPTH = (["completep", "mup", "sp", "alpha=0.5"], 4 * 17, 3)
 WIDTH = (["completep", "mup", "sp"], 4 * 17, 3)

@@ -60,8 +60,13 @@ internal static class AnalyzeSweepCommand
             var optima = SweepAnalysis.Optima(SweepCsv.Parse(File.ReadAllText(path), column, path), r.GetValue(tolerance));
             string title = $"best base learning rate per shape ({column}, seed means)";
             bool training = optima.Any(o => o.Rule) || optima.Select(o => o.Training).Distinct().Count() > 1;
-            var headers = training ? Headers[..3].Concat(TrainingHeaders).Concat(Headers[3..]).ToArray() : Headers;
-            IReadOnlyList<string> Cells(SweepOptimum o) => training ? [.. AnalyzeSweepCommand.Cells(o).Take(3), .. TrainingCells(o), .. AnalyzeSweepCommand.Cells(o).Skip(3)] : AnalyzeSweepCommand.Cells(o);
+            bool hp = optima.Any(o => o.Hp.Length > 0);
+            var headers = Headers.Take(1).Concat(hp ? ["hp"] : []).Concat(Headers.Skip(1).Take(2)).Concat(training ? TrainingHeaders : []).Concat(Headers.Skip(3)).ToArray();
+            IReadOnlyList<string> Cells(SweepOptimum o)
+            {
+                var cells = AnalyzeSweepCommand.Cells(o);
+                return [.. cells.Take(1), .. hp ? [o.Hp.Length > 0 ? o.Hp : "none"] : Array.Empty<string>(), .. cells.Skip(1).Take(2), .. training ? TrainingCells(o) : [], .. cells.Skip(3)];
+            }
             switch (r.GetValue(format))
             {
                 case "json":
@@ -115,10 +120,11 @@ internal static class AnalyzeSweepCommand
     private static IEnumerable<string> Summary(IReadOnlyList<SweepOptimum> optima)
     {
         bool training = optima.Any(o => o.Rule) || optima.Select(o => o.Training).Distinct().Count() > 1;
-        foreach (var group in optima.GroupBy(o => (o.Parameterization, o.Rule, o.BaseWidth, o.BaseDepth, o.BaseTraining)))
+        foreach (var group in optima.GroupBy(o => (o.Parameterization, o.Hp, o.Rule, o.BaseWidth, o.BaseDepth, o.BaseTraining)))
         {
             string run = training ? $", {group.Key.BaseTraining}, {(group.Key.Rule ? "with the batch and length rules" : "no batch or length rule")}" : string.Empty;
-            string name = string.Create(CultureInfo.InvariantCulture, $"{group.Key.Parameterization} (base width {group.Key.BaseWidth}, depth {group.Key.BaseDepth}{run})");
+            string modules = group.Key.Hp.Length > 0 ? $", hp {group.Key.Hp}" : optima.Any(o => o.Hp.Length > 0) ? ", no hp" : string.Empty;
+            string name = string.Create(CultureInfo.InvariantCulture, $"{group.Key.Parameterization} (base width {group.Key.BaseWidth}, depth {group.Key.BaseDepth}{run}{modules})");
             var judged = group.Where(o => o.Verdict is not null).ToList();
             if (!group.Any(o => o.IsBase))
             {
@@ -132,6 +138,15 @@ internal static class AnalyzeSweepCommand
                 ? string.Empty
                 : string.Create(CultureInfo.InvariantCulture, $"; largest drift {farthest.Drift:+0.00;-0.00;0.00} octaves at width {farthest.Width}, depth {farthest.Depth}{(training ? $", {farthest.Training}" : string.Empty)}");
             yield return judged.Count == 0 ? $"{name}: only the base shape." : $"{name}: {counts} of {judged.Count} shapes{drift}.";
+        }
+
+        // A per-module search: the same shape under several hp values, ranked by their best loss.
+        foreach (var shape in optima.GroupBy(o => (o.Parameterization, o.Rule, o.Width, o.Depth, o.Training)).Where(g => g.Select(o => o.Hp).Distinct().Count() > 1))
+        {
+            string where = string.Create(CultureInfo.InvariantCulture, $"{shape.Key.Parameterization} at width {shape.Key.Width}, depth {shape.Key.Depth}{(training ? $", {shape.Key.Training}" : string.Empty)}");
+            var ranked = shape.Where(o => o.Best is not null).OrderBy(o => o.Best!.Loss)
+                .Select(o => string.Create(CultureInfo.InvariantCulture, $"{(o.Hp.Length > 0 ? o.Hp : "no hp")} {WithError(o.Best!.Loss, o.Best.StandardError)} at lr {Rate(o.Best.LearningRate)}"));
+            yield return $"{where}, best loss per hp: {string.Join("; ", ranked)}.";
         }
     }
 
@@ -148,6 +163,7 @@ internal static class AnalyzeSweepCommand
                 depth = o.Depth,
                 baseWidth = o.BaseWidth,
                 baseDepth = o.BaseDepth,
+                hp = o.Hp,
                 batch = o.Training.Batch,
                 steps = o.Training.Steps,
                 baseBatch = o.BaseTraining.Batch,

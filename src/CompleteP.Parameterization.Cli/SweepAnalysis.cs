@@ -32,8 +32,8 @@ internal static class SweepAnalysis
         var baseOf = TrainingBases(list);
         var order = list.Select(r => r.Parameterization).Distinct().Select((name, i) => (name, i)).ToDictionary(x => x.name, x => x.i, StringComparer.Ordinal);
         var curves = list
-            .GroupBy(r => (r.Parameterization, Rule: r.DeclaredBase is not null, r.BaseWidth, r.BaseDepth, BaseTraining: baseOf(r), r.Width, r.Depth, r.Training))
-            .OrderBy(g => order[g.Key.Parameterization]).ThenBy(g => g.Key.Rule).ThenBy(g => g.Key.BaseDepth).ThenBy(g => g.Key.BaseWidth)
+            .GroupBy(r => (r.Parameterization, r.Hp, Rule: r.DeclaredBase is not null, r.BaseWidth, r.BaseDepth, BaseTraining: baseOf(r), r.Width, r.Depth, r.Training))
+            .OrderBy(g => order[g.Key.Parameterization]).ThenBy(g => g.Key.Hp, StringComparer.Ordinal).ThenBy(g => g.Key.Rule).ThenBy(g => g.Key.BaseDepth).ThenBy(g => g.Key.BaseWidth)
             .ThenBy(g => g.Key.Training.Batch).ThenBy(g => g.Key.Training.Steps).ThenBy(g => g.Key.Depth).ThenBy(g => g.Key.Width)
             .Select(g => (g.Key, Curve: (IReadOnlyList<SweepPoint>)g.GroupBy(r => r.LearningRate).OrderBy(x => x.Key).Select(x => SweepPoint.Of(x.Key, x.ToList())).ToList()))
             .ToList();
@@ -59,7 +59,7 @@ internal static class SweepAnalysis
                 string where = key.BaseTraining == key.Training && !key.Rule ? string.Empty : $", {key.BaseTraining}";
                 optima.Add(new SweepOptimum(key.Parameterization, key.Width, key.Depth, key.BaseWidth, key.BaseDepth, curve, best, fitted, edge,
                     null, null, null, null, TransferVerdict.Inconclusive, $"no run at the base shape {key.BaseWidth}x{key.BaseDepth}{where}")
-                { Training = key.Training, BaseTraining = key.BaseTraining, Rule = key.Rule, IsBase = isBase });
+                { Training = key.Training, BaseTraining = key.BaseTraining, Rule = key.Rule, IsBase = isBase, Hp = key.Hp });
                 continue;
             }
 
@@ -72,7 +72,7 @@ internal static class SweepAnalysis
                 : Judge(curve, byKey[baseKey], best, edge, reference, atBase, drift, regret, regretError, tolerance);
             optima.Add(new SweepOptimum(key.Parameterization, key.Width, key.Depth, key.BaseWidth, key.BaseDepth, curve, best, fitted, edge,
                 drift, atBase?.Loss, regret, regretError, verdict, reason)
-            { Training = key.Training, BaseTraining = key.BaseTraining, Rule = key.Rule, IsBase = isBase });
+            { Training = key.Training, BaseTraining = key.BaseTraining, Rule = key.Rule, IsBase = isBase, Hp = key.Hp });
         }
 
         return optima;

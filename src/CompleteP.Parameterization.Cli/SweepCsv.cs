@@ -9,8 +9,8 @@ namespace CompleteP.Cli;
 /// The optional <c>batch</c>, <c>steps</c>, <c>block</c>, <c>baseTokensPerStep</c> and <c>baseTokens</c> give each run's
 /// training shape and the base run the batch and length rules transferred from (empty base columns: none).
 /// A run with <c>diverged=true</c> (its losses empty) is a diverged run. Older sweeps (no <c>diverged</c> column) wrote a
-/// diverged run's loss as 99: in such a file, a loss of 99 or NaN is read as diverged. A CSV whose optional <c>hp</c> column
-/// (the sweep's per-module base hyperparameters) holds more than one value is refused: its runs are different experiments.
+/// diverged run's loss as 99: in such a file, a loss of 99 or NaN is read as diverged. The optional <c>hp</c> column
+/// (the run's per-module base hyperparameters) keeps runs with different values apart: a per-module search is one CSV.
 /// </summary>
 internal static class SweepCsv
 {
@@ -35,7 +35,6 @@ internal static class SweepCsv
             lr = Column("lr"), loss = Column(lossColumn), seed = header.IndexOf("seed"), diverged = header.IndexOf("diverged"),
             batch = header.IndexOf("batch"), steps = header.IndexOf("steps"), block = header.IndexOf("block"),
             baseTokensPerStep = header.IndexOf("baseTokensPerStep"), baseTokens = header.IndexOf("baseTokens"), hp = header.IndexOf("hp");
-        var hpValues = new SortedSet<string>(StringComparer.Ordinal);
 
         var runs = new List<SweepRun>();
         for (int n = 1; n < lines.Count; n++)
@@ -93,20 +92,9 @@ internal static class SweepCsv
                     : throw Bad(baseTokens, string.Create(CultureInfo.InvariantCulture, $"is not a whole number of steps of whole sequences of {sequence} tokens (with baseTokensPerStep {perStep})"));
             }
 
-            if (hp >= 0)
-            {
-                hpValues.Add(fields[hp]);
-            }
-
             runs.Add(new SweepRun(fields[p], Integer(w), Integer(d), Integer(bw), Integer(bd), rate,
                 seed >= 0 ? (long)Number(seed) : 0, double.IsFinite(value) ? value : double.PositiveInfinity)
-            { Training = training, DeclaredBase = declaredBase });
-        }
-
-        if (hpValues.Count > 1)
-        {
-            throw new ArgumentException($"csv: '{source}' holds runs with different per-module base hyperparameters (column hp: {string.Join(", ", hpValues.Select(v => $"'{v}'"))}): " +
-                                        "they are different experiments; analyze the runs of one hp value at a time (a CSV of its rows).", "csv");
+            { Training = training, DeclaredBase = declaredBase, Hp = hp >= 0 ? fields[hp] : string.Empty });
         }
 
         return runs.Count > 0 ? runs : throw new ArgumentException($"csv: '{source}' has no runs (only a header).", "csv");

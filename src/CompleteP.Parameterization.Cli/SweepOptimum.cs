@@ -24,6 +24,9 @@ internal sealed record SweepOptimum(
     double? FittedLearningRate, bool AtGridEdge, double? Drift, double? LossAtBaseOptimum, double? Regret, double? RegretStandardError,
     TransferVerdict? Verdict, string Reason)
 {
+    /// <summary>The per-module base hyperparameters of these runs (the CSV's <c>hp</c> column); empty for none.</summary>
+    public string Hp { get; init; } = string.Empty;
+
     /// <summary>The shape's training shape (batch and steps; zeros when the CSV does not say).</summary>
     public SweepTraining Training { get; init; }
 

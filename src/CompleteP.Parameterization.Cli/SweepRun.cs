@@ -22,4 +22,7 @@ internal sealed record SweepRun(string Parameterization, int Width, int Depth, i
     /// and <c>baseTokens</c>, over <c>block</c>); null when the row names none, so its base hyperparameters were used unscaled.
     /// </summary>
     public SweepTraining? DeclaredBase { get; init; }
+
+    /// <summary>The run's per-module base hyperparameters (column <c>hp</c>, as <c>--hp</c> wrote them); empty for none.</summary>
+    public string Hp { get; init; } = string.Empty;
 }

@@ -124,19 +124,22 @@ public class HpOptionTests
     }
 
     [Fact]
-    public void Analyze_sweep_refuses_a_csv_that_mixes_hp_values_and_reads_one_that_does_not()
+    public void Analyze_sweep_keeps_hp_values_apart_and_ranks_them_at_a_shape()
     {
+        // A per-module search at the base shape: no hp (best 1.40 at 0.02) against embedding.lr=2 (best 1.30 at 0.01).
         const string Header = "parameterization,width,depth,baseWidth,baseDepth,lr,seed,hp,valLoss";
         string path = Path.Combine(Path.GetTempPath(), $"completep-hp-sweep-{Guid.NewGuid():N}.csv");
         try
         {
-            File.WriteAllText(path, $"{Header}\nmup,64,2,64,2,0.01,1,embedding.lr=2,1.5\nmup,64,2,64,2,0.02,1,,1.4\n");
-            var (code, _, error) = Completep.Run("analyze-sweep", path);
-            code.Should().Be(2);
-            error.Should().Contain("different per-module base hyperparameters (column hp: '', 'embedding.lr=2')");
-            File.WriteAllText(path, $"{Header}\nmup,64,2,64,2,0.01,1,embedding.lr=2,1.5\nmup,64,2,64,2,0.02,1,embedding.lr=2,1.4\n");
-            (code, _, error) = Completep.Run("analyze-sweep", path);
+            File.WriteAllText(path, $"{Header}\nmup,64,2,64,2,0.01,1,embedding.lr=2,1.30\nmup,64,2,64,2,0.02,1,embedding.lr=2,1.35\n" +
+                                    "mup,64,2,64,2,0.01,1,,1.50\nmup,64,2,64,2,0.02,1,,1.40\n");
+            var (code, output, error) = Completep.Run("analyze-sweep", path, "--format", "markdown");
+
             code.Should().Be(0, error);
+            output.Should().Contain("| parameterization | hp | width | depth |")
+                .And.Contain("| mup | none | 64 | 2 | 0.02 |")
+                .And.Contain("| mup | embedding.lr=2 | 64 | 2 | 0.01 |")
+                .And.Contain("mup at width 64, depth 2, best loss per hp: embedding.lr=2 1.3000 at lr 0.01; no hp 1.4000 at lr 0.02.");
         }
         finally
         {

@@ -58,26 +58,25 @@ public class NanoGptHpTests
     }
 
     [Fact]
-    public void Plot_sweep_refuses_a_csv_that_mixes_hp_values()
+    public void Plot_sweep_draws_one_curve_per_hp_value()
     {
         string csv = Path.Combine(Path.GetTempPath(), $"nanogpt-hp-plot-{Guid.NewGuid():N}.csv"), png = Path.ChangeExtension(csv, ".png");
         File.WriteAllLines(csv,
         [
             "parameterization,width,depth,lr,hp,valLoss,diverged",
             "mup,64,2,0.01,*.mlp.*.lr=0.5,2.0,false",
+            "mup,64,2,0.02,*.mlp.*.lr=0.5,2.2,false",
             "mup,64,2,0.01,,2.1,false",
+            "mup,64,2,0.02,,1.9,false",
         ]);
         try
         {
-            var (code, _, error) = RunNanoGpt("plot-sweep", "--csv", csv, "--out", png);
+            var (code, output, error) = RunNanoGpt("plot-sweep", "--csv", csv, "--out", png);
 
-            code.Should().Be(2);
-            error.Should().Contain("mixes runs with different per-module base hyperparameters").And.Contain("*.mlp.*.lr=0.5 | (none)");
-            File.Exists(png).Should().BeFalse();
-
-            File.WriteAllLines(csv, ["parameterization,width,depth,lr,hp,valLoss,diverged", "mup,64,2,0.01,*.mlp.*.lr=0.5,2.0,false", "mup,64,2,0.02,*.mlp.*.lr=0.5,2.1,false"]);
-            (code, _, error) = RunNanoGpt("plot-sweep", "--csv", csv, "--out", png);
             code.Should().Be(0, error);
+            output.Should().Contain("mup width 64 depth 2 *.mlp.*.lr=0.5: best lr 0.01 (loss 2.000, mean of 1)")
+                .And.Contain("mup width 64 depth 2 no hp: best lr 0.02 (loss 1.900, mean of 1)");
+            File.Exists(png).Should().BeTrue();
         }
         finally
         {

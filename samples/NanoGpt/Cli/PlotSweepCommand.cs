@@ -35,10 +35,6 @@ internal static class PlotSweepCommand
             int Column(string name) => header.IndexOf(name) is int i and >= 0 ? i : throw new UsageException($"--csv: '{path}' has no column '{name}' (has {string.Join(", ", header)}).");
             int p = Column("parameterization"), w = Column("width"), d = Column("depth"), lr = Column("lr"), l = Column(r.GetValue(loss)!), diverged = header.IndexOf("diverged");
             int batch = header.IndexOf("batch"), steps = header.IndexOf("steps"), baseRun = header.IndexOf("baseTokensPerStep"), hp = header.IndexOf("hp");
-            if (hp >= 0 && lines.Skip(1).Select(line => line.Split(',')[hp]).Distinct().ToList() is { Count: > 1 } mixed)
-            {
-                throw new UsageException($"--csv: '{path}' mixes runs with different per-module base hyperparameters (hp column: {string.Join(" | ", mixed.Select(m => m.Length == 0 ? "(none)" : m))}); plot each hp value from a CSV of its own.");
-            }
 
             string Field(string[] c, int column) => column >= 0 ? c[column] : string.Empty;
             int Number(string[] c, int column) => column >= 0 ? int.Parse(c[column], CultureInfo.InvariantCulture) : 0;
@@ -46,10 +42,16 @@ internal static class PlotSweepCommand
 
             // A batch-size or length sweep: one panel per parameterization and arm (with the batch and length rules, or
             // none: empty base columns), one curve per batch size and length.
-            bool batches = rows.Select(c => Field(c, batch)).Distinct().Count() > 1, lengths = rows.Select(c => Field(c, steps)).Distinct().Count() > 1;
+            // A per-module search (several hp values): one curve per hp value (and model size, when those vary too).
+            bool batches = rows.Select(c => Field(c, batch)).Distinct().Count() > 1, lengths = rows.Select(c => Field(c, steps)).Distinct().Count() > 1,
+                modules = rows.Select(c => Field(c, hp)).Distinct().Count() > 1, sizes = rows.Select(c => (c[w], c[d])).Distinct().Count() > 1;
             string Panel(string[] c) => baseRun < 0 ? c[p] : $"{c[p]}, {(c[baseRun].Length > 0 ? "with the rule" : "no rule")}";
-            string? Series(string[] c) => batches || lengths
-                ? string.Join(", ", new[] { batches ? $"batch {c[batch]}" : null, lengths ? $"{c[steps]} steps" : null }.OfType<string>())
+            string? Series(string[] c) => batches || lengths || modules
+                ? string.Join(", ", new[]
+                {
+                    modules && sizes ? $"width {c[w]}, depth {c[d]}" : null, batches ? $"batch {c[batch]}" : null, lengths ? $"{c[steps]} steps" : null,
+                    modules ? (c[hp].Length > 0 ? c[hp] : "no hp") : null,
+                }.OfType<string>())
                 : null;
 
             // A grid point where any seed diverged (diverged=true, empty losses; 99 in sweeps before that column) is left out whole.

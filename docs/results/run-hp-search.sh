@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# A small per-module search at the base shape (issue 16, item 3; docs/results.md, "A per-module search"): the laptop
+# protocol at width 64, depth 2, CompleteP, 3 seeds, LRs 2^-9 .. 2^-7, and five settings of the per-module base
+# hyperparameters: none, the embedding's LR x 1/4 and x 4, the hidden weights' init std x 1/2 and x 2. Every run appends
+# to one CSV (its hp column keeps the settings apart) with --resume, so the script resumes where it stopped.
+# usage: run-hp-search.sh [NanoGpt binary] (default /work/sweep-bin3/NanoGpt)
+set -euo pipefail
+BIN=${1:-/work/sweep-bin3/NanoGpt}
+OUT=$(cd "$(dirname "$0")" && pwd)/hp-search.csv
+PROTOCOL="--parameterizations completep --widths 64 --depths 2 --head-dim 16 --block-size 64 --batch-size 16 --steps 300
+  --base-width 64 --base-depth 2 --schedule constant --beta1 0.9 --beta2 0.95 --eps 1e-12 --weight-decay 0.1 --grad-clip 1.0
+  --bias false --tied-head true --init-std 0.02 --seeds 1,2,3 --lrs 2^-9,2^-8.5,2^-8,2^-7.5,2^-7 --device cpu --threads 1 --resume"
+# the runs with per-module factors first: they create the CSV with its hp column, where the rows without --hp write it empty
+for hp in embedding.lr=0.25 embedding.lr=4 hidden-weight.init=0.5 hidden-weight.init=2; do
+  "$BIN" sweep $PROTOCOL --hp "$hp" --out "$OUT"
+done
+"$BIN" sweep $PROTOCOL --out "$OUT"
