@@ -16,6 +16,8 @@ public class ResultsPageTests
     [InlineData("depth-reference-table", "docs/results/lr-sweep-depth-reference.csv")]
     [InlineData("width-table", "docs/results/lr-sweep-width-laptop.csv")]
     [InlineData("width-reference-table", "docs/results/lr-sweep-width-reference.csv")]
+    [InlineData("batch-table", "docs/results/batch-transfer.csv")]
+    [InlineData("hp-table", "docs/results/hp-search.csv")]
     public void Every_table_on_the_results_page_is_analyze_sweeps_output_for_its_committed_csv(string marker, string csv)
     {
         string page = File.ReadAllText(RepositoryFile("docs/results.md"));
