@@ -17,6 +17,7 @@ public class ResultsPageTests
     [InlineData("width-table", "docs/results/lr-sweep-width-laptop.csv")]
     [InlineData("width-reference-table", "docs/results/lr-sweep-width-reference.csv")]
     [InlineData("batch-table", "docs/results/batch-transfer.csv")]
+    [InlineData("length-table", "docs/results/length-transfer.csv")]
     [InlineData("hp-table", "docs/results/hp-search.csv")]
     public void Every_table_on_the_results_page_is_analyze_sweeps_output_for_its_committed_csv(string marker, string csv)
     {
