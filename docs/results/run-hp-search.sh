@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A small per-module search at the base shape (issue 16, item 3; docs/results.md, "A per-module search"): the laptop
 # protocol at width 64, depth 2, CompleteP, 3 seeds, LRs 2^-9 .. 2^-7, and five settings of the per-module base
-# hyperparameters: none, the embedding's LR x 1/4 and x 4, the hidden weights' init std x 1/2 and x 2. Every run appends
+# hyperparameters: none, the embedding's LR x 1/4 and x 4, the hidden weights' init std x 1/2 and x 2; then no factors and
+# the embedding's LR x 4 again at depth 8, to see whether the factor transfers. Every run appends
 # to one CSV (its hp column keeps the settings apart) with --resume, so the script resumes where it stopped.
 # usage: run-hp-search.sh [NanoGpt binary] (default /work/sweep-bin3/NanoGpt)
 set -euo pipefail
@@ -15,3 +16,6 @@ for hp in embedding.lr=0.25 embedding.lr=4 hidden-weight.init=0.5 hidden-weight.
   "$BIN" sweep $PROTOCOL --hp "$hp" --out "$OUT"
 done
 "$BIN" sweep $PROTOCOL --out "$OUT"
+# does the best factor transfer? the same two settings at depth 8 (the base shape's runs above are skipped by --resume)
+"$BIN" sweep ${PROTOCOL/--depths 2/--depths 2,8} --hp embedding.lr=4 --out "$OUT"
+"$BIN" sweep ${PROTOCOL/--depths 2/--depths 2,8} --out "$OUT"
