@@ -44,6 +44,45 @@ public class NanoGptCoordCheckCommandTests
         }
     }
 
+    [Fact]
+    public void Coord_check_takes_hp_and_the_factor_changes_the_selected_updates_only()
+    {
+        // The embedding's LR x 4: step 1 (before any update) is the same; from step 2 the embedding's output moves
+        // differently. An entry that selects nothing is refused before any run.
+        string[] small = ["coord-check", "--parameterizations", "mup", "--widths", "32,64", "--depths", "2", "--base-width", "32", "--base-depth", "2",
+            "--head-dim", "16", "--steps", "2", "--seeds", "1", "--batch-size", "2", "--block-size", "16", "--laziness", "false", "--controls", "false"];
+        string plain = Path.Combine(Path.GetTempPath(), $"completep-cc-{Guid.NewGuid():N}"), factor = plain + "-hp";
+        try
+        {
+            var (code, _, error) = RunNanoGpt([.. small, "--out", plain]);
+            code.Should().Be(0, error);
+            (code, _, error) = RunNanoGpt([.. small, "--hp", "embedding.lr=4", "--out", factor]);
+            code.Should().Be(0, error);
+
+            var a = CoordinateCheckResult.ParseCsv(File.ReadAllText(Path.Combine(plain, "coordcheck.csv"))).ToDictionary(m => (m.Module, m.Step, m.Width, m.Depth), m => m.Rms);
+            var b = CoordinateCheckResult.ParseCsv(File.ReadAllText(Path.Combine(factor, "coordcheck.csv"))).ToDictionary(m => (m.Module, m.Step, m.Width, m.Depth), m => m.Rms);
+            b.Keys.Should().BeEquivalentTo(a.Keys);
+            a.Where(x => x.Key.Step == 1).Should().OnlyContain(x => b[x.Key] == x.Value, "the factor acts on the LR, not the init");
+            var moved = a.Where(x => x.Key.Step == 2 && b[x.Key] != x.Value).Select(x => x.Key.Module).ToList();
+            moved.Should().NotBeEmpty("the embedding's larger updates change what the modules see at step 2");
+
+            (code, _, error) = RunNanoGpt([.. small, "--hp", "*.mlp.nothing.lr=2", "--out", plain + "-never"]);
+            code.Should().Be(NanoGptCli.BadInput);
+            error.Should().StartWith("nanogpt: --hp: '*.mlp.nothing.lr=2' selects no parameter");
+            Directory.Exists(plain + "-never").Should().BeFalse();
+        }
+        finally
+        {
+            foreach (var folder in new[] { plain, factor })
+            {
+                if (Directory.Exists(folder))
+                {
+                    Directory.Delete(folder, recursive: true);
+                }
+            }
+        }
+    }
+
     [Theory]
     [InlineData("--widths", "64,x", "--widths")]
     [InlineData("--widths", "0,64", "--widths")]

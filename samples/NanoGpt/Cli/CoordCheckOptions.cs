@@ -60,10 +60,13 @@ internal sealed class CoordCheckOptions
 
     public Option<string> Out { get; } = new("--out") { Description = "output folder", DefaultValueFactory = _ => "coordcheck" };
 
+    /// <summary><c>--hp</c> and <c>--hp-file</c>: per-module base hyperparameters, checked with the factors a run will use.</summary>
+    public HpOptions Hp { get; } = new();
+
     public IEnumerable<Option> All =>
     [
         Parameterizations, Widths, Depths, BaseWidth, BaseDepth, HeadDim, Steps, Seeds, LearningRate, InitStd, WeightDecay, Eps, Beta1, Beta2,
-        GradientClip, BatchSize, BlockSize, Modules, Metric, Tolerance, VerdictMinWidth, Laziness, Controls, Out,
+        GradientClip, BatchSize, BlockSize, Modules, Metric, Tolerance, VerdictMinWidth, Laziness, Controls, Out, .. Hp.All,
     ];
 
     /// <summary>The settings the options describe; a bad value or combination is a <see cref="UsageException"/> naming the option.</summary>
@@ -71,8 +74,9 @@ internal sealed class CoordCheckOptions
     {
         var parameterizations = OptionFactory.Items(r.GetValue(Parameterizations)!, "--parameterizations")
             .Select(name => Refused("--parameterizations", () => Parameterization.Parse(name))).ToList();
+        var modules = Hp.Read(r);
         var hyperparameters = Refused("--lr, --init-std, --weight-decay, --eps",
-            () => new BaseHyperparameters(r.GetValue(LearningRate), r.GetValue(InitStd), r.GetValue(WeightDecay), r.GetValue(Eps)));
+            () => new BaseHyperparameters(r.GetValue(LearningRate), r.GetValue(InitStd), r.GetValue(WeightDecay), r.GetValue(Eps), modules: modules));
         var settings = new CoordinateCheckSettings
         {
             Parameterizations = parameterizations,
@@ -90,6 +94,11 @@ internal sealed class CoordCheckOptions
             RunControls = r.GetValue(Controls),
         };
         Refused("--beta1, --beta2, --grad-clip", () => settings.Validate());
+
+        // An --hp entry that selects no tensor of the checked model (the sample's GPT, biases and tied head) is refused before any run.
+        HpOptions.Check(new GptSetup("mup", null, settings.BaseShape.Width, settings.BaseShape.Depth, settings.BaseShape.Width, settings.BaseShape.Depth,
+            settings.HeadDim, VocabSize: 65, r.GetValue(BlockSize), hyperparameters.LearningRate, hyperparameters.InitStd, hyperparameters.WeightDecay,
+            hyperparameters.AdamEpsilon, Seed: 0, Modules: modules));
         foreach (int w in settings.Widths.Append(settings.BaseShape.Width))
         {
             if (w % settings.HeadDim != 0)
