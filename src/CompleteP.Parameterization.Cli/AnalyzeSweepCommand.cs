@@ -59,14 +59,12 @@ internal static class AnalyzeSweepCommand
             string column = r.GetValue(loss)!;
             var optima = SweepAnalysis.Optima(SweepCsv.Parse(File.ReadAllText(path), column, path), r.GetValue(tolerance));
             string title = $"best base learning rate per shape ({column}, seed means)";
-            bool training = optima.Any(o => o.Rule) || optima.Select(o => o.Training).Distinct().Count() > 1;
-            bool hp = optima.Any(o => o.Hp.Length > 0);
-            var headers = Headers.Take(1).Concat(hp ? ["hp"] : []).Concat(Headers.Skip(1).Take(2)).Concat(training ? TrainingHeaders : []).Concat(Headers.Skip(3)).ToArray();
-            IReadOnlyList<string> Cells(SweepOptimum o)
-            {
-                var cells = AnalyzeSweepCommand.Cells(o);
-                return [.. cells.Take(1), .. hp ? [o.Hp.Length > 0 ? o.Hp : "none"] : Array.Empty<string>(), .. cells.Skip(1).Take(2), .. training ? TrainingCells(o) : [], .. cells.Skip(3)];
-            }
+            bool training = AcrossTraining(optima), hp = WithHp(optima);
+            // The optional columns: hp after the parameterization, the training shape after width and depth.
+            IReadOnlyList<string> Arrange(IReadOnlyList<string> cells, string hpCell, IReadOnlyList<string> trainingCells) =>
+                [.. cells.Take(1), .. hp ? [hpCell] : Array.Empty<string>(), .. cells.Skip(1).Take(2), .. training ? trainingCells : [], .. cells.Skip(3)];
+            var headers = Arrange(Headers, "hp", TrainingHeaders);
+            IReadOnlyList<string> Cells(SweepOptimum o) => Arrange(AnalyzeSweepCommand.Cells(o), o.Hp.Length > 0 ? o.Hp : "none", TrainingCells(o));
             switch (r.GetValue(format))
             {
                 case "json":
@@ -113,17 +111,23 @@ internal static class AnalyzeSweepCommand
         o.Reason,
     ];
 
+    /// <summary>Whether the sweep spans batch sizes or lengths, or declares a base run: the table then shows each shape's training.</summary>
+    private static bool AcrossTraining(IReadOnlyList<SweepOptimum> optima) => optima.Any(o => o.Rule) || optima.Select(o => o.Training).Distinct().Count() > 1;
+
+    /// <summary>Whether any run has per-module base hyperparameters: the table then shows each shape's hp value.</summary>
+    private static bool WithHp(IReadOnlyList<SweepOptimum> optima) => optima.Any(o => o.Hp.Length > 0);
+
     private static IReadOnlyList<string> TrainingCells(SweepOptimum o) =>
         [N(o.Training.Batch), N(o.Training.Steps), o.Rule ? $"from {o.BaseTraining.Batch}x{o.BaseTraining.Steps}" : "none"];
 
     /// <summary>One line per parameterization and base shape: the verdicts and the largest drift.</summary>
     private static IEnumerable<string> Summary(IReadOnlyList<SweepOptimum> optima)
     {
-        bool training = optima.Any(o => o.Rule) || optima.Select(o => o.Training).Distinct().Count() > 1;
+        bool training = AcrossTraining(optima);
         foreach (var group in optima.GroupBy(o => (o.Parameterization, o.Hp, o.Rule, o.BaseWidth, o.BaseDepth, o.BaseTraining)))
         {
             string run = training ? $", {group.Key.BaseTraining}, {(group.Key.Rule ? "with the batch and length rules" : "no batch or length rule")}" : string.Empty;
-            string modules = group.Key.Hp.Length > 0 ? $", hp {group.Key.Hp}" : optima.Any(o => o.Hp.Length > 0) ? ", no hp" : string.Empty;
+            string modules = group.Key.Hp.Length > 0 ? $", hp {group.Key.Hp}" : WithHp(optima) ? ", no hp" : string.Empty;
             string name = string.Create(CultureInfo.InvariantCulture, $"{group.Key.Parameterization} (base width {group.Key.BaseWidth}, depth {group.Key.BaseDepth}{run}{modules})");
             var judged = group.Where(o => o.Verdict is not null).ToList();
             if (!group.Any(o => o.IsBase))

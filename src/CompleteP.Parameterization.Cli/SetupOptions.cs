@@ -147,7 +147,7 @@ internal sealed class SetupOptions
                 "--timescale-exponent scales the weight decay by tokens per parameter, which needs --base-tokens-per-step, --tokens-per-step, --base-tokens and --tokens.", "--timescale-exponent");
         }
 
-        if (given.FirstOrDefault(g => g.Item2 is null) is { Item1: { } missing } && given.Any(g => g.Item2 is null))
+        if (given.FirstOrDefault(g => g.Item2 is null) is { Item1: { } missing })
         {
             throw new ArgumentException(
                 $"{missing.Name} is missing: --base-tokens-per-step, --tokens-per-step, --base-tokens and --tokens come together (the base run's and the target run's batch and length), " +

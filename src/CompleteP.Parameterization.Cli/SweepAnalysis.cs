@@ -47,19 +47,22 @@ internal static class SweepAnalysis
             // The base shape. A sweep across batch sizes or lengths with no run at the base model shape compares each run
             // with the same model at the base run's batch and length.
             var baseKey = key with { Width = key.BaseWidth, Depth = key.BaseDepth, Training = key.BaseTraining };
-            bool acrossTraining = curves.Any(c => c.Key.Training != key.Training && c.Key with { Training = key.Training } == key);
-            if (!fits.ContainsKey(baseKey) && acrossTraining && fits.ContainsKey(key with { Training = key.BaseTraining }))
+            var sameModel = key with { Training = key.BaseTraining };
+            if (!fits.ContainsKey(baseKey) && fits.ContainsKey(sameModel) && curves.Any(c => c.Key.Training != key.Training && c.Key with { Training = key.Training } == key))
             {
-                baseKey = key with { Training = key.BaseTraining };
+                baseKey = sameModel;
             }
 
             bool isBase = key == baseKey;
+            void Add(double? drift, double? lossAtBase, double? regret, double? regretError, TransferVerdict? verdict, string reason) =>
+                optima.Add(new SweepOptimum(key.Parameterization, key.Width, key.Depth, key.BaseWidth, key.BaseDepth, curve, best, fitted, edge,
+                    drift, lossAtBase, regret, regretError, verdict, reason)
+                { Training = key.Training, BaseTraining = key.BaseTraining, Rule = key.Rule, IsBase = isBase, Hp = key.Hp });
+
             if (!fits.TryGetValue(baseKey, out var reference))
             {
                 string where = key.BaseTraining == key.Training && !key.Rule ? string.Empty : $", {key.BaseTraining}";
-                optima.Add(new SweepOptimum(key.Parameterization, key.Width, key.Depth, key.BaseWidth, key.BaseDepth, curve, best, fitted, edge,
-                    null, null, null, null, TransferVerdict.Inconclusive, $"no run at the base shape {key.BaseWidth}x{key.BaseDepth}{where}")
-                { Training = key.Training, BaseTraining = key.BaseTraining, Rule = key.Rule, IsBase = isBase, Hp = key.Hp });
+                Add(null, null, null, null, TransferVerdict.Inconclusive, $"no run at the base shape {key.BaseWidth}x{key.BaseDepth}{where}");
                 continue;
             }
 
@@ -70,9 +73,7 @@ internal static class SweepAnalysis
             var (verdict, reason) = isBase
                 ? ((TransferVerdict?)null, key.Width == key.BaseWidth && key.Depth == key.BaseDepth ? "base shape" : "base run")
                 : Judge(curve, byKey[baseKey], best, edge, reference, atBase, drift, regret, regretError, tolerance);
-            optima.Add(new SweepOptimum(key.Parameterization, key.Width, key.Depth, key.BaseWidth, key.BaseDepth, curve, best, fitted, edge,
-                drift, atBase?.Loss, regret, regretError, verdict, reason)
-            { Training = key.Training, BaseTraining = key.BaseTraining, Rule = key.Rule, IsBase = isBase, Hp = key.Hp });
+            Add(drift, atBase?.Loss, regret, regretError, verdict, reason);
         }
 
         return optima;

@@ -44,7 +44,7 @@ public static class LearningRateSweepPlot
         var panels = runs.GroupBy(r => r.Parameterization).ToList();
         // The curves: model sizes (by width, then depth), or the named series in the order they first appear.
         var series = runs.Select(r => r.Series).Distinct().ToList();
-        var sizes = runs.Select(r => (r.Width, r.Depth, r.Series)).Distinct()
+        var curves = runs.Select(r => (r.Width, r.Depth, r.Series)).Distinct()
             .OrderBy(s => series.IndexOf(s.Series)).ThenBy(s => s.Width).ThenBy(s => s.Depth).ToList();
         var rates = runs.Select(r => r.LearningRate).Distinct().Order().ToList();
         // Seed means and their standard errors, per (parameterization, curve, rate).
@@ -77,11 +77,11 @@ public static class LearningRateSweepPlot
 
             plot.Axes.Bottom.TickGenerator = new NumericManual(Ticks(rates));
             plot.Grid.MajorLineColor = Colors.Black.WithAlpha(0.13);
-            foreach (var group in panels[p].GroupBy(r => (r.Width, r.Depth, r.Series)).OrderBy(g => sizes.IndexOf(g.Key)))
+            foreach (var group in panels[p].GroupBy(r => (r.Width, r.Depth, r.Series)).OrderBy(g => curves.IndexOf(g.Key)))
             {
                 var line = means.Where(m => m.Key.Parameterization == panels[p].Key && (m.Key.Width, m.Key.Depth, m.Key.Series) == group.Key)
                     .OrderBy(m => m.Key.LearningRate).ToList();
-                int style = sizes.IndexOf(group.Key);
+                int style = curves.IndexOf(group.Key);
                 double[] xs = line.Select(m => Math.Log2(m.Key.LearningRate)).ToArray(), ys = line.Select(m => m.Mean).ToArray();
                 if (line.Any(m => m.Error > 0))
                 {
@@ -92,7 +92,7 @@ public static class LearningRateSweepPlot
 
                 var scatter = plot.Add.Scatter(xs, ys, Theme.ColorOf(style));
                 scatter.LegendText = group.Key.Series
-                    ?? (sizes.Select(s => s.Width).Distinct().Count() > 1 ? $"width {group.Key.Width}, depth {group.Key.Depth}" : $"depth {group.Key.Depth}");
+                    ?? (curves.Select(s => s.Width).Distinct().Count() > 1 ? $"width {group.Key.Width}, depth {group.Key.Depth}" : $"depth {group.Key.Depth}");
                 scatter.LineWidth = 2;
                 scatter.MarkerSize = 7;
                 scatter.MarkerShape = Theme.MarkerOf(style);

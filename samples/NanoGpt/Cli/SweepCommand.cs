@@ -122,15 +122,14 @@ internal static class SweepCommand
 
             // The transfer columns: with a base run, or when resuming a CSV that has them (this sweep's rows then say "no rule": empty base columns).
             // The hp column: with --hp, or when resuming a CSV that has it (this sweep's rows then say "no factors": an empty hp field).
-            string? existing = r.GetValue(resume) && File.Exists(path) && CompleteLines(path) is [var first, ..] ? first : null;
-            bool transferring = (all.Count > 0 && all[0].Setup.BaseTraining is not null)
-                || existing == SweepConfiguration.CsvHeaderFor(transfer: true) || existing == SweepConfiguration.CsvHeaderFor(transfer: true, hp: true);
-            bool hpColumn = modules.Count > 0
-                || existing == SweepConfiguration.CsvHeaderFor(transfer: false, hp: true) || existing == SweepConfiguration.CsvHeaderFor(transfer: true, hp: true);
+            var existing = r.GetValue(resume) && File.Exists(path) ? CompleteLines(path) : [];
+            var schema = existing is [var first, ..] ? SweepConfiguration.SchemaOf(first) : null;
+            bool transferring = (all.Count > 0 && all[0].Setup.BaseTraining is not null) || schema is (true, _);
+            bool hpColumn = modules.Count > 0 || schema is (_, true);
             all = all.Select(c => c with { TransferColumns = transferring, HpColumn = hpColumn }).ToList();
             string header = SweepConfiguration.CsvHeaderFor(transferring, hpColumn);
             var mine = Shard(all, shardIndex, shardCount);
-            var done = r.GetValue(resume) ? DoneKeys(path, header, transferring, hpColumn) : [];
+            var done = DoneKeys(path, existing, header, transferring, hpColumn);
             var runs = mine.Where(c => !done.Contains(c.Key)).ToList();
 
             using var writer = OpenCsv(path, append: r.GetValue(resume) && File.Exists(path), header);
@@ -192,15 +191,12 @@ internal static class SweepCommand
             : throw new UsageException($"--shard must be K/N with 1 <= K <= N, but was '{text}'.");
     }
 
-    /// <summary>The keys of the complete rows of an existing sweep CSV (none if there is no file); a CSV of another schema is a usage error.</summary>
-    private static HashSet<string> DoneKeys(string path, string header, bool transfer, bool hp)
+    /// <summary>
+    /// The keys of the complete rows of the CSV being resumed (<paramref name="lines"/>: its complete lines, none when not resuming);
+    /// a CSV of another schema is a usage error that says which options it was written with or without.
+    /// </summary>
+    private static HashSet<string> DoneKeys(string path, IReadOnlyList<string> lines, string header, bool transfer, bool hp)
     {
-        if (!File.Exists(path))
-        {
-            return [];
-        }
-
-        var lines = CompleteLines(path);
         if (lines.Count == 0)
         {
             return [];
@@ -208,10 +204,14 @@ internal static class SweepCommand
 
         if (lines[0] != header)
         {
-            throw new UsageException($"--resume: '{path}' is not a sweep CSV of this schema: its header is '{lines[0]}', expected '{header}'" +
-                                     (lines[0] == SweepConfiguration.CsvHeaderFor(!transfer, hp) ? $" (it was written {(transfer ? "without" : "with")} --base-tokens-per-step and --base-tokens)."
-                                         : lines[0] == SweepConfiguration.CsvHeaderFor(transfer, !hp) || lines[0] == SweepConfiguration.CsvHeaderFor(!transfer, !hp)
-                                             ? $" (it was written {(hp ? "without" : "with")} --hp{(lines[0] == SweepConfiguration.CsvHeaderFor(transfer, !hp) ? string.Empty : $" and {(transfer ? "without" : "with")} --base-tokens-per-step and --base-tokens")})." : "."));
+            string hint = SweepConfiguration.SchemaOf(lines[0]) is var (written, writtenHp)
+                ? $" (it was written {string.Join(" and ", new[]
+                {
+                    writtenHp != hp ? $"{(hp ? "without" : "with")} --hp" : null,
+                    written != transfer ? $"{(transfer ? "without" : "with")} --base-tokens-per-step and --base-tokens" : null,
+                }.OfType<string>())})."
+                : ".";
+            throw new UsageException($"--resume: '{path}' is not a sweep CSV of this schema: its header is '{lines[0]}', expected '{header}'{hint}");
         }
 
         int columns = header.Split(',').Length;

@@ -46,6 +46,10 @@ internal sealed record SweepConfiguration(GptSetup Setup, TrainSettings Settings
     /// <param name="hp">Whether the hp column is in.</param>
     public static string CsvHeaderFor(bool transfer, bool hp = false) => KeyHeader + (transfer ? TransferHeader : string.Empty) + (hp ? HpHeader : string.Empty) + ResultHeader;
 
+    /// <summary>Which optional columns a sweep header has (<see cref="CsvHeaderFor"/>'s arguments); null for a header of no sweep schema.</summary>
+    public static (bool Transfer, bool Hp)? SchemaOf(string header) =>
+        (from transfer in new[] { false, true } from hp in new[] { false, true } where header == CsvHeaderFor(transfer, hp) select ((bool, bool)?)(transfer, hp)).FirstOrDefault();
+
     /// <summary>The setting columns of this run, as written in the CSV.</summary>
     public string Key
     {
