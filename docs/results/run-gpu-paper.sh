@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Issue 17's paper-scale protocol on one GPU (docs/results.md, "At the paper's scale"): width 128, head dim 32, base shape
+# (128, 2), 16 x 256 tokens, 600 steps, constant LR, AdamW (0.9, 0.95), epsilon 1e-12, weight decay 0.1, clipping 1.0, no
+# biases, tied head, 3 seeds, LR in half octaves. For at most SECONDS, resumable: each sweep continues
+# docs/results/NAME.csv (if there), in PROCESSES shards, and the merged CSV goes to OUT.
+#
+# usage (on the GPU machine, from the repository root, after ../shared/gpu/pack-for-device.sh samples/NanoGpt/NanoGpt.csproj):
+#   bash docs/results/run-gpu-paper.sh width|depth OUT SECONDS [PROCESSES]
+#   width: depth 4, widths 128, 256, 512, 1024; SP, muP, CompleteP     -> lr-sweep-width.csv
+#   depth: width 128, depths 2 .. 64; SP, muP, alpha = 0.5, CompleteP  -> lr-sweep-depth.csv
+set -uo pipefail
+WHICH=${1:?usage: run-gpu-paper.sh width|depth OUT SECONDS [PROCESSES]}
+OUT=${2:?usage: run-gpu-paper.sh width|depth OUT SECONDS [PROCESSES]}
+SECONDS_LEFT=${3:?usage: run-gpu-paper.sh width|depth OUT SECONDS [PROCESSES]}
+PROCESSES=${4:-8}
+HERE=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$OUT"
+WORK=$(mktemp -d)
+APP=$WORK/app
+mkdir -p "$APP" && tar -C "$APP" -xJf .device/app.tar.xz
+export LD_LIBRARY_PATH=$(python3 -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+lrs() { python3 -c "print(','.join(f'2^{$1 + k / 2:g}' for k in range(int(($2 - $1) * 2) + 1)))"; }
+PROTOCOL="--head-dim 32 --block-size 256 --batch-size 16 --base-width 128 --base-depth 2 --steps 600
+  --beta1 0.9 --beta2 0.95 --eps 1e-12 --weight-decay 0.1 --grad-clip 1.0 --bias false --init-std 0.02
+  --schedule constant --tied-head true --device cuda --seeds 1,2,3 --resume"
+case $WHICH in
+  width) NAME=lr-sweep-width; SHAPES="--widths 1024,512,256,128 --depths 4"; PARAMS=${PARAMS:-completep,mup,sp}; LRS=${LRS:-$(lrs -13 -5)} ;;
+  depth) NAME=lr-sweep-depth; SHAPES="--widths 128 --depths 64,32,16,8,4,2"; PARAMS=${PARAMS:-completep,mup,sp,alpha=0.5}; LRS=${LRS:-$(lrs -12 -5)} ;;
+  *) echo "run-gpu-paper.sh: the first argument must be width or depth, not '$WHICH'" >&2; exit 2 ;;
+esac
+for k in $(seq 1 "$PROCESSES"); do
+  csv=$WORK/$NAME-$k.csv
+  [ -f "$HERE/$NAME.csv" ] && cp "$HERE/$NAME.csv" "$csv"
+  timeout "$SECONDS_LEFT" "$APP/NanoGpt" sweep $PROTOCOL --parameterizations "$PARAMS" $SHAPES --lrs "$LRS" \
+    --shard "$k/$PROCESSES" --out "$csv" > "$WORK/$NAME-$k.log" 2>&1 &
+done
+wait
+# merge the shards: the header once, each configuration once (the first row of its key), only whole rows
+python3 - "$OUT/$NAME.csv" "$WORK"/$NAME-*.csv <<'PY'
+import sys
+out, parts = sys.argv[1], sys.argv[2:]
+header, rows, seen = None, [], set()
+for part in parts:
+    with open(part, encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    header = header or lines[0]
+    columns = header.count(",") + 1
+    for line in lines[1:]:
+        key = ",".join(line.split(",")[:21])
+        if line.count(",") + 1 == columns and key not in seen:
+            seen.add(key)
+            rows.append(line)
+with open(out, "w", encoding="utf-8") as f:
+    f.write("\n".join([header] + rows) + "\n")
+print(f"{out}: {len(rows)} rows")
+PY
+tail -n 3 "$WORK"/*.log > "$OUT/$NAME-logs-tail.txt"
+nvidia-smi --query-gpu=name --format=csv,noheader > "$OUT/gpu.txt" 2>/dev/null || true
