@@ -46,7 +46,7 @@ internal static class PlanCommand
                 }
 
                 // A role entry is in its role's numbers (hp[...] in the formulas); a name pattern needs a model's tensor names.
-                foreach (var module in rules.Setup.Hyperparameters.Modules.Where(m => m.IsPattern))
+                foreach (var module in rules.Setup.Hyperparameters.Modules.Where(m => m.IsPattern && m.Field != HyperparameterField.ResidualMultiplier))
                 {
                     output.WriteLine($"hp {module}: a parameter-name pattern, applied to the tensors whose names it matches when a model is planned " +
                                      "(Parameterize.Apply, nanogpt plan); the per-role numbers above do not include it.");
@@ -62,6 +62,12 @@ internal static class PlanCommand
     private static IEnumerable<(string Group, string Quantity, ScaledValue Value)> Rows(RuleSet rules)
     {
         yield return ("model", "residual multiplier", rules.Multipliers.Residual);
+        foreach (var branch in rules.Setup.Hyperparameters.Modules.Where(m => m.Field == HyperparameterField.ResidualMultiplier))
+        {
+            // A per-branch factor (--hp PATTERN.res=F): the multiplier of a branch that this entry alone matches.
+            yield return ("model", $"residual multiplier of '{branch.Selector}'", RulesEngine.BranchResidual(rules.Setup, [branch]));
+        }
+
         yield return ("model", "output multiplier", rules.Multipliers.Output);
         yield return ("model", "embedding multiplier", rules.Multipliers.Embedding);
         yield return ("model", "attention scale", rules.Multipliers.AttentionScale);

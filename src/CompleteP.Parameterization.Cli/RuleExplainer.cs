@@ -122,7 +122,9 @@ internal static partial class RuleExplainer
         var scaling = setup.Scaling;
         // A per-module factor's symbol (hp[selector.field]) holds a selector, whose letters are no symbols of the rules: each is listed on its own.
         var modules = hp.Modules.Where(m => value.Formula.Contains(m.Symbol, StringComparison.Ordinal))
-            .Select(m => new SymbolValue(m.Symbol, m.Factor, $"per-module base hyperparameter of {(m.IsPattern ? $"the tensors whose names match '{m.Selector}'" : $"the {m.Selector} role")} (--hp {m})"))
+            .Select(m => new SymbolValue(m.Symbol, m.Factor, m.Field == HyperparameterField.ResidualMultiplier
+                ? $"per-branch residual multiplier of the residual branches whose module names match '{m.Selector}' (--hp {m})"
+                : $"per-module base hyperparameter of {(m.IsPattern ? $"the tensors whose names match '{m.Selector}'" : $"the {m.Selector} role")} (--hp {m})"))
             .ToList();
         string formula = modules.Aggregate(value.Formula, (f, m) => f.Replace(m.Symbol, "hp", StringComparison.Ordinal));
         var symbols = SymbolPattern().Matches(formula).Select(match => match.Value).Distinct().Select(symbol => symbol switch

@@ -43,6 +43,28 @@ public class HpOptionTests
     }
 
     [Fact]
+    public void A_per_branch_residual_multiplier_shows_its_value_in_the_table_and_the_json()
+    {
+        // CompleteP 64x2 -> 256x8: m_L^-alpha = 1/4; the attention branches x0.5.
+        var (code, output, error) = Completep.Run([.. Setup, "--hp", "*.attn.res=0.5"]);
+        code.Should().Be(0, error);
+        output.Should().Contain("residual multiplier of '*.attn'").And.Contain("hp[*.attn.res] * m_L^-alpha").And.Contain("0.5 * 4^-1");
+        output.Should().NotContain("a parameter-name pattern", "a branch factor is in the table, not a note about tensors");
+
+        (code, output, error) = Completep.Run([.. Setup, "--hp", "*.attn.res=0.5", "--hp", "layers.*.mlp.res=3", "--format", "json"]);
+        code.Should().Be(0, error);
+        var root = JsonDocument.Parse(output).RootElement;
+        root.GetProperty("residualMultiplier").GetDouble().Should().Be(0.25);
+        root.GetProperty("branchResidualMultipliers").GetProperty("*.attn").GetDouble().Should().Be(0.125);
+        root.GetProperty("branchResidualMultipliers").GetProperty("layers.*.mlp").GetDouble().Should().Be(0.75);
+        Roles(output).GetRawText().Should().Be(Roles(Completep.Run([.. Setup, "--format", "json"]).Out).GetRawText(), "a branch factor changes no role's numbers");
+
+        (code, _, error) = Completep.Run([.. Setup, "--hp", "hidden-weight.res=2"]);
+        code.Should().Be(2);
+        error.Should().Contain("--hp").And.Contain("selected by a module-name pattern");
+    }
+
+    [Fact]
     public void Explain_shows_the_factor()
     {
         var (code, output, error) = Completep.Run(["explain", "embedding", "-q", "learning-rate", .. Setup[1..], "--hp", "embedding.lr=2"]);
@@ -82,7 +104,7 @@ public class HpOptionTests
     }
 
     [Theory]
-    [InlineData("--hp", "embedding.momentum=2", "unknown field 'momentum' (valid: lr, init, wd, eps)")]
+    [InlineData("--hp", "embedding.momentum=2", "unknown field 'momentum' (valid: lr, init, wd, eps, res)")]
     [InlineData("--hp", "attention.lr=2", "selector 'attention' is not a role: use one of embedding, hidden-norm, hidden-weight")]
     [InlineData("--hp", "embedding.lr=0", "factor must be a finite number greater than 0")]
     [InlineData("--hp", "embedding.lr=x", "'x' is not a number")]

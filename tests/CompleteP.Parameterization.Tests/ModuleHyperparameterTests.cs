@@ -165,7 +165,7 @@ public sealed class ModuleHyperparameterTests
         var role = () => new ModuleHyperparameter("attention", HyperparameterField.LearningRate, 2);
         role.Should().Throw<ArgumentException>().Where(e => e.ParamName == "selector" && e.Message.Contains("embedding, hidden-norm, hidden-weight") && e.Message.Contains("pattern"));
         var field = () => ModuleHyperparameter.Parse("embedding.momentum=2");
-        field.Should().Throw<FormatException>().WithMessage("*unknown field 'momentum' (valid: lr, init, wd, eps)*");
+        field.Should().Throw<FormatException>().WithMessage("*unknown field 'momentum' (valid: lr, init, wd, eps, res)*");
         var number = () => ModuleHyperparameter.Parse("embedding.lr=two");
         number.Should().Throw<FormatException>().WithMessage("*'two' is not a number*");
         var form = () => ModuleHyperparameter.Parse("embedding");
@@ -228,5 +228,96 @@ public sealed class ModuleHyperparameterTests
         zero.Should().Throw<System.Text.Json.JsonException>().WithMessage("$.setup.hyperparameters.modules[0]: factor must be a finite number greater than 0*");
         var role = () => PlanJson.Deserialize(json.Replace("\"selector\": \"embedding\"", "\"selector\": \"attention\"", StringComparison.Ordinal));
         role.Should().Throw<System.Text.Json.JsonException>().WithMessage("$.setup.hyperparameters.modules[0]: selector 'attention' is not a role*");
+    }
+
+    // Per-branch residual multipliers (issue 16, item 3): res entries select residual branches by module name and multiply
+    // their residual multiplier m_L^-alpha; they change no tensor's rule.
+    private static readonly ModuleHyperparameter[] BranchFactors = [ModuleHyperparameter.Parse("*.attn.res=0.5"), ModuleHyperparameter.Parse("h.1.*.res=3")];
+
+    [Fact]
+    public void A_branch_residual_multiplier_is_its_factors_times_m_L_to_the_minus_alpha_by_hand()
+    {
+        // CompleteP, 64x2 -> 256x8: m_L = 4, so m_L^-alpha = 1/4.
+        var rules = RulesEngine.Compute(Setup(BranchFactors));
+        rules.Multipliers.Residual.Value.Should().Be(0.25, "the model-level multiplier has no per-branch factor");
+        rules.ResidualMultiplierOf("h.0.attn").Value.Should().Be(0.5 / 4);
+        rules.ResidualMultiplierOf("h.0.attn").Formula.Should().Be("hp[*.attn.res] * m_L^-alpha");
+        rules.ResidualMultiplierOf("h.0.attn").Substitution.Should().Be("0.5 * 4^-1");
+        rules.ResidualMultiplierOf("h.1.attn").Value.Should().Be(0.5 * 3 / 4, "two entries that match one branch multiply");
+        rules.ResidualMultiplierOf("h.1.attn").Formula.Should().Be("hp[*.attn.res] * hp[h.1.*.res] * m_L^-alpha");
+        rules.ResidualMultiplierOf("h.1.mlp").Value.Should().Be(3.0 / 4);
+        rules.ResidualMultiplierOf("h.0.mlp").Should().Be(rules.Multipliers.Residual, "a branch no entry matches keeps m_L^-alpha, formula and all");
+
+        // muP and SP have no residual multiplier, but a tuned branch factor is still a multiplier: the factor alone.
+        foreach (var p in new[] { Parameterization.MuP, Parameterization.Standard })
+        {
+            var other = RulesEngine.Compute(new RuleSetup(p, new ModelShape(64, 2), new ModelShape(256, 8), 16, new BaseHyperparameters(Eta, Sigma, Lambda, Eps, modules: BranchFactors)));
+            other.ResidualMultiplierOf("h.0.attn").Value.Should().Be(0.5, p.ToString());
+            other.ResidualMultiplierOf("h.0.attn").Formula.Should().Be("hp[*.attn.res]", p.ToString());
+            other.ResidualMultiplierOf("h.0.mlp").Value.Should().Be(1.0, p.ToString());
+        }
+    }
+
+    [Fact]
+    public void A_branch_residual_multiplier_changes_no_tensor_rule()
+    {
+        var plain = Plan(Setup(null));
+        var tuned = Plan(Setup(BranchFactors));
+        foreach (var (name, _, _) in Tensors)
+        {
+            tuned[name].Rule.Should().Be(plain[name].Rule, name);
+        }
+
+        string[] names = ["h.0.attn.c_attn.weight", "h.0.attn"];
+        BranchFactors.Select(m => m.Matches(TensorRole.HiddenWeight, names)).Should().AllBeEquivalentTo(false, "a res entry selects branches, never a tensor");
+        BranchFactors[0].MatchesName("transformer.h.3.attn").Should().BeTrue();
+        BranchFactors[0].MatchesName("h.0.attn.c_proj").Should().BeFalse("the pattern matches the branch's whole name");
+    }
+
+    [Fact]
+    public void A_residual_multiplier_needs_a_branch_pattern_and_parses_from_text()
+    {
+        var role = () => ModuleHyperparameter.Parse("hidden-weight.res=2");
+        role.Should().Throw<ArgumentException>().Where(e => e.ParamName == "selector" && e.Message.Contains("'hidden-weight.res'") && e.Message.Contains("'*.attn'"));
+        var parsed = ModuleHyperparameter.Parse("layers.*.mlp.res=1.5");
+        parsed.Field.Should().Be(HyperparameterField.ResidualMultiplier);
+        parsed.Selector.Should().Be("layers.*.mlp");
+        parsed.Symbol.Should().Be("hp[layers.*.mlp.res]");
+        parsed.ToString().Should().Be("layers.*.mlp.res=1.5");
+    }
+
+    [Fact]
+    public void A_branch_factor_that_would_fold_out_of_range_is_refused_before_any_rule()
+    {
+        // Folded into a hidden weight, c = 1e-306 * m_L^-1 takes its learning rate (eta * m_N^-1 * c) below the smallest normal double.
+        var act = () => RulesEngine.Compute(Setup([ModuleHyperparameter.Parse("*.attn.res=1e-306")]));
+        act.Should().Throw<ArgumentOutOfRangeException>().Where(e => e.ParamName == "hyperparameters");
+        RulesEngine.Compute(Setup([ModuleHyperparameter.Parse("*.attn.res=1e-3")])).ResidualMultiplierOf("h.0.attn").Value.Should().Be(1e-3 / 4);
+    }
+
+    [Fact]
+    public void A_plan_with_branch_factors_round_trips_through_json_and_prints_one_line_per_residual_value()
+    {
+        var rules = RulesEngine.Compute(Setup(BranchFactors));
+        // Rows as the adapter folds them: each branch's output projection carries its own residual multiplier.
+        var rows = new[] { "h.0.attn.c_proj.weight", "h.0.mlp.c_proj.weight", "h.1.attn.c_proj.weight", "h.1.mlp.c_proj.weight" }.Select(n =>
+        {
+            string branch = n[..n.LastIndexOf(".c_proj", StringComparison.Ordinal)];
+            return new PlanRow(n, [4, 4], rules.RuleFor(new TensorDescriptor(TensorRole.HiddenWeight), [n]), residualBranch: branch)
+                .Fold(new FoldedMultiplier(MultiplierKind.Residual, rules.ResidualMultiplierOf(branch)));
+        }).ToList();
+        var plan = ParameterizationPlan.Create(rules, rows);
+        plan["h.1.attn.c_proj.weight"].Applied.LearningRate.Should().Be(plan["h.1.attn.c_proj.weight"].Rule.LearningRate * 0.375, "folding c multiplies the LR by c");
+        string json = PlanJson.Serialize(plan);
+        json.Should().Contain("\"field\": \"residualMultiplier\"").And.Contain("hp[*.attn.res] * hp[h.1.*.res] * m_L^-alpha");
+        var back = PlanJson.Deserialize(json);
+        back.Should().Be(plan);
+        PlanJson.Serialize(back).Should().Be(json);
+
+        string table = plan.ToTable();
+        table.Should().Contain("residual multiplier hp[*.attn.res] * m_L^-alpha = 0.5 * 4^-1 = 0.125: folded into 1 tensor");
+        table.Should().Contain("residual multiplier hp[*.attn.res] * hp[h.1.*.res] * m_L^-alpha = 0.5 * 3 * 4^-1 = 0.375: folded into 1 tensor");
+        table.Should().Contain("residual multiplier hp[h.1.*.res] * m_L^-alpha = 3 * 4^-1 = 0.75: folded into 1 tensor");
+        table.Should().Contain("residual multiplier 1 * m_L^-alpha = 1 * 4^-1 = 0.25: folded into 1 tensor");
     }
 }

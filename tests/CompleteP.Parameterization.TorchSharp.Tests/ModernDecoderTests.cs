@@ -69,6 +69,92 @@ public class ModernDecoderTests
         forward.Plan.Should().Be(call.Plan, ".forward and .call give the same plan");
     }
 
+    public static TheoryData<DecoderStyle, string> StylesAndParameterizations()
+    {
+        var data = new TheoryData<DecoderStyle, string>();
+        foreach (var style in Enum.GetValues<DecoderStyle>())
+        {
+            data.Add(style, "completep");
+            data.Add(style, "mup");
+        }
+
+        return data;
+    }
+
+    /// <summary>Per-branch residual multipliers for a style: the attention branch x0.5, the MLP (or MoE) branch x1.5, selected by the author's names.</summary>
+    private static ParameterizeOptions WithBranchFactors(DecoderStyle style, Parameterization p)
+    {
+        var options = From32x1(p);
+        var hp = options.Hyperparameters;
+        string attention = style == DecoderStyle.GptJ ? "*.attn" : "*.self_attn";
+        string mlp = style == DecoderStyle.Mixtral ? "layers.*.block_sparse_moe" : "layers.*.mlp";
+        return options with
+        {
+            Hyperparameters = new BaseHyperparameters(hp.LearningRate, hp.InitStd, hp.WeightDecay, hp.AdamEpsilon, hp.Beta1, hp.Beta2,
+                [ModuleHyperparameter.Parse($"{attention}.res=0.5"), ModuleHyperparameter.Parse($"{mlp}.res=1.5")]),
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(StylesAndParameterizations))]
+    public void Per_branch_residual_multipliers_train_exactly_like_the_hand_written_forward_that_scales_each_branch(DecoderStyle style, string parameterization)
+    {
+        // The reference is the author's forward with each branch multiplied by hand: x + 0.5 * m_L^-alpha * attn(..) + 1.5 * m_L^-alpha * mlp(..),
+        // the factors written here, not read from the plan. Under muP m_L^-alpha is 1 and the factors alone must still act.
+        var p = parameterization == "mup" ? Parameterization.MuP : Parameterization.CompleteP;
+        var options = WithBranchFactors(style, p);
+        ModernDecoder ByHand()
+        {
+            var model = new ModernDecoder(new DecoderConfig(style, Calls: true));
+            model.Scales.AttentionBranch = 0.5;
+            model.Scales.MlpBranch = 1.5;
+            return model;
+        }
+
+        var reference = EquivalenceRuns.Train(ByHand, Loss, options, Way.Reference, 0.5, Steps, ScalarType.Float64);
+        var unscaled = EquivalenceRuns.Train(() => new ModernDecoder(new DecoderConfig(style, Calls: true)), Loss, options, Way.Reference, 0.5, Steps, ScalarType.Float64);
+        var forward = EquivalenceRuns.Train(() => new ModernDecoder(new DecoderConfig(style)), Loss, options, Way.Fold, 0.5, Steps, ScalarType.Float64);
+        var call = EquivalenceRuns.Train(() => new ModernDecoder(new DecoderConfig(style, Calls: true)), Loss, options, Way.Fold, 0.5, Steps, ScalarType.Float64);
+        var hooks = EquivalenceRuns.Train(() => new ModernDecoder(new DecoderConfig(style, Calls: true)), Loss, options, Way.Hooks, 0.5, Steps, ScalarType.Float64);
+
+        EquivalenceRuns.Difference(unscaled, reference).Loss.Should().BeGreaterThan(1e-4, "the teeth: without the branch factors the function differs");
+        foreach (var (name, run) in new[] { ("folded, .forward", forward), ("folded, .call", call), ("hooks, .call", hooks) })
+        {
+            var (loss, weight, worst) = EquivalenceRuns.Difference(run, reference);
+            _output.WriteLine($"{style} {parameterization} {name}: loss difference {loss:E2}, weights {weight:E2} ({worst})");
+            loss.Should().BeLessThan(1e-11, $"{style} {parameterization} {name}");
+            weight.Should().BeLessThan(1e-9, $"{style} {parameterization} {name}");
+        }
+
+        // Where each branch's multiplier went: 0.5 and 1.5 times m_L^-alpha (1/3 under CompleteP from depth 1 to 3, 1 under muP).
+        double mL = p == Parameterization.CompleteP ? 1.0 / 3 : 1.0;
+        // (The attention side: its output projection, or OLMo-2's and Gemma's post_attention_layernorm.)
+        var folded = call.Plan.Rows.Where(r => r.Folded?.Kind == MultiplierKind.Residual).ToList();
+        static bool AttentionSide(PlanRow r) => r.Name.Contains("attn", StringComparison.Ordinal) || r.Name.Contains("post_attention", StringComparison.Ordinal);
+        var attentionValues = folded.Where(AttentionSide).Select(r => r.Folded!.Value.Value).Distinct();
+        var mlpValues = folded.Where(r => !AttentionSide(r)).Select(r => r.Folded!.Value.Value).Distinct();
+        attentionValues.Should().ContainSingle().Which.Should().BeApproximately(0.5 * mL, 1e-15);
+        mlpValues.Should().ContainSingle().Which.Should().BeApproximately(1.5 * mL, 1e-15);
+        hooks.Plan.Hooks.Where(h => h.Kind == MultiplierKind.Residual).Select(h => h.Value.Value).Distinct().Should().BeEquivalentTo(new[] { 0.5 * mL, 1.5 * mL });
+    }
+
+    [Fact]
+    public void A_branch_factor_that_matches_no_branch_is_refused_naming_the_branches()
+    {
+        using var model = new ModernDecoder(new DecoderConfig(DecoderStyle.Llama3));
+        using var optimizer = optim.AdamW(model.parameters());
+        var hp = From32x1().Hyperparameters;
+        var options = From32x1() with
+        {
+            // o_proj is the attention's output projection, not a branch: a residual multiplier selects branch modules.
+            Hyperparameters = new BaseHyperparameters(hp.LearningRate, hp.InitStd, hp.WeightDecay, hp.AdamEpsilon, modules: [ModuleHyperparameter.Parse("*.o_proj.res=0.5")]),
+        };
+
+        var e = ((Action)(() => Parameterize.Apply(model, optimizer, options))).Should().Throw<ArgumentException>().Which;
+        e.ParamName.Should().Be("options");
+        e.Message.Should().Contain("'*.o_proj.res=0.5' selects no residual branch of the model").And.Contain("'layers.0.self_attn'").And.Contain("'layers.0.mlp'");
+    }
+
     [Fact]
     public void A_wrong_placement_is_caught_by_the_same_comparison()
     {

@@ -55,6 +55,49 @@ public class ModuleHyperparameterApplyTests
     }
 
     [Fact]
+    public void Branch_factors_fold_into_each_branch_and_a_checkpoint_brings_them_back()
+    {
+        // CompleteP 32x1 -> 64x4: m_L^-1 = 1/4; the attention branches x0.5, the MLP of block 2 x3.
+        ModuleHyperparameter[] branches = [ModuleHyperparameter.Parse("h.*.attn.res=0.5"), ModuleHyperparameter.Parse("h.2.mlp.res=3")];
+        string path = Path.Combine(Path.GetTempPath(), $"completep-res-{Guid.NewGuid():N}.bin");
+        try
+        {
+            using var model = new CallGpt(vocab: 40, width: 64, depth: 4);
+            using var optimizer = optim.AdamW(model.parameters());
+            var plan = Parameterize.Apply(model, optimizer, OptionsWith(branches) with { SampleForward = () => model.call(Ids) });
+            plan["h.0.attn.c_proj.weight"].Folded!.Value.Value.Should().Be(0.125);
+            plan["h.0.attn.c_proj.weight"].Folded!.Value.Formula.Should().Be("hp[h.*.attn.res] * m_L^-alpha");
+            plan["h.2.mlp.c_proj.weight"].Folded!.Value.Value.Should().Be(0.75);
+            plan["h.1.mlp.c_proj.weight"].Folded!.Value.Value.Should().Be(0.25, "a branch no entry matches keeps m_L^-alpha");
+            using (var plainModel = new CallGpt(vocab: 40, width: 64, depth: 4))
+            using (var plainOptimizer = optim.AdamW(plainModel.parameters()))
+            {
+                plan["h.0.attn.c_proj.weight"].Rule.Should().Be(Parameterize.Apply(plainModel, plainOptimizer, OptionsWith(null))["h.0.attn.c_proj.weight"].Rule,
+                    "the factor changes the multiplier folded in, not the tensor's Table 1 rule");
+            }
+
+            var named = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+            GroupOf(optimizer, named["h.0.attn.c_proj.weight"]).LearningRate.Should().BeApproximately(plan["h.0.attn.c_proj.weight"].Rule.LearningRate * 0.125, 1e-18,
+                "folding c multiplies the group's LR by c");
+
+            ParameterizedCheckpoint.Save(model, plan, path, optimizer);
+            File.ReadAllText(ParameterizedCheckpoint.PlanPath(path)).Should().Contain("\"field\": \"residualMultiplier\"");
+            using var fresh = new CallGpt(vocab: 40, width: 64, depth: 4);
+            using var freshOptimizer = optim.AdamW(fresh.parameters());
+            var loaded = ParameterizedCheckpoint.Load(fresh, freshOptimizer, path, sampleForward: () => fresh.call(Ids));
+            loaded.Should().Be(plan);
+            loaded.Setup.Hyperparameters.Modules.Should().Equal(branches);
+        }
+        finally
+        {
+            foreach (var f in Directory.GetFiles(Path.GetTempPath(), Path.GetFileName(path) + "*"))
+            {
+                File.Delete(f);
+            }
+        }
+    }
+
+    [Fact]
     public void A_checkpoint_carries_the_factors_so_a_resumed_run_gets_the_same_plan()
     {
         string path = Path.Combine(Path.GetTempPath(), $"completep-hp-{Guid.NewGuid():N}.bin");

@@ -4,8 +4,8 @@ using static TorchSharp.torch;
 namespace CompleteP;
 
 /// <summary>
-/// Decides where each forward multiplier acts. Folded (the default): the residual multiplier into each branch's
-/// output projection, <c>alpha_in</c> into every input table, the unembedding multiplier into an untied readout; for a
+/// Decides where each forward multiplier acts. Folded (the default): each branch's residual multiplier (m_L^-alpha times its
+/// per-branch factors) into its output projection or the norm on its output, <c>alpha_in</c> into every input table, the unembedding multiplier into an untied readout; for a
 /// readout tied to the embedding (or logits declared to come from the table) into the final norm's gain and shift, as
 /// <c>alpha_out / m_N / alpha_in</c> when the table carries <c>alpha_in</c> (not 1 even where the unembedding multiplier alone
 /// is), else a hook on the readout. Where the forward computes the logits itself (<c>.OutputMultiplierAppliedInForward()</c>,
@@ -17,26 +17,33 @@ internal sealed class MultiplierPlacement
 {
     private readonly ModelStructure structure;
     private readonly ForwardMultipliers multipliers;
+    private readonly Func<string, ScaledValue> residualOf;
     private readonly MultiplierMode mode;
     private readonly ModelDeclarations declarations;
     private readonly Findings findings;
     private readonly Dictionary<string, FoldedMultiplier> folded = new(StringComparer.Ordinal);
     private readonly List<MultiplierHook> hooks = [];
 
-    private MultiplierPlacement(ModelStructure structure, ForwardMultipliers multipliers, MultiplierMode mode, ModelDeclarations declarations, Findings findings)
+    private MultiplierPlacement(ModelStructure structure, ForwardMultipliers multipliers, Func<string, ScaledValue> residualOf, MultiplierMode mode, ModelDeclarations declarations, Findings findings)
     {
         this.structure = structure;
         this.multipliers = multipliers;
+        this.residualOf = residualOf;
         this.mode = mode;
         this.declarations = declarations;
         this.findings = findings;
     }
 
-    /// <summary>The multiplier folded into each tensor (by name) and the hooks, or problems: each multiplier placed by its own step.</summary>
+    /// <summary>
+    /// The multiplier folded into each tensor (by name) and the hooks, or problems: each multiplier placed by its own step.
+    /// <paramref name="residualOf"/> gives each branch's residual multiplier (<see cref="RuleSet.ResidualMultiplierOf"/>: m_L^-alpha
+    /// times its per-branch factors).
+    /// </summary>
     public static (IReadOnlyDictionary<string, FoldedMultiplier> Folded, IReadOnlyList<MultiplierHook> Hooks) Decide(
-        ModelStructure structure, ForwardMultipliers multipliers, ScaledValue blockReadout, MultiplierMode mode, ModelDeclarations declarations, Findings findings)
+        ModelStructure structure, ForwardMultipliers multipliers, Func<string, ScaledValue> residualOf, ScaledValue blockReadout, MultiplierMode mode,
+        ModelDeclarations declarations, Findings findings)
     {
-        var placement = new MultiplierPlacement(structure, multipliers, mode, declarations, findings);
+        var placement = new MultiplierPlacement(structure, multipliers, residualOf, mode, declarations, findings);
         placement.Residual();
         bool hookInputs = placement.Inputs();
         placement.Output(hookInputs);
@@ -72,38 +79,41 @@ internal sealed class MultiplierPlacement
         }
     }
 
-    /// <summary>The residual multiplier m_L^-alpha, on every residual branch.</summary>
+    /// <summary>The residual multiplier m_L^-alpha (times the branch's own factors), on every residual branch.</summary>
     private void Residual()
     {
-        // The residual multiplier m_L^-alpha, on every residual branch: after the norm on its output where there is one
-        // (a multiplier before a norm is undone by it), else on what its output projections write.
-        if (multipliers.Residual.Value != 1.0)
+        // The residual multiplier m_L^-alpha times the branch's per-branch factors, on every residual branch: after the norm on
+        // its output where there is one (a multiplier before a norm is undone by it), else on what its output projections write.
+        var unplaced = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var branch in structure.Branches)
         {
-            var unplaced = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var branch in structure.Branches)
+            var value = residualOf(branch.Name);
+            if (value.Value == 1.0)
             {
-                if (mode == MultiplierMode.Hooks)
-                {
-                    Hook(branch.OutputNorm ?? branch.Module, MultiplierKind.Residual, multipliers.Residual, HookReason.HooksMode);
-                }
-                else if (branch.Writers.Count == 0)
-                {
-                    if (unplaced.Add(branch.Module.LocalName))
-                    {
-                        findings.Problem($"the residual multiplier ({multipliers.Residual}) is folded into the Linears that write each branch's output, and {branch.HowFound}.");
-                    }
-                }
-                else
-                {
-                    var written = structure.Parameters.Where(p => p.WritesBranch == branch.Name).ToList();
-                    var tied = written.Where(p => p.SharedWith.Count > 0).ToList();
-                    if (tied.Count > 0)
-                    {
-                        findings.Problem($"'{tied[0].Name}', which writes the output of branch '{branch.Name}', is tied to {string.Join(", ", tied[0].SharedWith)}: the residual multiplier cannot be folded into a shared tensor; use MultiplierMode.Hooks.");
-                    }
+                continue;
+            }
 
-                    Fold(written, MultiplierKind.Residual);
+            if (mode == MultiplierMode.Hooks)
+            {
+                Hook(branch.OutputNorm ?? branch.Module, MultiplierKind.Residual, value, HookReason.HooksMode);
+            }
+            else if (branch.Writers.Count == 0)
+            {
+                if (unplaced.Add(branch.Module.LocalName))
+                {
+                    findings.Problem($"the residual multiplier ({value}) is folded into the Linears that write each branch's output, and {branch.HowFound}.");
                 }
+            }
+            else
+            {
+                var written = structure.Parameters.Where(p => p.WritesBranch == branch.Name).ToList();
+                var tied = written.Where(p => p.SharedWith.Count > 0).ToList();
+                if (tied.Count > 0)
+                {
+                    findings.Problem($"'{tied[0].Name}', which writes the output of branch '{branch.Name}', is tied to {string.Join(", ", tied[0].SharedWith)}: the residual multiplier cannot be folded into a shared tensor; use MultiplierMode.Hooks.");
+                }
+
+                Fold(written, MultiplierKind.Residual, value);
             }
         }
     }

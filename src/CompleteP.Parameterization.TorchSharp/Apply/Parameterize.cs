@@ -184,7 +184,7 @@ public static class Parameterize
                                 "which gets no gradient): kept at zero.");
         }
 
-        var (folded, hooks) = MultiplierPlacement.Decide(structure, rules.Multipliers, RulesEngine.BlockReadoutMultiplier(rules.Setup), mode, declarations, findings);
+        var (folded, hooks) = MultiplierPlacement.Decide(structure, rules.Multipliers, rules.ResidualMultiplierOf, RulesEngine.BlockReadoutMultiplier(rules.Setup), mode, declarations, findings);
         findings.ThrowIfProblems();
         RefuseUnmatchedModules(structure, rules.Setup.Hyperparameters);
         var rows = Fold(structure.Parameters.Select(p => new PlanRow(p.Name, p.Shape, rules.RuleFor(Describe(p, baseFanIns), [p.Name, .. p.SharedWith]), p.SharedWith,
@@ -211,14 +211,20 @@ public static class Parameterize
     /// </summary>
     private static void RefuseUnmatchedModules(ModelStructure structure, BaseHyperparameters hyperparameters)
     {
+        // A residual multiplier (res) selects residual branches by module name; every other field selects tensors.
+        static bool IsResidual(ModuleHyperparameter m) => m.Field == HyperparameterField.ResidualMultiplier;
         var unmatched = hyperparameters.Modules
-            .Where(m => !structure.Parameters.Any(p => m.Matches(p.Role, [p.Name, .. p.SharedWith])))
+            .Where(m => IsResidual(m) ? !structure.Branches.Any(b => m.MatchesName(b.Name)) : !structure.Parameters.Any(p => m.Matches(p.Role, [p.Name, .. p.SharedWith])))
             .ToList();
         if (unmatched.Count > 0)
         {
             string examples = string.Join(", ", structure.Parameters.Take(4).Select(p => $"'{p.Name}'"));
+            string branches = structure.Branches.Count == 0 ? "the model has no residual branch"
+                : $"its residual branches are {Listing.FirstOf(structure.Branches.Select(b => $"'{b.Name}'").ToList(), 6)}";
+            string Why(ModuleHyperparameter m) => IsResidual(m) ? $"no residual branch's module name matches the pattern; {branches}"
+                : m.IsPattern ? "no parameter name matches the pattern" : $"it has no {m.Selector} tensor";
             throw new ArgumentException(
-                $"options.Hyperparameters.Modules: {string.Join("; ", unmatched.Select(m => $"'{m}' selects no parameter of the model ({(m.IsPattern ? "no parameter name matches the pattern" : $"it has no {m.Selector} tensor")})"))}. " +
+                $"options.Hyperparameters.Modules: {string.Join("; ", unmatched.Select(m => $"'{m}' selects no {(IsResidual(m) ? "residual branch" : "parameter")} of the model ({Why(m)})"))}. " +
                 $"A pattern matches whole names ('*' any run of characters, dots included; '?' one character), e.g. of {examples}; roles are {ModuleHyperparameter.ValidRoles}.",
                 "options");
         }

@@ -18,13 +18,19 @@ namespace CompleteP;
 /// MLP weights (both are hidden weights); patterns do. Every entry that matches a tensor multiplies its value, so a role
 /// entry and a pattern entry that both match give the product of their factors; two entries of the same selector and
 /// field are refused (<see cref="BaseHyperparameters"/>).
+/// <para>
+/// The field <c>res</c> (<see cref="HyperparameterField.ResidualMultiplier"/>) is a per-branch residual multiplier: its
+/// selector is a glob over residual-branch module names (<c>*.attn</c>, <c>layers.*.mlp</c>), never a role, and the
+/// branches it matches add <c>factor * m_L^-alpha * branch(x)</c> to the residual stream (entries matching one branch multiply).
+/// </para>
 /// </remarks>
 public sealed record ModuleHyperparameter
 {
     private static readonly (string Name, TensorRole Role)[] RoleNames = Enum.GetValues<TensorRole>().Select(r => (Kebab(r.ToString()), r)).ToArray();
 
     private static readonly (string Name, HyperparameterField Field)[] FieldNames =
-        [("lr", HyperparameterField.LearningRate), ("init", HyperparameterField.InitStd), ("wd", HyperparameterField.WeightDecay), ("eps", HyperparameterField.AdamEpsilon)];
+        [("lr", HyperparameterField.LearningRate), ("init", HyperparameterField.InitStd), ("wd", HyperparameterField.WeightDecay), ("eps", HyperparameterField.AdamEpsilon),
+         ("res", HyperparameterField.ResidualMultiplier)];
 
     /// <summary>The roles whose init is a constant (a norm's gain, a bias): an init factor has nothing to multiply.</summary>
     private static readonly TensorRole[] ConstantInit = [TensorRole.HiddenNorm, TensorRole.HiddenBias, TensorRole.FinalNorm, TensorRole.QkNorm];
@@ -51,6 +57,12 @@ public sealed record ModuleHyperparameter
 
         Guard.PositiveFinite(factor, nameof(factor));
         IsPattern = selector.IndexOfAny(['.', '*', '?']) >= 0;
+        if (field == HyperparameterField.ResidualMultiplier && !IsPattern)
+        {
+            throw new ArgumentException($"'{selector}.res': a residual multiplier belongs to residual branches, which are selected by a module-name pattern " +
+                                        "(holding '.', '*' or '?', e.g. '*.attn' or 'layers.*.mlp'), not by a tensor role.", nameof(selector));
+        }
+
         if (!IsPattern)
         {
             var match = RoleNames.Where(r => r.Name == selector).Select(r => (TensorRole?)r.Role).FirstOrDefault();
@@ -77,7 +89,7 @@ public sealed record ModuleHyperparameter
     /// <summary>The role names a selector may be, comma-separated: <c>embedding, hidden-norm, ...</c>.</summary>
     public static string ValidRoles => string.Join(", ", RoleNames.Select(r => r.Name));
 
-    /// <summary>The field names of the text form, comma-separated: <c>lr, init, wd, eps</c>.</summary>
+    /// <summary>The field names of the text form, comma-separated: <c>lr, init, wd, eps, res</c>.</summary>
     public static string ValidFields => string.Join(", ", FieldNames.Select(f => f.Name));
 
     /// <summary>The role name or the name pattern.</summary>
@@ -95,7 +107,7 @@ public sealed record ModuleHyperparameter
     /// <summary>The role selected, or null for a name pattern.</summary>
     public TensorRole? Role { get; }
 
-    /// <summary>The short name of <see cref="Field"/> in the text form: <c>lr</c>, <c>init</c>, <c>wd</c> or <c>eps</c>.</summary>
+    /// <summary>The short name of <see cref="Field"/> in the text form: <c>lr</c>, <c>init</c>, <c>wd</c>, <c>eps</c> or <c>res</c>.</summary>
     public string FieldName => FieldNames.First(f => f.Field == Field).Name;
 
     /// <summary>The symbol that stands for the factor in a rule's formula: <c>hp[embedding.lr]</c>.</summary>
@@ -112,7 +124,7 @@ public sealed record ModuleHyperparameter
     public static ModuleHyperparameter Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        string form = $"the form is SELECTOR.FIELD=FACTOR, SELECTOR a role ({ValidRoles}) or a name pattern such as 'layers.*.mlp.*', FIELD one of {ValidFields}, FACTOR a number greater than 0 (e.g. embedding.lr=2)";
+        string form = $"the form is SELECTOR.FIELD=FACTOR, SELECTOR a role ({ValidRoles}) or a name pattern such as 'layers.*.mlp.*', FIELD one of {ValidFields} (res: the residual multiplier of the branches a module-name pattern selects, e.g. *.attn.res=0.5), FACTOR a number greater than 0 (e.g. embedding.lr=2)";
         int eq = text.LastIndexOf('=');
         int dot = eq < 0 ? -1 : text.LastIndexOf('.', eq);
         if (eq < 0 || dot <= 0)
@@ -131,18 +143,21 @@ public sealed record ModuleHyperparameter
         return new ModuleHyperparameter(text[..dot], field, factor);
     }
 
-    /// <summary>Whether the entry selects a tensor of <paramref name="role"/> known by <paramref name="names"/> (its name and any tied names).</summary>
+    /// <summary>
+    /// Whether the entry selects a tensor of <paramref name="role"/> known by <paramref name="names"/> (its name and any tied names).
+    /// A residual multiplier (<c>res</c>) selects branches, never a tensor: false.
+    /// </summary>
     /// <param name="role">The tensor's role.</param>
     /// <param name="names">The tensor's names; empty when the tensor is planned by role only (then no pattern matches).</param>
     /// <returns>True when the entry applies.</returns>
     public bool Matches(TensorRole role, IEnumerable<string> names)
     {
         ArgumentNullException.ThrowIfNull(names);
-        return IsPattern ? names.Any(MatchesName) : Role == role;
+        return Field != HyperparameterField.ResidualMultiplier && (IsPattern ? names.Any(MatchesName) : Role == role);
     }
 
-    /// <summary>Whether the entry's pattern matches a whole parameter name (false for a role entry).</summary>
-    /// <param name="name">The parameter name.</param>
+    /// <summary>Whether the entry's pattern matches a whole name: a parameter's, or for <c>res</c> a residual branch module's (false for a role entry).</summary>
+    /// <param name="name">The parameter or module name.</param>
     /// <returns>True when the pattern matches it.</returns>
     public bool MatchesName(string name)
     {

@@ -138,6 +138,32 @@ public sealed record ParameterizationPlan
         var folded = Rows.Where(r => r.Folded is not null).GroupBy(r => r.Folded!.Kind).ToDictionary(g => g.Key, g => g.Count());
         foreach (var kind in Enum.GetValues<MultiplierKind>())
         {
+            if (kind == MultiplierKind.Residual)
+            {
+                // Per-branch factors (res entries) give branches different residual multipliers: a line for each value.
+                var placed = Rows.Where(r => r.Folded?.Kind == kind).Select(r => (Value: r.Folded!.Value, Hook: (MultiplierHook?)null))
+                    .Concat(Hooks.Where(h => h.Kind == kind).Select(h => (h.Value, Hook: (MultiplierHook?)h)));
+                foreach (var group in placed.GroupBy(x => x.Value))
+                {
+                    int count = group.Count(x => x.Hook is null);
+                    var hooked = group.Where(x => x.Hook is not null).Select(x => x.Hook!).ToList();
+                    var parts = new List<string>();
+                    if (count > 0)
+                    {
+                        parts.Add($"folded into {count} tensor{(count == 1 ? "" : "s")}");
+                    }
+
+                    if (hooked.Count > 0)
+                    {
+                        parts.Add($"hook on {string.Join(", ", hooked.Select(h => $"'{h.ModuleName}' (x{F(h.Value.Value)})"))}");
+                    }
+
+                    sb.Append(CultureInfo.InvariantCulture, $"residual multiplier {group.Key}: {string.Join("; ", parts)}").AppendLine();
+                }
+
+                continue;
+            }
+
             // The block-readout multiplier (m_N^-1 on an MoE router's logits) is no model-level multiplier: read it off where it acts.
             var value = kind != MultiplierKind.BlockReadout ? Multipliers[kind]
                 : Rows.FirstOrDefault(r => r.Folded?.Kind == kind)?.Folded!.Value ?? Hooks.FirstOrDefault(h => h.Kind == kind)?.Value;

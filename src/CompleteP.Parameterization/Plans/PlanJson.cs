@@ -74,7 +74,8 @@ public static class PlanJson
     /// <c>outputMultiplier</c>, <c>embeddingMultiplier</c>, <c>attentionScale</c>, the training shapes (<c>baseTokensPerStep</c>, <c>tokensPerStep</c>,
     /// <c>baseTokens</c>, <c>tokens</c>, <c>batchMultiplier</c>, <c>stepMultiplier</c>; null without them), <c>timescaleExponent</c>,
     /// <c>moduleHyperparameters</c> (the per-module entries in their text form, <c>embedding.lr=2</c>; role entries are in the roles' numbers,
-    /// name patterns apply only to a model's named tensors), <c>roles</c>
+    /// name patterns apply only to a model's named tensors), <c>branchResidualMultipliers</c> (for each per-branch residual multiplier,
+    /// <c>*.attn.res=0.5</c>, its pattern and the multiplier of a branch only it matches, <c>0.5 * m_L^-alpha</c>), <c>roles</c>
     /// and <c>warnings</c>: for each role the numbers <c>learningRate</c>, <c>weightDecay</c>,
     /// <c>adamEpsilon</c>, <c>beta1</c>, <c>beta2</c> and <c>initStd</c> (normal init) or <c>initValue</c> (constant init).
     /// </summary>
@@ -134,6 +135,13 @@ public static class PlanJson
             }
 
             w.WriteEndArray();
+            w.WriteStartObject("branchResidualMultipliers");
+            foreach (var branch in setup.Hyperparameters.Modules.Where(m => m.Field == HyperparameterField.ResidualMultiplier))
+            {
+                w.WriteNumber(branch.Selector, RulesEngine.BranchResidual(setup, [branch]).Value);
+            }
+
+            w.WriteEndObject();
             w.WriteStartObject("roles");
             foreach (var (role, rule) in rules.Roles)
             {

@@ -31,6 +31,21 @@ public sealed class RuleSet
     public ForwardMultipliers Multipliers { get; }
 
     /// <summary>
+    /// The residual multiplier of one residual branch: <see cref="ForwardMultipliers.Residual"/> (<c>m_L^-alpha</c>) times the
+    /// factor of every per-branch residual multiplier in <see cref="BaseHyperparameters.Modules"/> (field <c>res</c>) whose pattern
+    /// matches <paramref name="branchName"/>: the branch adds <c>hp * m_L^-alpha * branch(x)</c> to the residual stream. With no
+    /// such entry it is <see cref="ForwardMultipliers.Residual"/> itself, value and formula.
+    /// </summary>
+    /// <param name="branchName">The branch module's name in the model (<c>transformer.h.0.attn</c>).</param>
+    /// <returns>The branch's multiplier with its formula (<c>hp[*.attn.res] * m_L^-alpha</c>).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="branchName"/> is null.</exception>
+    public ScaledValue ResidualMultiplierOf(string branchName)
+    {
+        ArgumentNullException.ThrowIfNull(branchName);
+        return RulesEngine.ResidualMultiplier(Setup, branchName);
+    }
+
+    /// <summary>
     /// The rule of every role for a weight (or norm gain) whose fan-in scales with the model width.
     /// </summary>
     public ImmutableSortedDictionary<TensorRole, TensorRule> Roles { get; }

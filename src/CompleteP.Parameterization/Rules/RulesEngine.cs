@@ -78,6 +78,22 @@ public static class RulesEngine
             }
         }
 
+        // The residual multiplier with per-branch factors (res entries): a branch may match any subset of them, so the products
+        // of all factors above 1 and of all below 1 bound every value a branch can get.
+        var residuals = new List<(MultiplierKind, ScaledValue)> { (MultiplierKind.Residual, multipliers.Residual) };
+        var res = setup.Hyperparameters.Modules.Where(m => m.Field == HyperparameterField.ResidualMultiplier).ToList();
+        foreach (var side in new[] { res.Where(m => m.Factor > 1).ToList(), res.Where(m => m.Factor < 1).ToList() }.Where(s => s.Count > 0))
+        {
+            try
+            {
+                residuals.Add((MultiplierKind.Residual, BranchResidual(setup, side)));
+            }
+            catch (ScaledValueRangeException e)
+            {
+                throw RuleRange.MultiplierOverflow(setup, e, "Bring the res factors of options.Hyperparameters.Modules closer to 1.");
+            }
+        }
+
         foreach (var role in Enum.GetValues<TensorRole>())
         {
             foreach (bool isBias in role == TensorRole.HiddenWeight ? [false] : new[] { false, true })
@@ -94,7 +110,7 @@ public static class RulesEngine
                     // Every value the role's multiplier (FoldTable) takes: a tied readout's logit factor also lives in the final norm.
                     var folds = FoldTable.For(role) switch
                     {
-                        MultiplierKind.Residual => new[] { (MultiplierKind.Residual, multipliers.Residual) },
+                        MultiplierKind.Residual => residuals,
                         MultiplierKind.Output when role == TensorRole.FinalNorm && fromTable is not null => [(MultiplierKind.Output, multipliers.Output), (MultiplierKind.Output, fromTable)],
                         MultiplierKind.Output => [(MultiplierKind.Output, multipliers.Output)],
                         MultiplierKind.Embedding => [(MultiplierKind.Embedding, multipliers.Embedding)],
@@ -117,6 +133,29 @@ public static class RulesEngine
         return setup.Parameterization.DepthExponent is { } alpha
             ? one.Times("m_L", setup.Scaling.DepthMultiplier, -alpha, "-alpha")
             : one;
+    }
+
+    /// <summary>
+    /// The residual multiplier of one residual branch: <c>m_L^-alpha</c> times the factor of every per-branch residual multiplier
+    /// (<see cref="HyperparameterField.ResidualMultiplier"/>, <c>res</c>) whose pattern matches the branch's module name; with no
+    /// such entry, exactly <see cref="ForwardMultipliers.Residual"/>.
+    /// </summary>
+    /// <param name="setup">The setup.</param>
+    /// <param name="branchName">The branch module's name in the model.</param>
+    /// <returns>The branch's multiplier with its formula: <c>hp[*.attn.res] * m_L^-alpha</c>.</returns>
+    internal static ScaledValue ResidualMultiplier(RuleSetup setup, string branchName)
+    {
+        var entries = setup.Hyperparameters.Modules.Where(m => m.Field == HyperparameterField.ResidualMultiplier && m.MatchesName(branchName)).ToList();
+        return entries.Count == 0 ? ResidualMultiplier(setup) : BranchResidual(setup, entries);
+    }
+
+    /// <summary><c>hp[...] * ... * m_L^-alpha</c>: the residual multiplier of a branch that these per-branch factors (at least one) match.</summary>
+    internal static ScaledValue BranchResidual(RuleSetup setup, IReadOnlyList<ModuleHyperparameter> entries)
+    {
+        var value = entries.Skip(1).Aggregate(ScaledValue.Base(entries[0].Symbol, entries[0].Factor), (v, m) => v.Times(m.Symbol, m.Factor));
+        return setup.Parameterization.DepthExponent is { } alpha
+            ? value.Times("m_L", setup.Scaling.DepthMultiplier, -alpha, "-alpha")
+            : value;
     }
 
     /// <summary>The unembedding (logit) multiplier: <c>alpha_out * m_N^-1</c>; <c>alpha_out</c> for SP.</summary>

@@ -10,6 +10,12 @@ public sealed class HandScales
     /// <summary>Multiplies every residual branch's output (Table 1: m_L^-alpha).</summary>
     public double Residual { get; set; } = 1.0;
 
+    /// <summary>Multiplies the attention branch's output on top of <see cref="Residual"/> (a tuned per-branch factor, <c>res</c>).</summary>
+    public double AttentionBranch { get; set; } = 1.0;
+
+    /// <summary>Multiplies the MLP (or MoE) branch's output on top of <see cref="Residual"/> (a tuned per-branch factor, <c>res</c>).</summary>
+    public double MlpBranch { get; set; } = 1.0;
+
     /// <summary>Multiplies the logits (Table 1: alpha_out / m_N).</summary>
     public double Output { get; set; } = 1.0;
 

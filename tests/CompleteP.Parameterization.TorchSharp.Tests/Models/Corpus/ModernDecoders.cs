@@ -292,21 +292,21 @@ public sealed class CorpusBlock : Ordered<Tensor, Tensor>
     {
         bool calls = _c.Calls;
         Tensor F(string name, Tensor y) => Run(calls, _m[name], y);
-        double r = _scales.Residual;
+        double ra = _scales.Residual * _scales.AttentionBranch, rm = _scales.Residual * _scales.MlpBranch;
         switch (_c.Style)
         {
             case DecoderStyle.Olmo2:
-                x = x + r * F("post_attention_layernorm", F("self_attn", x));
-                return x + r * F("post_feedforward_layernorm", F("mlp", x));
+                x = x + ra * F("post_attention_layernorm", F("self_attn", x));
+                return x + rm * F("post_feedforward_layernorm", F("mlp", x));
             case DecoderStyle.Gemma:
-                x = x + r * F("post_attention_layernorm", F("self_attn", F("input_layernorm", x)));
-                return x + r * F("post_feedforward_layernorm", F("mlp", F("pre_feedforward_layernorm", x)));
+                x = x + ra * F("post_attention_layernorm", F("self_attn", F("input_layernorm", x)));
+                return x + rm * F("post_feedforward_layernorm", F("mlp", F("pre_feedforward_layernorm", x)));
             case DecoderStyle.GptJ:
                 var h = F("ln_1", x);
-                return x + r * F("attn", h) + r * F("mlp", h);
+                return x + ra * F("attn", h) + rm * F("mlp", h);
             default:
-                x = x + r * F("self_attn", F("input_layernorm", x));
-                return x + r * F(_c.Style == DecoderStyle.Mixtral ? "block_sparse_moe" : "mlp", F("post_attention_layernorm", x));
+                x = x + ra * F("self_attn", F("input_layernorm", x));
+                return x + rm * F(_c.Style == DecoderStyle.Mixtral ? "block_sparse_moe" : "mlp", F("post_attention_layernorm", x));
         }
     }
 }
