@@ -35,6 +35,9 @@ PLANNED = {  # CSV -> (what, (parameterizations, shapes per seed, seeds))
     "docs/results/lr-sweep-width-reference.csv": ("The authors', width (GPU)", WIDTH),
     "docs/results/lr-sweep-depth-cpu.csv": ("Ours on the CPU, depth", DEPTH),
     "docs/results/lr-sweep-width-cpu.csv": ("Ours on the CPU, width", WIDTH),
+    # issue 17's paper-scale protocol (run-gpu-paper.sh): widths 128-1024 at depth 4 with 17 LRs; depths 2-64 with 15 LRs
+    "docs/results/lr-sweep-width.csv": ("Paper scale, width 128 to 1024 (GPU)", (["completep", "mup", "sp"], 4 * 17, 3)),
+    "docs/results/lr-sweep-depth.csv": ("Paper scale, depth 2 to 64 (GPU)", (["completep", "mup", "sp", "alpha=0.5"], 6 * 15, 3)),
 }
 
 
