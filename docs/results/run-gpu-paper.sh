@@ -8,6 +8,9 @@
 #   bash docs/results/run-gpu-paper.sh width|depth OUT SECONDS [PROCESSES]
 #   width: depth 4, widths 128, 256, 512, 1024; SP, muP, CompleteP     -> lr-sweep-width.csv
 #   depth: width 128, depths 2 .. 64; SP, muP, alpha = 0.5, CompleteP  -> lr-sweep-depth.csv
+# float32, as the laptop protocol. TF32=1 lets the matrix products use TF32 tensor cores (the sweep's --tf32; several
+# times faster at width 512-1024) and writes NAME-tf32.csv instead, so that the two precisions never share a CSV.
+# PARAMS and LRS override the parameterizations and the LR list.
 set -uo pipefail
 WHICH=${1:?usage: run-gpu-paper.sh width|depth OUT SECONDS [PROCESSES]}
 OUT=${2:?usage: run-gpu-paper.sh width|depth OUT SECONDS [PROCESSES]}
@@ -28,10 +31,12 @@ case $WHICH in
   depth) NAME=lr-sweep-depth; SHAPES="--widths 128 --depths 64,32,16,8,4,2"; PARAMS=${PARAMS:-completep,mup,sp,alpha=0.5}; LRS=${LRS:-$(lrs -12 -5)} ;;
   *) echo "run-gpu-paper.sh: the first argument must be width or depth, not '$WHICH'" >&2; exit 2 ;;
 esac
+PRECISION=""
+if [ "${TF32:-0}" = 1 ]; then NAME=$NAME-tf32; PRECISION=--tf32; fi
 for k in $(seq 1 "$PROCESSES"); do
   csv=$WORK/$NAME-$k.csv
   [ -f "$HERE/$NAME.csv" ] && cp "$HERE/$NAME.csv" "$csv"
-  timeout "$SECONDS_LEFT" "$APP/NanoGpt" sweep $PROTOCOL --parameterizations "$PARAMS" $SHAPES --lrs "$LRS" \
+  timeout "$SECONDS_LEFT" "$APP/NanoGpt" sweep $PROTOCOL $PRECISION --parameterizations "$PARAMS" $SHAPES --lrs "$LRS" \
     --shard "$k/$PROCESSES" --out "$csv" > "$WORK/$NAME-$k.log" 2>&1 &
 done
 wait

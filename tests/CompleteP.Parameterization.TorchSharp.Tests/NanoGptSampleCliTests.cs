@@ -134,4 +134,14 @@ public class NanoGptSampleCliTests
         code.Should().Be(NanoGptCli.BadInput);
         error.TrimEnd().Split('\n').Should().ContainSingle().Which.Should().Contain(named).And.Contain(value.Split(',').Last());
     }
+
+    [Fact]
+    public void Tf32_on_the_cpu_is_refused_naming_the_option_and_writes_nothing()
+    {
+        string csv = Path.Combine(Path.GetTempPath(), $"nanogpt-tf32-{Guid.NewGuid():N}.csv");
+        var (code, _, error) = RunNanoGpt("sweep", "--tf32", "--device", "cpu", "--widths", "32", "--depths", "1", "--steps", "2", "--out", csv);
+        code.Should().Be(NanoGptCli.BadInput);
+        error.TrimEnd().Split('\n').Should().ContainSingle().Which.Should().Contain("--tf32").And.Contain("--device cuda");
+        File.Exists(csv).Should().BeFalse();
+    }
 }
