@@ -4,9 +4,12 @@
 # hyperparameters: none, the embedding's LR x 1/4 and x 4, the hidden weights' init std x 1/2 and x 2; then no factors and
 # the embedding's LR x 4 again at depth 8, to see whether the factor transfers. Every run appends
 # to one CSV (its hp column keeps the settings apart) with --resume, so the script resumes where it stopped.
-# usage: run-hp-search.sh [NanoGpt binary] (default /work/sweep-bin3/NanoGpt)
+# Then the per-branch residual multipliers: the attention's and the MLP's x 1/2 and x 2 at the base shape (the attention's
+# x 2 wants lower LRs: three more), and the best of them again at depth 8. Last, width transfer: no factors and the
+# embedding's LR x 4 at widths 128 and 256 (depth 2).
+# usage: run-hp-search.sh [NanoGpt binary] (default /work/sweep-bin4/NanoGpt, a Release publish of samples/NanoGpt)
 set -euo pipefail
-BIN=${1:-/work/sweep-bin3/NanoGpt}
+BIN=${1:-/work/sweep-bin4/NanoGpt}
 OUT=$(cd "$(dirname "$0")" && pwd)/hp-search.csv
 PROTOCOL="--parameterizations completep --widths 64 --depths 2 --head-dim 16 --block-size 64 --batch-size 16 --steps 300
   --base-width 64 --base-depth 2 --schedule constant --beta1 0.9 --beta2 0.95 --eps 1e-12 --weight-decay 0.1 --grad-clip 1.0
@@ -19,3 +22,12 @@ done
 # does the best factor transfer? the same two settings at depth 8 (the base shape's runs above are skipped by --resume)
 "$BIN" sweep ${PROTOCOL/--depths 2/--depths 2,8} --hp embedding.lr=4 --out "$OUT"
 "$BIN" sweep ${PROTOCOL/--depths 2/--depths 2,8} --out "$OUT"
+# per-branch residual multipliers (--hp PATTERN.res=F) at the base shape, then the best at depth 8
+for hp in "*.attn.res=0.5" "*.attn.res=2" "*.mlp.res=0.5" "*.mlp.res=2"; do
+  "$BIN" sweep $PROTOCOL --hp "$hp" --out "$OUT"
+done
+"$BIN" sweep ${PROTOCOL/--lrs 2^-9,/--lrs 2^-10.5,2^-10,2^-9.5,2^-9,} --hp "*.attn.res=2" --out "$OUT"
+"$BIN" sweep ${PROTOCOL/--depths 2/--depths 2,8} --hp "*.attn.res=0.5" --out "$OUT"
+# width transfer of the embedding's factor (the base shape's runs are skipped by --resume)
+"$BIN" sweep ${PROTOCOL/--widths 64/--widths 64,128,256} --hp embedding.lr=4 --out "$OUT"
+"$BIN" sweep ${PROTOCOL/--widths 64/--widths 64,128,256} --out "$OUT"

@@ -48,9 +48,25 @@ internal static class SweepAnalysis
             // with the same model at the base run's batch and length.
             var baseKey = key with { Width = key.BaseWidth, Depth = key.BaseDepth, Training = key.BaseTraining };
             var sameModel = key with { Training = key.BaseTraining };
+            string? against = null;
             if (!fits.ContainsKey(baseKey) && fits.ContainsKey(sameModel) && curves.Any(c => c.Key.Training != key.Training && c.Key with { Training = key.Training } == key))
             {
                 baseKey = sameModel;
+            }
+            else if (!fits.ContainsKey(baseKey))
+            {
+                // No run at the base model shape: a width sweep at another depth compares with the base width at its own depth,
+                // a depth sweep at another width with the base depth at its own width (one of the two, never both at once; and
+                // only where the sweep varies that dimension, so that a lone shape is not its own reference).
+                var atDepth = baseKey with { Depth = key.Depth };
+                var atWidth = baseKey with { Width = key.Width };
+                bool byWidth = key.Depth != key.BaseDepth && fits.ContainsKey(atDepth) && curves.Any(c => c.Key != atDepth && c.Key with { Width = atDepth.Width } == atDepth);
+                bool byDepth = key.Width != key.BaseWidth && fits.ContainsKey(atWidth) && curves.Any(c => c.Key != atWidth && c.Key with { Depth = atWidth.Depth } == atWidth);
+                if (byWidth != byDepth)
+                {
+                    baseKey = byWidth ? atDepth : atWidth;
+                    against = $"against {baseKey.Width}x{baseKey.Depth}, as no run is at the base shape {key.BaseWidth}x{key.BaseDepth}";
+                }
             }
 
             bool isBase = key == baseKey;
@@ -71,9 +87,9 @@ internal static class SweepAnalysis
             double? regret = best is null || atBase is null ? null : atBase.Loss - best.Loss;
             double? regretError = best is null || atBase is null ? null : PairedStandardError(atBase, best);
             var (verdict, reason) = isBase
-                ? ((TransferVerdict?)null, key.Width == key.BaseWidth && key.Depth == key.BaseDepth ? "base shape" : "base run")
+                ? ((TransferVerdict?)null, against is not null ? $"reference: {against}" : key.Width == key.BaseWidth && key.Depth == key.BaseDepth ? "base shape" : "base run")
                 : Judge(curve, byKey[baseKey], best, edge, reference, atBase, drift, regret, regretError, tolerance);
-            Add(drift, atBase?.Loss, regret, regretError, verdict, reason);
+            Add(drift, atBase?.Loss, regret, regretError, verdict, isBase || against is null ? reason : $"{reason} ({against})");
         }
 
         return optima;

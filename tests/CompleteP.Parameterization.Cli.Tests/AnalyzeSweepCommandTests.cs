@@ -113,6 +113,42 @@ public class AnalyzeSweepCommandTests
         }
     }
 
+    [Fact]
+    public void A_width_sweep_at_another_depth_than_the_base_compares_with_the_base_width_at_its_own_depth()
+    {
+        // Base shape 128x2, runs at depth 4 only (issue 17's width sweep): 128x4 is the reference. Width 256's best lr is
+        // one octave lower (0.01 against 0.02): drift -1, and 128x4's best lr costs it 0.5 nats.
+        var rows = new List<string>();
+        foreach (var (width, best) in new[] { (128, 0.02), (256, 0.01) })
+        {
+            foreach (double lr in new[] { 0.005, 0.01, 0.02, 0.04 })
+            {
+                for (int seed = 1; seed <= 3; seed++)
+                {
+                    double loss = 2 + Math.Abs(Math.Log2(lr / best)) * 0.5 + seed * 0.001;
+                    rows.Add(FormattableString.Invariant($"completep,{width},4,128,2,{lr},{seed},10,0,{loss},1,cpu"));
+                }
+            }
+        }
+
+        string path = WriteCsv([Header, .. rows]);
+        try
+        {
+            var optima = Optima(path).ToList();
+            optima.Should().HaveCount(2);
+            optima[0].GetProperty("reason").GetString().Should().Be("reference: against 128x4, as no run is at the base shape 128x2");
+            optima[0].GetProperty("drift").GetDouble().Should().Be(0);
+            optima[1].GetProperty("drift").GetDouble().Should().BeApproximately(-1, 1e-12);
+            optima[1].GetProperty("regret").GetDouble().Should().BeApproximately(0.5, 1e-12);
+            optima[1].GetProperty("verdict").GetString().Should().Be("drifts");
+            optima[1].GetProperty("reason").GetString().Should().EndWith("(against 128x4, as no run is at the base shape 128x2)");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Theory]
     [InlineData(2, "base shape")]
     [InlineData(1, "base run")] // the base model shape (depth 1) is not in the sweep: the depth-2 model at the base run's batch and length is the reference
