@@ -41,23 +41,6 @@ for k in $(seq 1 "$PROCESSES"); do
 done
 wait
 # merge the shards: the header once, each configuration once (the first row of its key), only whole rows
-python3 - "$OUT/$NAME.csv" "$WORK"/$NAME-*.csv <<'PY'
-import sys
-out, parts = sys.argv[1], sys.argv[2:]
-header, rows, seen = None, [], set()
-for part in parts:
-    with open(part, encoding="utf-8") as f:
-        lines = f.read().split("\n")
-    header = header or lines[0]
-    columns = header.count(",") + 1
-    for line in lines[1:]:
-        key = ",".join(line.split(",")[:21])
-        if line.count(",") + 1 == columns and key not in seen:
-            seen.add(key)
-            rows.append(line)
-with open(out, "w", encoding="utf-8") as f:
-    f.write("\n".join([header] + rows) + "\n")
-print(f"{out}: {len(rows)} rows")
-PY
+python3 "$HERE/merge-shards.py" "$OUT/$NAME.csv" "$WORK"/$NAME-*.csv
 tail -n 3 "$WORK"/*.log > "$OUT/$NAME-logs-tail.txt"
 nvidia-smi --query-gpu=name --format=csv,noheader > "$OUT/gpu.txt" 2>/dev/null || true
