@@ -25,6 +25,7 @@ TABLES = {  # marker -> CSV
     "batch-table": "docs/results/batch-transfer.csv",
     "length-table": "docs/results/length-transfer.csv",
     "hp-table": "docs/results/hp-search.csv",
+    "paper-width-table": "docs/results/lr-sweep-width.csv",
 }
 DEPTH = (["completep", "mup", "sp", "alpha=0.5"], 4 * 17, 3)
 WIDTH = (["completep", "mup", "sp"], 4 * 17, 3)

@@ -16,6 +16,7 @@ public class ResultsPageTests
     [InlineData("depth-reference-table", "docs/results/lr-sweep-depth-reference.csv")]
     [InlineData("width-table", "docs/results/lr-sweep-width-laptop.csv")]
     [InlineData("width-reference-table", "docs/results/lr-sweep-width-reference.csv")]
+    [InlineData("paper-width-table", "docs/results/lr-sweep-width.csv")]
     [InlineData("batch-table", "docs/results/batch-transfer.csv")]
     [InlineData("length-table", "docs/results/length-transfer.csv")]
     [InlineData("hp-table", "docs/results/hp-search.csv")]
