@@ -16,7 +16,8 @@ internal static class ModuleHyperparameterOptions
     /// <summary>The option's description, for help.</summary>
     public const string HpDescription =
         "per-module base hyperparameter, repeatable: SELECTOR.FIELD=FACTOR, SELECTOR a role (embedding, hidden-weight, hidden-norm, qk-norm, final-norm, unembedding, ...) " +
-        "or a parameter-name pattern ('layers.*.mlp.*'), FIELD lr, init, wd or eps; the factor multiplies the base value at the base shape and transfers with it";
+        "or a parameter-name pattern ('layers.*.mlp.*'), FIELD lr, init, wd or eps; the factor multiplies the base value at the base shape and transfers with it; " +
+        "or a per-branch residual multiplier, BRANCH-PATTERN.res=FACTOR ('*.attn.res=0.5': the attention branches add 0.5 * m_L^-alpha * attn(x))";
 
     /// <summary>The file option's description, for help.</summary>
     public const string HpFileDescription =

@@ -58,6 +58,47 @@ public class NanoGptHpTests
     }
 
     [Fact]
+    public void Plan_takes_the_forward_multipliers_and_folds_them_where_the_rules_say()
+    {
+        // CompleteP 32x1 -> 64x4 (m_N = 2), tied head: alpha_in folded into the table, alpha_out * m_N^-1 / alpha_in into ln_f.
+        var (code, output, error) = RunNanoGpt([.. Plan, "--alpha-in", "0.5", "--alpha-out", "4", "--alpha-attn", "2"]);
+        code.Should().Be(0, error);
+        var root = JsonDocument.Parse(output).RootElement;
+        root.GetProperty("outputMultiplier").GetDouble().Should().Be(2, "alpha_out * m_N^-1 = 4 / 2");
+        root.GetProperty("attentionScale").GetDouble().Should().Be(0.125, "alpha_attn / d_head = 2 / 16");
+        var p = Parameters(output);
+        p["transformer.wte.weight"].GetProperty("foldedMultiplier").GetDouble().Should().Be(0.5);
+        p["transformer.ln_f.weight"].GetProperty("foldedMultiplier").GetDouble().Should().Be(4, "alpha_out / m_N / alpha_in = 4 / 2 / 0.5");
+
+        (code, _, error) = RunNanoGpt([.. Plan, "--alpha-out", "0"]);
+        code.Should().Be(2);
+        error.Trim().Split('\n').Should().ContainSingle().Which.Should().Contain("--alpha-out").And.Contain("(0, inf)");
+    }
+
+    [Fact]
+    public void A_sweep_keeps_forward_multipliers_and_branch_factors_apart_in_its_hp_column()
+    {
+        string csv = Path.Combine(Path.GetTempPath(), $"nanogpt-alpha-{Guid.NewGuid():N}.csv");
+        string[] sweep = ["sweep", "--parameterizations", "completep", "--widths", "32", "--depths", "2", "--base-width", "32", "--base-depth", "1", "--head-dim", "16",
+            "--block-size", "8", "--steps", "2", "--batch-size", "2", "--eval-batches", "1", "--lrs", "0.01", "--device", "cpu", "--resume", "--out", csv];
+        try
+        {
+            var (code, _, error) = ProcessWideTorchSettings.KeepingThreadCount(() => RunNanoGpt([.. sweep, "--hp", "*.attn.res=0.5", "--alpha-out", "2"]));
+            code.Should().Be(0, error);
+            (code, _, error) = ProcessWideTorchSettings.KeepingThreadCount(() => RunNanoGpt(sweep));
+            code.Should().Be(0, error);
+            var lines = File.ReadAllLines(csv);
+            int hp = lines[0].Split(',').ToList().IndexOf("hp");
+            lines.Skip(1).Select(l => l.Split(',')[hp]).Should().Equal("*.attn.res=0.5;alpha_out=2", "");
+            lines[1].Split(',')[^4].Should().NotBe(lines[2].Split(',')[^4], "the two runs train different functions (their validation losses differ)");
+        }
+        finally
+        {
+            File.Delete(csv);
+        }
+    }
+
+    [Fact]
     public void Plot_sweep_draws_one_curve_per_hp_value()
     {
         string csv = Path.Combine(Path.GetTempPath(), $"nanogpt-hp-plot-{Guid.NewGuid():N}.csv"), png = Path.ChangeExtension(csv, ".png");

@@ -92,6 +92,7 @@ internal sealed class CoordCheckOptions
             GradientClip = r.GetValue(GradientClip),
             ModulePatterns = (r.GetValue(Modules) ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             RunControls = r.GetValue(Controls),
+            RuleOptions = Hp.ReadMultipliers(r) ?? RuleOptions.Default,
         };
         Refused("--beta1, --beta2, --grad-clip", () => settings.Validate());
 

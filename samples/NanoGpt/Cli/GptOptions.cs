@@ -82,7 +82,7 @@ internal sealed class GptOptions
             result.GetValue(Parameterization)!, result.GetValue(Alpha), result.GetValue(Width), result.GetValue(Depth),
             result.GetValue(BaseWidth), result.GetValue(BaseDepth), result.GetValue(HeadDim), vocabSize, result.GetValue(BlockSize),
             result.GetValue(LearningRate), result.GetValue(InitStd), result.GetValue(WeightDecay), result.GetValue(Eps), result.GetValue(Seed),
-            Bias: result.GetValue(Bias), TiedHead: result.GetValue(TiedHead), Modules: Hp.Read(result));
+            Bias: result.GetValue(Bias), TiedHead: result.GetValue(TiedHead), Modules: Hp.Read(result), Multipliers: Hp.ReadMultipliers(result));
         if (setup.Width % setup.HeadDim != 0)
         {
             throw new UsageException($"--head-dim must divide --width ({setup.Width}), but was {setup.HeadDim}.");

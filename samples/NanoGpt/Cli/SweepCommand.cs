@@ -77,6 +77,7 @@ internal static class SweepCommand
             var seedList = OptionFactory.Seeds(r.GetValue(seeds)!, "--seeds");
             var (shardIndex, shardCount) = ParseShard(r.GetValue(shard));
             var modules = hp.Read(r);
+            var multipliers = hp.ReadMultipliers(r);
             foreach (var name in names)
             {
                 try
@@ -127,7 +128,7 @@ internal static class SweepCommand
                 // With --base-tokens-per-step and --base-tokens, each run's LR, eps, decay and betas transfer from the base run's batch and length.
                 var (setup, settings) = transfer.Apply(r, training.Apply(r, new GptSetup(name, null, width, depth, r.GetValue(baseWidth), r.GetValue(baseDepth),
                     r.GetValue(headDim), data.VocabSize, baseSettings.BlockSize, lr, r.GetValue(initStd), r.GetValue(weightDecay), r.GetValue(eps), seed,
-                    Bias: r.GetValue(bias), TiedHead: r.GetValue(tiedHead), Modules: modules)), baseSettings with { Seed = seed });
+                    Bias: r.GetValue(bias), TiedHead: r.GetValue(tiedHead), Modules: modules, Multipliers: multipliers)), baseSettings with { Seed = seed });
                 return new SweepConfiguration(setup, settings);
             });
             // An --hp entry that selects no tensor is refused before any run (the names depend on the depth only).
@@ -137,11 +138,11 @@ internal static class SweepCommand
             }
 
             // The transfer columns: with a base run, or when resuming a CSV that has them (this sweep's rows then say "no rule": empty base columns).
-            // The hp column: with --hp, or when resuming a CSV that has it (this sweep's rows then say "no factors": an empty hp field).
+            // The hp column: with --hp or an --alpha-* other than 1, or when resuming a CSV that has it (this sweep's rows then say "no factors": an empty hp field).
             var existing = r.GetValue(resume) && File.Exists(path) ? CompleteLines(path) : [];
             var schema = existing is [var first, ..] ? SweepConfiguration.SchemaOf(first) : null;
             bool transferring = (all.Count > 0 && all[0].Setup.BaseTraining is not null) || schema is (true, _);
-            bool hpColumn = modules.Count > 0 || schema is (_, true);
+            bool hpColumn = modules.Count > 0 || multipliers is not null || schema is (_, true);
             all = all.Select(c => c with { TransferColumns = transferring, HpColumn = hpColumn }).ToList();
             string header = SweepConfiguration.CsvHeaderFor(transferring, hpColumn);
             var mine = Shard(all, shardIndex, shardCount);

@@ -18,8 +18,8 @@ internal sealed record SweepConfiguration(GptSetup Setup, TrainSettings Settings
     public bool TransferColumns { get; init; }
 
     /// <summary>
-    /// Whether the CSV has the <c>hp</c> column (<see cref="HpHeader"/>): the per-module base hyperparameters of <c>--hp</c>, joined by
-    /// <c>;</c>. A run without them in such a CSV writes it empty; a sweep without <c>--hp</c> writes no such column, so older CSVs resume as before.
+    /// Whether the CSV has the <c>hp</c> column (<see cref="HpHeader"/>): the per-module base hyperparameters of <c>--hp</c> and the
+    /// forward multipliers (<c>--alpha-in</c>, <c>--alpha-out</c>, <c>--alpha-attn</c>) that are not 1, joined by <c>;</c> (<see cref="HpOptions.Describe"/>). A run without them in such a CSV writes it empty; a sweep without <c>--hp</c> writes no such column, so older CSVs resume as before.
     /// </summary>
     public bool HpColumn { get; init; }
 
@@ -63,7 +63,7 @@ internal sealed record SweepConfiguration(GptSetup Setup, TrainSettings Settings
                 F(Setup.WeightDecay), F(Settings.GradClip), Setup.Bias ? "true" : "false", Setup.TiedHead ? "true" : "false")
                 + (Setup.BaseTraining is { } b ? string.Create(CultureInfo.InvariantCulture, $",{b.TokensPerStep},{b.Tokens}")
                     : TransferColumns ? ",," : string.Empty)
-                + (HpColumn ? "," + CompleteP.Cli.ModuleHyperparameterOptions.Join(Setup.Modules ?? []) : string.Empty);
+                + (HpColumn ? "," + HpOptions.Describe(Setup.Modules, Setup.Multipliers) : string.Empty);
         }
     }
 

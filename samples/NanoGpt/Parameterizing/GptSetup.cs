@@ -25,6 +25,8 @@ namespace NanoGpt;
 /// <param name="BaseTraining">The training shape (tokens per step, tokens) the base hyperparameters were tuned at; null without batch and length transfer.</param>
 /// <param name="TargetTraining">This run's training shape; given with <paramref name="BaseTraining"/> or not at all.</param>
 /// <param name="Modules">Per-module base hyperparameters (<c>--hp</c>): factors on the base values of the tensors each selects; null or empty for none.</param>
+/// <param name="Multipliers">The tunable forward multipliers <c>alpha_in</c>, <c>alpha_out</c> and <c>alpha_attn</c> (<c>--alpha-in</c>, <c>--alpha-out</c>,
+/// <c>--alpha-attn</c>) as rule options; null for all 1.</param>
 public sealed record GptSetup(
     string Parameterization,
     double? Alpha,
@@ -46,7 +48,8 @@ public sealed record GptSetup(
     double Beta2 = 0.99,
     CompleteP.TrainingShape? BaseTraining = null,
     CompleteP.TrainingShape? TargetTraining = null,
-    IReadOnlyList<CompleteP.ModuleHyperparameter>? Modules = null)
+    IReadOnlyList<CompleteP.ModuleHyperparameter>? Modules = null,
+    CompleteP.RuleOptions? Multipliers = null)
 {
     /// <summary>The model configuration (biases and tying as set, no dropout).</summary>
     public GptConfig ModelConfig => new(VocabSize, BlockSize, Depth, Width, HeadDim, Bias: Bias, TieWeights: TiedHead);

@@ -51,6 +51,7 @@ public static class ParameterizedGpt
             Hyperparameters = new BaseHyperparameters(setup.LearningRate, setup.InitStd, setup.WeightDecay, setup.Eps, setup.Beta1, setup.Beta2, setup.Modules),
             BaseTraining = setup.BaseTraining,
             TargetTraining = setup.TargetTraining,
+            RuleOptions = setup.Multipliers ?? RuleOptions.Default,
         });
         return (model, optimizer, plan);
     }
