@@ -157,7 +157,7 @@ public sealed class GoldenTests
         summary.RootElement.EnumerateObject().Select(p => p.Name).Should().BeEquivalentTo(
             "parameterization", "alpha", "baseWidth", "width", "baseDepth", "depth", "headDim", "widthMultiplier", "depthMultiplier", "residualMultiplier",
             "outputMultiplier", "embeddingMultiplier", "attentionScale", "baseTokensPerStep", "tokensPerStep", "baseTokens", "tokens", "batchMultiplier",
-            "stepMultiplier", "timescaleExponent", "moduleHyperparameters", "roles", "warnings");
+            "stepMultiplier", "timescaleExponent", "moduleHyperparameters", "branchResidualMultipliers", "roles", "warnings");
     }
 
     [Fact]
