@@ -111,7 +111,16 @@ internal static partial class RuleExplainer
                 : $"muP (Yang et al., Tensor Programs V) and the reference code: attention logits q k^T * alpha_attn / d_head, d_head fixed as width grows ({parameterization})"),
             _ => throw new ArgumentException($"the subject must be a role ({string.Join(", ", Roles)}) or a multiplier ({string.Join(", ", Multipliers)}), but was '{multiplier}'.", "subject"),
         };
-        return new Explanation(multiplier, multiplier.Replace('-', ' '), value, Symbols(rules, value, rules.WidthMultiplier, null), source, [TableSection]);
+        var branches = multiplier == "residual-multiplier" ? rules.Setup.Hyperparameters.Modules.Where(e => e.Field == HyperparameterField.ResidualMultiplier).ToList() : [];
+        if (branches.Count > 0)
+        {
+            // Per-branch residual multipliers (--hp PATTERN.res=F) multiply this value for the branches they match.
+            source += "; per-branch factors multiply it: " + string.Join("; ", branches.Select(e =>
+                $"branches matching '{e.Selector}' get {RulesEngine.BranchResidual(rules.Setup, [e])} (--hp {e})"));
+        }
+
+        return new Explanation(multiplier, multiplier.Replace('-', ' '), value, Symbols(rules, value, rules.WidthMultiplier, null), source,
+            branches.Count > 0 ? [TableSection, ModulesSection] : [TableSection]);
     }
 
     /// <summary>Each symbol of the value's formula, in order of first appearance, with its value and meaning.</summary>

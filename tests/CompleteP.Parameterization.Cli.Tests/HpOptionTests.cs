@@ -59,6 +59,11 @@ public class HpOptionTests
         root.GetProperty("branchResidualMultipliers").GetProperty("layers.*.mlp").GetDouble().Should().Be(0.75);
         Roles(output).GetRawText().Should().Be(Roles(Completep.Run([.. Setup, "--format", "json"]).Out).GetRawText(), "a branch factor changes no role's numbers");
 
+        (code, output, error) = Completep.Run(["explain", "residual-multiplier", .. Setup[1..], "--hp", "*.attn.res=0.5"]);
+        code.Should().Be(0, error);
+        output.Should().Contain("branches matching '*.attn' get hp[*.attn.res] * m_L^-alpha = 0.5 * 4^-1 = 0.125 (--hp *.attn.res=0.5)")
+            .And.Contain("\"Per-module base hyperparameters\"");
+
         (code, _, error) = Completep.Run([.. Setup, "--hp", "hidden-weight.res=2"]);
         code.Should().Be(2);
         error.Should().Contain("--hp").And.Contain("selected by a module-name pattern");
