@@ -29,7 +29,7 @@ public class ModuleTreeFuzzRegressionTests
             Parameterization = Parameterization.Parse(s.Parameterization),
             BaseShape = new ModelShape(s.Width / 2, s.Depth + 1),
             HeadDim = s.HeadDim,
-            Hyperparameters = new BaseHyperparameters(1e-3, 0.02, 0.1),
+            Hyperparameters = new BaseHyperparameters(1e-3, 0.02, 0.1, modules: [.. s.ResidualFactors.Select(f => new ModuleHyperparameter(f.Pattern, HyperparameterField.ResidualMultiplier, f.Factor))]),
             RuleOptions = new RuleOptions { InputMultiplier = s.AlphaIn, OutputMultiplier = s.AlphaOut },
             Multipliers = s.Mode,
             Declarations = s.DeclareLogitsInForward ? ModelDeclarations.None.OutputMultiplierAppliedInForward()
@@ -228,5 +228,59 @@ public class ModuleTreeFuzzRegressionTests
         var act = () => Plan(s);
         act.Should().Throw<ParameterClassificationException>().Which.Message.Should().Contain(".Blocks(\"block_*\")");
         ShouldBeTable1(s with { DeclareBlocks = true }); // the declaration the refusal names gives Table 1's plan
+    }
+
+    [Fact]
+    public void The_fuzz_harness_passes_per_branch_residual_factors()
+    {
+        // The factors the generator draws (PATTERN.res=FACTOR), on fixed trees: the plan's forward is Table 1's with each
+        // branch x its own factors x m_L^-alpha, folded into its writers (even under muP, whose m_L^-alpha is 1) or hooked.
+        var moe = Gpt() with { Branches = [TreeSpecs.Attention, Moe(3) with { SharedExpert = true }], Width = 8 };
+        var olmo = Gpt() with
+        {
+            Style = BlockStyle.PostNorm, Branches = [TreeSpecs.Attention with { NormName = "", PostNormName = "post_attention_layernorm" }, Mlp with { NormName = "", PostNormName = "post_feedforward_layernorm" }],
+        };
+        var trees = new[]
+        {
+            Gpt() with { ResidualFactors = [new("*.attn", 0.5)] },
+            Gpt() with { Parameterization = "mup", ResidualFactors = [new("h.1.*", 3), new("*.mlp", 2)] },
+            Gpt() with { Parameterization = "sp", ResidualFactors = [new("*?lp", 2)] },
+            moe with { Parameterization = "mup", ResidualFactors = [new("*.mlp", 0.5)] },
+            olmo with { ResidualFactors = [new("h.0.attn", 3)] },
+        };
+        foreach (var tree in trees)
+        {
+            ShouldBeTable1(tree);
+            ShouldBeTable1(tree with { Mode = MultiplierMode.Hooks, AlphaIn = 1.5 });
+        }
+
+        // CompleteP from depth 2 to 1: m_L^-1 = 2, so a branch with factor 0.5 has a multiplier of exactly 1 and carries nothing.
+        var one = Gpt() with { Depth = 1, ResidualFactors = [new("*.attn", 0.5)] };
+        ShouldBeTable1(one);
+        var folded = Plan(one);
+        folded["h.0.attn.c_proj.weight"].Folded.Should().BeNull();
+        folded["h.0.mlp.c_proj.weight"].Folded!.Value.Value.Should().Be(2);
+        Plan(one with { Mode = MultiplierMode.Hooks }).Hooks.Select(h => h.ModuleName).Should().BeEquivalentTo("h.0.mlp", "lm_head");
+    }
+
+    [Fact]
+    public void Residual_factors_that_select_no_branch_or_a_branch_without_writers_are_refused()
+    {
+        // A pattern naming a norm or an output projection selects no residual branch; under muP a factor on an attention whose
+        // output projection cannot be told from q, k, v (named 'mix') needs a fold that has nowhere to go.
+        foreach (var pattern in new[] { "*.ln_1", "*.attn.c_proj" })
+        {
+            var (refused, message) = FuzzRun.Run(Gpt() with { ResidualFactors = [new(pattern, 2)] });
+            refused.Should().Be(FuzzOutcome.Refused, message);
+            message.Should().Contain($"'{pattern}.res=2' selects no residual branch");
+        }
+
+        var mix = Gpt() with { Parameterization = "mup", Branches = [TreeSpecs.Attention with { Fused = false, Linears = ["query", "key", "value", "mix"], Output = "mix" }, Mlp] };
+        ShouldBeTable1(mix);
+        ShouldBeTable1(mix with { ResidualFactors = [new("*.mlp", 2)] });
+        var (outcome, detail) = FuzzRun.Run(mix with { ResidualFactors = [new("*.attn", 2)] });
+        outcome.Should().Be(FuzzOutcome.Refused);
+        detail.Should().Contain("OutputProjections");
+        ShouldBeTable1(mix with { ResidualFactors = [new("*.attn", 2)], DeclareOutputs = true });
     }
 }

@@ -18,7 +18,8 @@ namespace CompleteP.Tests.Adapter;
 /// COMPLETEP_FUZZ_TREES and COMPLETEP_FUZZ_FIRST to run other trees. Modern decoder styles too (issue 13): norms on the
 /// branch outputs (OLMo-2) and sandwich norms (Gemma), parallel blocks (GPT-J), a QK-norm over d_head or the width, an MoE
 /// MLP (router, experts, top-2, perhaps a shared expert), and block and branch children registered in a random permutation, whose plan must equal
-/// that of the default order.
+/// that of the default order. A quarter of the trees also carry per-branch residual factors (<c>PATTERN.res=FACTOR</c>),
+/// each branch's multiplier computed by the test's own glob.
 /// </summary>
 [Collection(ProcessWideTorchSettings.Name)]
 public class ModuleTreeFuzzTests(ITestOutputHelper output)
@@ -100,5 +101,51 @@ public class ModuleTreeFuzzTests(ITestOutputHelper output)
         {
             yield return "permuted";
         }
+
+        if (s.ResidualFactors.Count > 0)
+        {
+            yield return "residual factors";
+        }
+    }
+
+    [Fact]
+    public void A_judge_whose_reference_ignores_the_residual_factors_fails_the_trees_that_have_them()
+    {
+        // The judge's teeth: every tree with residual factors that change some branch's multiplier, parameterized under the
+        // right judge, must fail when the reference forward multiplies every branch by m_L^-alpha alone.
+        int threads = TorchSharp.torch.get_num_threads();
+        TorchSharp.torch.set_num_threads(1);
+        var caught = new List<int>();
+        var missed = new List<string>();
+        try
+        {
+            var trees = Enumerable.Range(0, 400).Select(TreeSpec.Draw)
+                .Where(s => FuzzReference.BranchNames(s).Any(n => FuzzReference.ResidualFactor(s, n) != 1));
+            foreach (var spec in trees)
+            {
+                if (FuzzRun.Run(spec).Outcome != FuzzOutcome.Parameterized)
+                {
+                    continue;
+                }
+
+                var (outcome, detail) = FuzzRun.Run(spec, residualFactors: false);
+                if (outcome == FuzzOutcome.Failed && detail.StartsWith("the forward is not Table 1's", StringComparison.Ordinal))
+                {
+                    caught.Add(spec.Seed);
+                }
+                else
+                {
+                    missed.Add($"{spec}\n  -> {outcome}: {detail}");
+                }
+            }
+        }
+        finally
+        {
+            TorchSharp.torch.set_num_threads(threads);
+        }
+
+        output.WriteLine($"the broken judge failed {caught.Count} trees with residual factors: seeds {string.Join(", ", caught)}");
+        caught.Count.Should().BeGreaterThan(20, "a quarter of the trees carry residual factors");
+        missed.Should().BeEmpty("a reference that ignores the branch factors is not Table 1's forward for any of them");
     }
 }

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using static TorchSharp.torch;
 
 namespace CompleteP.Tests.Adapter.Fuzz;
@@ -54,13 +55,50 @@ public static class FuzzReference
     /// The local names (relative to a block) of the modules whose outputs carry the residual multiplier: the norm on a
     /// branch's output, else every expert's down projection, else the branch's output Linear.
     /// </summary>
-    public static IEnumerable<string> ResidualWriters(TreeSpec s) => s.Branches.SelectMany(b =>
+    public static IEnumerable<string> ResidualWriters(TreeSpec s) => s.Branches.SelectMany(WritersOf);
+
+    /// <summary>The local names (relative to a block) of the modules whose outputs carry one branch's residual multiplier (<see cref="ResidualWriters"/>).</summary>
+    public static IEnumerable<string> WritersOf(BranchSpec b) =>
         b.PostNormName is { } post ? [post]
         : b.IsMoe ? Enumerable.Range(0, b.Experts).Select(e => $"{b.Name}.experts.{e}.{b.Output}").Concat(b.SharedExpert ? [$"{b.Name}.shared_expert.{b.Output}"] : [])
-        : new[] { $"{b.Name}.{b.Output}" });
+        : new[] { $"{b.Name}.{b.Output}" };
 
-    /// <summary>The logits of the tree as Table 1 writes it, from unfolded weights (by name) and the plan's multipliers (an MoE router's logits x <paramref name="blockReadout"/>, m_N^-1).</summary>
-    public static Tensor Logits(TreeSpec s, Tensor ids, Func<string, Tensor> weight, Func<string, Tensor?> maybe, ForwardMultipliers m, Tensor? mixing, double blockReadout)
+    /// <summary>The full module name of a branch of block <paramref name="i"/>.</summary>
+    public static string BranchName(TreeSpec s, int i, BranchSpec b) => $"{Block(s, i)}.{b.Name}";
+
+    /// <summary>The full module names of every residual branch of the tree.</summary>
+    public static IEnumerable<string> BranchNames(TreeSpec s) => Enumerable.Range(0, s.Depth).SelectMany(i => s.Branches.Select(b => BranchName(s, i, b)));
+
+    /// <summary>
+    /// Whether a glob matches a whole name: <c>*</c> any run of characters (dots included), <c>?</c> one character, every
+    /// other character itself. Written here from the documented syntax, apart from the library's matcher, so the judge is independent.
+    /// </summary>
+    public static bool GlobMatches(string pattern, string name)
+    {
+        string regex = string.Concat(pattern.Select(c => c switch
+        {
+            '*' => ".*",
+            '?' => ".",
+            _ => Regex.Escape(c.ToString()),
+        }));
+        return Regex.IsMatch(name, $"^{regex}$", RegexOptions.Singleline | RegexOptions.CultureInvariant);
+    }
+
+    /// <summary>The product of the factors of the tree's residual factors whose patterns match a branch's full name (1 where none does).</summary>
+    public static double ResidualFactor(TreeSpec s, string branchName) =>
+        s.ResidualFactors.Where(f => GlobMatches(f.Pattern, branchName)).Aggregate(1.0, (product, f) => product * f.Factor);
+
+    /// <summary>A branch's residual multiplier: its factors times <c>m_L^-alpha</c> (exactly <paramref name="residual"/> where no factor matches it).</summary>
+    public static double BranchResidual(TreeSpec s, string branchName, double residual) => ResidualFactor(s, branchName) * residual;
+
+    /// <summary>
+    /// The logits of the tree as Table 1 writes it, from unfolded weights (by name) and the plan's multipliers (an MoE router's
+    /// logits x <paramref name="blockReadout"/>, m_N^-1), each branch scaled by its own residual multiplier
+    /// (<see cref="BranchResidual"/>); with <paramref name="residualFactors"/> false, a judge broken on purpose that ignores the
+    /// per-branch factors (every branch x m_L^-alpha), to show the judge fails trees that have them.
+    /// </summary>
+    public static Tensor Logits(TreeSpec s, Tensor ids, Func<string, Tensor> weight, Func<string, Tensor?> maybe, ForwardMultipliers m, Tensor? mixing, double blockReadout,
+        bool residualFactors = true)
     {
         Tensor Linear(string name, Tensor x) => nn.functional.linear(x, weight(name + ".weight"), maybe(name + ".bias"));
         Tensor Norm(string name, Tensor x) => s.Norm == NormKind.RmsNorm
@@ -139,7 +177,8 @@ public static class FuzzReference
                 }
 
                 // The residual multiplier after the norm on the branch's output, where there is one.
-                h = h + m.Residual.Value * (b.PostNormName is { } post ? Norm($"{block}.{post}", y) : y);
+                double residual = residualFactors ? BranchResidual(s, at, m.Residual.Value) : m.Residual.Value;
+                h = h + residual * (b.PostNormName is { } post ? Norm($"{block}.{post}", y) : y);
             }
         }
 

@@ -26,7 +26,11 @@ public static class FuzzRun
 {
     private const double Lr = 1e-3, Std = 0.02, Wd = 0.1, Eps = 1e-8;
 
-    public static (FuzzOutcome Outcome, string Detail) Run(TreeSpec s)
+    /// <summary>Applies the library to the tree and judges the result.</summary>
+    /// <param name="s">The tree.</param>
+    /// <param name="residualFactors">False for a judge broken on purpose, whose reference forward ignores the per-branch residual factors.</param>
+    /// <returns>The outcome and what it rests on.</returns>
+    public static (FuzzOutcome Outcome, string Detail) Run(TreeSpec s, bool residualFactors = true)
     {
         manual_seed(s.Seed);
         using var model = new FuzzModel(s);
@@ -123,23 +127,30 @@ public static class FuzzRun
         using (no_grad())
         {
             expected = FuzzReference.Logits(s, ids, n => unfolded.TryGetValue(n, out var t) ? t : throw new KeyNotFoundException($"no plan row holds '{n}'"),
-                n => unfolded.GetValueOrDefault(n), plan.Multipliers, mixing, BlockReadout(s));
+                n => unfolded.GetValueOrDefault(n), plan.Multipliers, mixing, BlockReadout(s), residualFactors);
         }
 
         double scale = 1 + expected.abs().max().item<double>();
         double error = (logits - expected).abs().max().item<double>();
         if (!(error <= 1e-10 * scale))
         {
-            return (FuzzOutcome.Failed, $"the forward is not Table 1's: max |logits - expected| = {error:G3} (logits up to {scale:G3}); residual x{m.Residual.Value:G4}, output x{m.Output.Value:G4}, alpha_in {m.Embedding.Value}");
+            return (FuzzOutcome.Failed, $"the forward is not Table 1's: max |logits - expected| = {error:G3} (logits up to {scale:G3}); residual x{m.Residual.Value:G4}{(s.ResidualFactors.Count == 0 ? "" : $" (branch factors {string.Join(", ", s.ResidualFactors)})")}, output x{m.Output.Value:G4}, alpha_in {m.Embedding.Value}");
         }
 
         return (FuzzOutcome.Parameterized, $"{plan.Rows.Count} rows, {plan.Rows.Count(r => r.Folded is not null)} folded, {plan.Hooks.Count} hooks");
     }
 
-    /// <summary>The rule setup of a tree: its base is half its width and one block deeper.</summary>
+    /// <summary>The rule setup of a tree: its base is half its width and one block deeper; its residual factors are per-module base hyperparameters.</summary>
     public static RuleSetup Setup(TreeSpec s) =>
         new(Parameterization.Parse(s.Parameterization), new ModelShape(s.Width / 2, s.Depth + 1), new ModelShape(s.Width, s.Depth), s.HeadDim,
-            new BaseHyperparameters(Lr, Std, Wd, Eps), new RuleOptions { InputMultiplier = s.AlphaIn, OutputMultiplier = s.AlphaOut });
+            new BaseHyperparameters(Lr, Std, Wd, Eps, modules: Modules(s)), new RuleOptions { InputMultiplier = s.AlphaIn, OutputMultiplier = s.AlphaOut });
+
+    /// <summary>The tree's residual factors as <c>res</c> entries of options.Hyperparameters.Modules (null where it has none).</summary>
+    private static IReadOnlyList<ModuleHyperparameter>? Modules(TreeSpec s) => s.ResidualFactors.Count == 0 ? null
+        : [.. s.ResidualFactors.Select(f => new ModuleHyperparameter(f.Pattern, HyperparameterField.ResidualMultiplier, f.Factor))];
+
+    /// <summary>The residual multiplier of branch <paramref name="b"/> of block <paramref name="i"/>, by the test's own glob (<see cref="FuzzReference.BranchResidual"/>).</summary>
+    private static double BranchResidual(TreeSpec s, int i, BranchSpec b, ForwardMultipliers m) => FuzzReference.BranchResidual(s, FuzzReference.BranchName(s, i, b), m.Residual.Value);
 
     /// <summary>The multiplier on an MoE router's logits, m_N^-1 (1 without width rules).</summary>
     public static double BlockReadout(TreeSpec s) => RulesEngine.BlockReadoutMultiplier(Setup(s)).Value;
@@ -315,7 +326,7 @@ public static class FuzzRun
     public static List<string> ExpectedRefusals(TreeSpec s, ForwardMultipliers m)
     {
         var apply = new List<string>();
-        bool r = m.Residual.Value != 1, ain = m.Embedding.Value != 1, aout = m.Output.Value != 1;
+        bool ain = m.Embedding.Value != 1, aout = m.Output.Value != 1;
         if (s.BogusDeclaration is { } bogus)
         {
             apply.Add(bogus);
@@ -345,10 +356,16 @@ public static class FuzzRun
         }
 
         var attention = s.Branches.FirstOrDefault(b => b.IsAttention);
-        if (attention is { Fused: false, Output: "mix", PostNormName: null } && !s.DeclareOutputs && r && s.Mode == MultiplierMode.Fold)
+        // Its writers are not found: refused where some block's attention branch has a residual multiplier other than 1 to fold.
+        if (attention is { Fused: false, Output: "mix", PostNormName: null } && !s.DeclareOutputs && s.Mode == MultiplierMode.Fold
+            && Enumerable.Range(0, s.Depth).Any(i => BranchResidual(s, i, attention, m) != 1))
         {
             apply.Add("OutputProjections");
         }
+
+        // A residual factor whose pattern matches no branch's module name (a norm, an output projection, a misspelling).
+        apply.AddRange(s.ResidualFactors.Where(f => !FuzzReference.BranchNames(s).Any(n => FuzzReference.GlobMatches(f.Pattern, n)))
+            .Select(f => $"'{f}' selects no residual branch"));
 
         // A single block registered on its own (no container, no run of siblings) is not found: declare it.
         if (s.Container == BlockContainer.Siblings && s.Depth == 1 && !s.DeclareBlocks)
@@ -484,8 +501,26 @@ public static class FuzzRun
             return BlockReadout(s) != 1 ? MultiplierKind.BlockReadout : null;
         }
 
-        bool writes = FuzzReference.ResidualWriters(s).Any(w => name.EndsWith($".{w}.weight", StringComparison.Ordinal) || name.EndsWith($".{w}.bias", StringComparison.Ordinal));
-        return writes && m.Residual.Value != 1 ? MultiplierKind.Residual : null;
+        // A tensor that writes a branch's output carries that branch's own residual multiplier, where it is not 1.
+        return WrittenBranch(s, name) is var (i, b) && BranchResidual(s, i, b, m) != 1 ? MultiplierKind.Residual : null;
+    }
+
+    /// <summary>The block and branch whose output a tensor (by full name) writes, or null.</summary>
+    private static (int Block, BranchSpec Branch)? WrittenBranch(TreeSpec s, string name)
+    {
+        for (int i = 0; i < s.Depth; i++)
+        {
+            string block = FuzzReference.Block(s, i);
+            foreach (var b in s.Branches)
+            {
+                if (FuzzReference.WritersOf(b).Any(w => name == $"{block}.{w}.weight" || name == $"{block}.{w}.bias"))
+                {
+                    return (i, b);
+                }
+            }
+        }
+
+        return null;
     }
 
     private static void CheckPlan(TreeSpec s, ParameterizationPlan plan, RuleSet rules, Dictionary<string, Parameter> parameters, List<string> problems)
@@ -568,15 +603,12 @@ public static class FuzzRun
             yield break;
         }
 
-        if (m.Residual.Value != 1)
+        for (int i = 0; i < s.Depth; i++)
         {
-            for (int i = 0; i < s.Depth; i++)
+            foreach (var b in s.Branches.Where(b => BranchResidual(s, i, b, m) != 1))
             {
-                foreach (var b in s.Branches)
-                {
-                    // After the norm on the branch's output, where there is one.
-                    yield return ($"{FuzzReference.Block(s, i)}.{b.PostNormName ?? b.Name}", MultiplierKind.Residual);
-                }
+                // Each branch whose own residual multiplier is not 1, after the norm on its output where there is one.
+                yield return ($"{FuzzReference.Block(s, i)}.{b.PostNormName ?? b.Name}", MultiplierKind.Residual);
             }
         }
 

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace CompleteP.Tests.Adapter.Fuzz;
 
 /// <summary>How a module calls a child: <c>child.call(x)</c> (forward hooks run) or <c>child.forward(x)</c> (they do not).</summary>
@@ -111,6 +113,15 @@ public sealed record BranchSpec(bool IsAttention, string Name, string NormName, 
     public IReadOnlyList<string> Children => IsMoe ? SharedExpert ? ["gate", "experts", "shared_expert"] : ["gate", "experts"] : QkNorm != QkNormKind.None ? [.. Linears, "q_norm", "k_norm"] : Linears;
 }
 
+/// <summary>A per-branch residual factor (<c>PATTERN.res=FACTOR</c>): the branches whose full module names the glob matches add <c>factor * m_L^-alpha * branch(x)</c>.</summary>
+/// <param name="Pattern">A glob over residual-branch module names: <c>*</c> any run of characters (dots included), <c>?</c> one character, matching whole names.</param>
+/// <param name="Factor">The factor on the residual multiplier of each branch it matches.</param>
+public sealed record ResidualFactor(string Pattern, double Factor)
+{
+    /// <summary>The entry's text form, <c>*.attn.res=0.5</c>.</summary>
+    public override string ToString() => $"{Pattern}.res={Factor.ToString("R", CultureInfo.InvariantCulture)}";
+}
+
 /// <summary>
 /// A random transformer-like module tree and what Apply is asked: shapes, container, branch layout and names, norms,
 /// embeddings, readout, extra root parameters and buffers, frozen parameters, the ways children are invoked, the
@@ -168,6 +179,9 @@ public sealed record TreeSpec
     /// <summary>Declare the norms on the branch outputs with .BranchOutputNorms(...) (forced where their names cannot tell: no post_feedforward_layernorm).</summary>
     public bool DeclareOutputNorms { get; init; }
 
+    /// <summary>Per-branch residual factors passed in options.Hyperparameters.Modules (empty for most trees).</summary>
+    public IReadOnlyList<ResidualFactor> ResidualFactors { get; init; } = [];
+
     /// <summary>Whether some children are registered in a drawn permutation: the plan must equal that of the default order.</summary>
     public bool Permuted => BlockOrder is not null || Branches.Any(b => b.Order is not null);
 
@@ -190,7 +204,8 @@ public sealed record TreeSpec
         $"{(NormsFirst ? "norms first" : "interleaved")} {Norm}; table '{TableName}' position {Position}; final norm {FinalNorm}; readout {Readout} '{ReadoutName}'{(ReadoutBias ? " bias" : "")}{(ReadoutFirst ? " first" : "")}; " +
         $"style {Style}{(BlockOrder is null ? "" : $" order [{string.Join(" ", BlockOrder)}]")}{(DeclareOutputNorms ? " declare output norms" : "")}; " +
         $"gain {RootGain} mixing {MixingBuffer} mask {MaskBuffer} frozen {Frozen}; blocks {Blocks} outer {Outer}; alpha_in {AlphaIn} alpha_out {AlphaOut}; sample {SampleForward}; " +
-        $"optimizer from all {OptimizerFromAllParameters}; declare blocks {DeclareBlocks} branches {DeclareBranches} outputs {DeclareOutputs} readout {DeclareReadout} gain {DeclareGain} logits {DeclareLogitsInForward} from table {DeclareLogitsFromTable} bogus {BogusDeclaration ?? "-"}";
+        $"optimizer from all {OptimizerFromAllParameters}; declare blocks {DeclareBlocks} branches {DeclareBranches} outputs {DeclareOutputs} readout {DeclareReadout} gain {DeclareGain} logits {DeclareLogitsInForward} from table {DeclareLogitsFromTable} bogus {BogusDeclaration ?? "-"}" +
+        (ResidualFactors.Count == 0 ? "" : $"; res [{string.Join(", ", ResidualFactors)}]");
 
     /// <summary>Draws a tree from a seed.</summary>
     public static TreeSpec Draw(int seed)
@@ -292,7 +307,7 @@ public sealed record TreeSpec
             DeclareLogitsFromTable = readout == ReadoutKind.Matmul && Chance(0.6),
             BogusDeclaration = Chance(0.04) ? Pick("no_such_head", "no_such_blocks") : null,
         };
-        return DrawModern(tree, r);
+        return DrawResidualFactors(DrawModern(tree, r));
     }
 
     /// <summary>
@@ -359,6 +374,58 @@ public sealed record TreeSpec
 
             // The names tell only where the block has a norm named for after its feed-forward part: else declared.
             DeclareOutputNorms = post && (!branches.Any(b => !b.IsAttention) || Chance(0.25)),
+        };
+    }
+
+    /// <summary>
+    /// Per-branch residual factors for about a quarter of the trees, drawn from a stream of their own (seeded from the seed)
+    /// so that every other draw, and so every earlier seed's tree, stays as it was: one or two entries, each a pattern that
+    /// selects branches by name (one kind in every block, one block's branch, all of one block's branches, or a kind through
+    /// '?'), sometimes one that selects no branch (a norm, an output projection, a misspelled name), which must be refused.
+    /// </summary>
+    private static TreeSpec DrawResidualFactors(TreeSpec tree)
+    {
+        var r = new Random(unchecked(tree.Seed ^ 0x5EED_0E5));
+        if (r.NextDouble() >= 0.25)
+        {
+            return tree;
+        }
+
+        var factors = new List<ResidualFactor>();
+        int count = r.Next(1, 3);
+        for (int attempt = 0; factors.Count < count && attempt < 10; attempt++)
+        {
+            var pattern = ResidualPattern(tree, r);
+            if (factors.All(f => f.Pattern != pattern))
+            {
+                factors.Add(new ResidualFactor(pattern, new[] { 0.5, 2.0, 3.0 }[r.Next(3)]));
+            }
+        }
+
+        return tree with { ResidualFactors = factors };
+    }
+
+    /// <summary>A glob over the tree's residual-branch module names: one that selects some branches, or (one time in ten) one that selects none.</summary>
+    private static string ResidualPattern(TreeSpec tree, Random r)
+    {
+        var branch = tree.Branches[r.Next(tree.Branches.Count)];
+        string block = FuzzReference.Block(tree, r.Next(tree.Depth));
+        if (r.NextDouble() < 0.1)
+        {
+            return r.Next(3) switch
+            {
+                0 => $"*.{branch.Name}.{branch.Output}",
+                1 when tree.BlockNorms.Count > 0 => $"*.{tree.BlockNorms[0]}",
+                _ => "*.no_such_branch",
+            };
+        }
+
+        return r.Next(5) switch
+        {
+            0 or 1 => $"*.{branch.Name}",
+            2 => $"{block}.{branch.Name}",
+            3 => $"{block}.*",
+            _ => $"*?{branch.Name[1..]}",
         };
     }
 }
