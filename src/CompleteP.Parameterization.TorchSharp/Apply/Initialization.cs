@@ -23,7 +23,8 @@ internal static class Initialization
             {
                 if (row.Folded is { } c)
                 {
-                    p.Tensor.mul_(c.Value.Value);
+                    using var factor = c.Value.Value.ToScalar(); // held across the native call
+                    p.Tensor.mul_(factor);
                 }
 
                 continue;

@@ -1,4 +1,5 @@
 using System.Reflection;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace CompleteP;
@@ -31,9 +32,15 @@ internal static class ModuleHooks
         var removers = new List<Action>();
         foreach (var (hook, module) in hooks)
         {
-            double factor = hook.Value.Value;
-            var handle = ((nn.Module<Tensor, Tensor>)module).register_forward_hook((_, _, output) => output * factor);
-            removers.Add(handle.remove);
+            // The factor as a Scalar the hook holds for its lifetime: a double converted implicitly on every call would be freed
+            // by the finalizer alone, possibly while the native multiply still reads it.
+            var factor = hook.Value.Value.ToScalar();
+            var handle = ((nn.Module<Tensor, Tensor>)module).register_forward_hook((_, _, output) => output.mul(factor));
+            removers.Add(() =>
+            {
+                handle.remove();
+                factor.Dispose();
+            });
         }
 
         return removers;

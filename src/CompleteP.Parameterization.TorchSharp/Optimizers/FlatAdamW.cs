@@ -459,15 +459,22 @@ public sealed class FlatAdamW : AdamW
     private static void AdamWStep(Options o, long step, Tensor values, Tensor gradient, Tensor expAvg, Tensor expAvgSq, Tensor? maxExpAvgSq)
     {
         double lr = o.LearningRate!.Value, beta1 = o.beta1!.Value, beta2 = o.beta2!.Value, eps = o.eps!.Value, decay = o.weight_decay!.Value;
+        // Each number goes to TorchSharp as a Scalar held (and disposed) here: one converted implicitly is freed only by the
+        // finalizer, which can run while the native call still reads it (TorchSharp passes its handle without keeping it alive).
         if (lr * decay != 0)
         {
-            values.mul_(1 - lr * decay);
+            using var keep = (1 - lr * decay).ToScalar();
+            values.mul_(keep);
         }
 
         double biasCorrection1 = 1 - Math.Pow(beta1, step);
         double biasCorrection2 = 1 - Math.Pow(beta2, step);
-        expAvg.mul_(beta1).add_(gradient, alpha: 1 - beta1);
-        expAvgSq.mul_(beta2).addcmul_(gradient, gradient, value: 1 - beta2);
+        using var b1 = beta1.ToScalar();
+        using var oneMinusB1 = (1 - beta1).ToScalar();
+        using var b2 = beta2.ToScalar();
+        using var oneMinusB2 = (1 - beta2).ToScalar();
+        expAvg.mul_(b1).add_(gradient, alpha: oneMinusB1);
+        expAvgSq.mul_(b2).addcmul_(gradient, gradient, value: oneMinusB2);
         Tensor second = expAvgSq;
         if (maxExpAvgSq is { } max)
         {
@@ -475,8 +482,11 @@ public sealed class FlatAdamW : AdamW
             second = max;
         }
 
-        var denominator = second.sqrt().div_(Math.Sqrt(biasCorrection2)).add_(eps);
-        values.addcdiv_(expAvg, denominator, value: -(lr / biasCorrection1));
+        using var correction2 = Math.Sqrt(biasCorrection2).ToScalar();
+        using var epsilon = eps.ToScalar();
+        using var stepSize = (-(lr / biasCorrection1)).ToScalar();
+        var denominator = second.sqrt().div_(correction2).add_(epsilon);
+        values.addcdiv_(expAvg, denominator, value: stepSize);
     }
 
     /// <summary>What clipping needs: the largest norm and, for fold-aware clipping, each parameter's factor by handle.</summary>

@@ -48,15 +48,28 @@ internal static class GradientNorms
             }
 
             var norm = parts.Count == 1 ? parts[0] : linalg.vector_norm(stack(parts.Select(p => p.to(parts[0].device)).ToArray()), 2);
-            scaled.Add(run.Key == 1.0 ? norm : norm.mul(run.Key));
+            if (run.Key == 1.0)
+            {
+                scaled.Add(norm);
+            }
+            else
+            {
+                using var factor = run.Key.ToScalar(); // held across the native call (an implicit Scalar is freed by the finalizer alone)
+                scaled.Add(norm.mul(factor));
+            }
         }
 
         return scaled.Count == 1 ? scaled[0] : linalg.vector_norm(stack(scaled.Select(s => s.to(scaled[0].device)).ToArray()), 2);
     }
 
     /// <summary><c>min(1, maxNorm / (total + 1e-6))</c> as a 0-dim tensor, as <c>torch.nn.utils.clip_grad_norm_</c> computes it.</summary>
-    public static Tensor ClipCoefficient(Tensor total, double maxNorm) =>
-        total.add(1e-6).reciprocal_().mul_(maxNorm).clamp_max_(1.0);
+    public static Tensor ClipCoefficient(Tensor total, double maxNorm)
+    {
+        using var tiny = 1e-6.ToScalar();
+        using var max = maxNorm.ToScalar();
+        using var one = 1.0.ToScalar();
+        return total.add(tiny).reciprocal_().mul_(max).clamp_max_(one);
+    }
 
     /// <summary>Throws unless <paramref name="maxNorm"/> is finite and positive.</summary>
     public static void CheckMaxNorm(double maxNorm, string parameterName)

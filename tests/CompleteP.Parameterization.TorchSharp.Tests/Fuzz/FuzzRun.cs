@@ -115,7 +115,10 @@ public static class FuzzRun
         var unfolded = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var row in plan.Rows)
         {
-            var value = parameters[row.Name].detach() / (row.Folded?.Value.Value ?? 1.0);
+            // The divisor as a Scalar held across the native call: an implicit one is freed by the finalizer alone, which
+            // once freed it mid-call here (a garbage Scalar in THSTensor_div_scalar).
+            using var folded = (row.Folded?.Value.Value ?? 1.0).ToScalar();
+            var value = parameters[row.Name].detach().div(folded);
             foreach (var name in row.SharedWith.Prepend(row.Name))
             {
                 unfolded[name] = value;
