@@ -6,10 +6,11 @@
 # to one CSV (its hp column keeps the settings apart) with --resume, so the script resumes where it stopped.
 # Then the per-branch residual multipliers: the attention's and the MLP's x 1/2 and x 2 at the base shape (the attention's
 # x 2 wants lower LRs: three more), and the best of them again at depth 8. Last, width transfer: no factors and the
-# embedding's LR x 4 at widths 128 and 256 (depth 2).
+# embedding's LR x 4 at widths 128 and 256 (depth 2). And the forward multipliers alpha_out and alpha_attn x 1/2 and x 2
+# at the base shape (the hp column says alpha_out=2).
 # usage: run-hp-search.sh [NanoGpt binary] (default /work/sweep-bin4/NanoGpt, a Release publish of samples/NanoGpt)
 set -euo pipefail
-BIN=${1:-/work/sweep-bin4/NanoGpt}
+BIN=${1:-/work/sweep-bin5/NanoGpt}
 OUT=$(cd "$(dirname "$0")" && pwd)/hp-search.csv
 PROTOCOL="--parameterizations completep --widths 64 --depths 2 --head-dim 16 --block-size 64 --batch-size 16 --steps 300
   --base-width 64 --base-depth 2 --schedule constant --beta1 0.9 --beta2 0.95 --eps 1e-12 --weight-decay 0.1 --grad-clip 1.0
@@ -31,3 +32,7 @@ done
 # width transfer of the embedding's factor (the base shape's runs are skipped by --resume)
 "$BIN" sweep ${PROTOCOL/--widths 64/--widths 64,128,256} --hp embedding.lr=4 --out "$OUT"
 "$BIN" sweep ${PROTOCOL/--widths 64/--widths 64,128,256} --out "$OUT"
+# the forward multipliers at the base shape
+for alpha in "--alpha-out 0.5" "--alpha-out 2" "--alpha-attn 0.5" "--alpha-attn 2"; do
+  "$BIN" sweep $PROTOCOL $alpha --out "$OUT"
+done

@@ -11,6 +11,9 @@ namespace CompleteP.Plotting;
 /// final loss against the base learning rate (log2 axis), one line per model size through the means over seeds
 /// (runs of the same parameterization, size and rate), with error bars of one standard error where there are
 /// several seeds, and the best rate of each line ringed. Where the parameterization transfers, the rings line up.
+/// Named series (<see cref="LearningRatePoint.Series"/>: batch sizes, lengths, per-module settings) that span several
+/// panels, or more curves than a legend inside a panel can show, get one legend beside the panels, each series in the
+/// same colour and marker in every panel; the panels then wrap in rows of at most three.
 /// </summary>
 public static class LearningRateSweepPlot
 {
@@ -19,6 +22,15 @@ public static class LearningRateSweepPlot
 
     /// <summary>Pixels down one panel.</summary>
     internal const int PanelHeight = 380;
+
+    /// <summary>Pixels across the shared legend column (named series over several panels, or many curves).</summary>
+    internal const int LegendWidth = 300;
+
+    /// <summary>The most curves a legend inside a panel shows; more go to the shared legend column.</summary>
+    internal const int MostCurvesInPanel = 6;
+
+    /// <summary>The most panels in a row when the legend is shared.</summary>
+    internal const int MostColumns = 3;
 
     /// <summary>Renders the sweep to a PNG.</summary>
     /// <param name="points">The runs; runs of one parameterization, size and rate (seeds) are drawn as their mean with a standard-error bar.
@@ -52,7 +64,13 @@ public static class LearningRateSweepPlot
             .Select(g => (g.Key, Mean: g.Average(r => r.Loss), Error: StandardError(g.Select(r => r.Loss).ToList()))).ToList();
         double lo = means.Min(m => m.Mean - m.Error), hi = means.Max(m => m.Mean + m.Error), pad = Math.Max(0.02, (hi - lo) * 0.06);
         string font = Theme.FontName();
-        int width = panels.Count * PanelWidth, height = PanelHeight;
+        // One legend for all panels: named series across several panels (each series keeps its colour everywhere), or more
+        // curves in a panel than fit a legend inside it.
+        bool shared = series.Any(x => x is not null)
+            && (panels.Count > 1 || panels.Any(g => g.Select(r => (r.Width, r.Depth, r.Series)).Distinct().Count() > MostCurvesInPanel));
+        int Style((int Width, int Depth, string? Series) curve) => shared ? series.IndexOf(curve.Series) : curves.IndexOf(curve);
+        int columns = shared ? Math.Min(MostColumns, panels.Count) : panels.Count, rows = (panels.Count + columns - 1) / columns;
+        int width = (columns * PanelWidth) + (shared ? LegendWidth : 0), height = rows * PanelHeight;
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(pngPath))!);
         using var surface = SKSurface.Create(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul))
             ?? throw new InvalidOperationException("SkiaSharp could not create a drawing surface.");
@@ -68,7 +86,7 @@ public static class LearningRateSweepPlot
             plot.Axes.Title.Label.FontSize = 14;
             plot.Axes.Title.Label.Bold = true;
             plot.Axes.Bottom.Label.Text = "base learning rate (log2)";
-            plot.Axes.Left.Label.Text = p == 0 ? lossLabel : string.Empty;
+            plot.Axes.Left.Label.Text = p % columns == 0 ? lossLabel : string.Empty;
             foreach (var axis in new IAxis[] { plot.Axes.Bottom, plot.Axes.Left })
             {
                 axis.Label.FontSize = 13;
@@ -81,7 +99,7 @@ public static class LearningRateSweepPlot
             {
                 var line = means.Where(m => m.Key.Parameterization == panels[p].Key && (m.Key.Width, m.Key.Depth, m.Key.Series) == group.Key)
                     .OrderBy(m => m.Key.LearningRate).ToList();
-                int style = curves.IndexOf(group.Key);
+                int style = Style(group.Key);
                 double[] xs = line.Select(m => Math.Log2(m.Key.LearningRate)).ToArray(), ys = line.Select(m => m.Mean).ToArray();
                 if (line.Any(m => m.Error > 0))
                 {
@@ -102,7 +120,7 @@ public static class LearningRateSweepPlot
             }
 
             plot.Axes.SetLimits(Math.Log2(rates[0]) - 0.4, Math.Log2(rates[^1]) + 0.4, lo - pad, hi + pad);
-            plot.Legend.IsVisible = true;
+            plot.Legend.IsVisible = !shared;
             plot.Legend.FontName = font;
             plot.Legend.FontSize = 12;
             plot.Legend.Alignment = Alignment.UpperLeft;
@@ -110,7 +128,17 @@ public static class LearningRateSweepPlot
                 ?? throw new InvalidOperationException("SkiaSharp could not create a drawing surface.");
             plot.Render(cell.Canvas, PanelWidth, PanelHeight);
             using var image = cell.Snapshot();
-            surface.Canvas.DrawImage(image, p * PanelWidth, 0);
+            surface.Canvas.DrawImage(image, p % columns * PanelWidth, p / columns * PanelHeight);
+        }
+
+        if (shared)
+        {
+            using var legend = SharedLegend(series, font);
+            using var cell = SKSurface.Create(new SKImageInfo(LegendWidth, height, SKColorType.Rgba8888, SKAlphaType.Premul))
+                ?? throw new InvalidOperationException("SkiaSharp could not create a drawing surface.");
+            legend.Render(cell.Canvas, LegendWidth, height);
+            using var image = cell.Snapshot();
+            surface.Canvas.DrawImage(image, columns * PanelWidth, 0);
         }
 
         using var snapshot = surface.Snapshot();
@@ -118,12 +146,20 @@ public static class LearningRateSweepPlot
     }
 
     /// <summary>
-    /// The x ticks: every rate tried, as a number, when there are at most 8; otherwise (a fine grid, such as half
-    /// octaves) only the whole powers of two among them, written 2^k, so the labels do not overlap.
+    /// The x ticks: every rate tried, as a number, when there are at most 8 and they are not all powers of two in half
+    /// octaves; every one, written 2^k, for up to 5 such powers; otherwise only the whole powers of two among them (every
+    /// second one past 8), written 2^k, so the labels do not overlap.
     /// </summary>
     internal static Tick[] Ticks(IReadOnlyList<double> rates)
     {
-        if (rates.Count <= 8)
+        static bool HalfOctave(double r) => Math.Abs((2 * Math.Log2(r)) - Math.Round(2 * Math.Log2(r))) < 1e-9;
+        bool powers = rates.All(HalfOctave);
+        if (powers && rates.Count <= 5)
+        {
+            return rates.Select(r => new Tick(Math.Log2(r), string.Create(CultureInfo.InvariantCulture, $"2^{Math.Round(2 * Math.Log2(r)) / 2:0.#}"))).ToArray();
+        }
+
+        if (!powers && rates.Count <= 8)
         {
             return rates.Select(r => new Tick(Math.Log2(r), r.ToString("G3", CultureInfo.InvariantCulture))).ToArray();
         }
@@ -132,6 +168,38 @@ public static class LearningRateSweepPlot
         int step = hi - lo > 8 ? 2 : 1;
         return Enumerable.Range(0, (int)(hi - lo) + 1).Where(k => k % step == 0)
             .Select(k => new Tick(lo + k, string.Create(CultureInfo.InvariantCulture, $"2^{lo + k:0}"))).ToArray();
+    }
+
+    /// <summary>A frameless plot holding only the legend: one entry per series, in its colour and marker, top-aligned with the panels.</summary>
+    private static Plot SharedLegend(IReadOnlyList<string?> series, string font)
+    {
+        var plot = new Plot();
+        plot.FigureBackground.Color = Theme.Background;
+        plot.DataBackground.Color = Theme.Background;
+        plot.Font.Set(font);
+        plot.HideAxesAndGrid();
+        plot.Layout.Fixed(new PixelPadding(0, 8, 8, 38));
+        for (int i = 0; i < series.Count; i++)
+        {
+            var color = Theme.ColorOf(i);
+            plot.Legend.ManualItems.Add(new LegendItem
+            {
+                LabelText = series[i] ?? "(no series)",
+                LineColor = color,
+                LineWidth = 2,
+                MarkerShape = Theme.MarkerOf(i),
+                MarkerSize = 7,
+                MarkerFillColor = color,
+                MarkerLineColor = color,
+            });
+        }
+
+        plot.Legend.IsVisible = true;
+        plot.Legend.FontName = font;
+        plot.Legend.FontSize = 12;
+        plot.Legend.Alignment = Alignment.UpperLeft;
+        plot.Legend.OutlineColor = Colors.Transparent;
+        return plot;
     }
 
     /// <summary>The standard error of a mean over seeds (sample standard deviation over sqrt(n)); 0 for one run.</summary>

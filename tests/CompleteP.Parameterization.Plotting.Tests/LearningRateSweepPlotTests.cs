@@ -57,14 +57,14 @@ public class LearningRateSweepPlotTests
         Orange(split).Should().BeGreaterThan(200, "the second series is a curve of its own, in the second colour (orange, #ff7f0e)");
     }
 
-    /// <summary>The pixels close to the second curve colour, #ff7f0e.</summary>
-    private static int Orange(string path)
+    /// <summary>The pixels close to the second curve colour, #ff7f0e (right of <paramref name="fromX"/>).</summary>
+    private static int Orange(string path, int fromX = 0)
     {
         using var bitmap = SkiaSharp.SKBitmap.Decode(path);
         int count = 0;
         for (int y = 0; y < bitmap.Height; y++)
         {
-            for (int x = 0; x < bitmap.Width; x++)
+            for (int x = fromX; x < bitmap.Width; x++)
             {
                 var c = bitmap.GetPixel(x, y);
                 count += Math.Abs(c.Red - 0xff) < 30 && Math.Abs(c.Green - 0x7f) < 30 && c.Blue < 50 ? 1 : 0;
@@ -83,6 +83,29 @@ public class LearningRateSweepPlotTests
         ticks.Select(t => t.Position).Should().Equal(Enumerable.Range(-12, 9).Select(k => (double)k));
 
         LearningRateSweepPlot.Ticks([0.001, 0.002, 0.004]).Select(t => t.Label).Should().Equal("0.001", "0.002", "0.004");
+
+        // A few half octaves are each labelled as a power of two; more of them only at the whole powers.
+        LearningRateSweepPlot.Ticks([Math.Pow(2, -9), Math.Pow(2, -8.5), Math.Pow(2, -8)]).Select(t => t.Label).Should().Equal("2^-9", "2^-8.5", "2^-8");
+        LearningRateSweepPlot.Ticks(Enumerable.Range(0, 7).Select(k => Math.Pow(2, -10 + (k / 2.0))).ToList()).Select(t => t.Label)
+            .Should().Equal("2^-10", "2^-9", "2^-8", "2^-7");
+    }
+
+    [Fact]
+    public void Named_series_over_several_panels_share_one_legend_beside_rows_of_at_most_three_panels()
+    {
+        using var folder = new TempFolder();
+        string path = folder.File("shared.png");
+        // A per-module search over four model shapes: four panels, the series in the same colours in each.
+        var points = (from shape in new[] { "64x2", "64x8", "128x2", "256x2" }
+                      from hp in new[] { "no hp", "embedding.lr=4" }
+                      from lr in new[] { 0.001, 0.002, 0.004 }
+                      select new LearningRatePoint($"completep, {shape}", 64, 2, lr, 2 + (hp == "no hp" ? 0.1 : 0) + Math.Abs(Math.Log2(lr / 0.002)) / 10) { Series = hp }).ToList();
+
+        LearningRateSweepPlot.Save(points, path);
+
+        Png.Header(path).Should().Be((3 * LearningRateSweepPlot.PanelWidth + LearningRateSweepPlot.LegendWidth, 2 * LearningRateSweepPlot.PanelHeight));
+        int legendOrange = Orange(path, fromX: 3 * LearningRateSweepPlot.PanelWidth);
+        legendOrange.Should().BeGreaterThan(10, "the shared legend shows the second series' colour");
     }
 
     [Fact]

@@ -26,7 +26,7 @@ internal static class Theme
     public static Color ColorOf(int style) => new(Hex[Mod(style, Hex.Length)]);
 
     /// <summary>The marker of the style with this index (cycles after 12).</summary>
-    public static MarkerShape MarkerOf(int style) => Markers[Mod(style, Markers.Length)];
+    public static MarkerShape MarkerOf(int style) => Markers[Mod(style + (style / Hex.Length), Markers.Length)]; // past the palette, the colours repeat with other markers
 
     /// <summary>The figure background.</summary>
     public static Color Background => Colors.White;
