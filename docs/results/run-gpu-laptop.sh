@@ -12,10 +12,7 @@ OUT=${1:?usage: run-gpu-laptop.sh OUT SECONDS}
 SECONDS_LEFT=${2:?usage: run-gpu-laptop.sh OUT SECONDS}
 HERE=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$OUT"
-WORK=$(mktemp -d)
-APP=$WORK/app
-mkdir -p "$APP" && tar -C "$APP" -xJf .device/app.tar.xz
-export LD_LIBRARY_PATH=$(python3 -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+. "$HERE/unpack-device-app.sh"   # WORK, APP and the CUDA libtorch
 LRS=$(python3 -c "print(','.join(f'2^{-12 + k / 2:g}' for k in range(17)))")   # 2^-12 .. 2^-4, half octaves
 PROTOCOL="--head-dim 16 --block-size 64 --batch-size 16 --base-width 64 --base-depth 2 --steps 300
   --beta1 0.9 --beta2 0.95 --eps 1e-12 --weight-decay 0.1 --grad-clip 1.0 --bias false --init-std 0.02

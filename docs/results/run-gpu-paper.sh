@@ -18,10 +18,7 @@ SECONDS_LEFT=${3:?usage: run-gpu-paper.sh width|depth OUT SECONDS [PROCESSES]}
 PROCESSES=${4:-8}
 HERE=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$OUT"
-WORK=$(mktemp -d)
-APP=$WORK/app
-mkdir -p "$APP" && tar -C "$APP" -xJf .device/app.tar.xz
-export LD_LIBRARY_PATH=$(python3 -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+. "$HERE/unpack-device-app.sh"   # WORK, APP and the CUDA libtorch
 lrs() { python3 -c "print(','.join(f'2^{$1 + k / 2:g}' for k in range(int(($2 - $1) * 2) + 1)))"; }
 PROTOCOL="--head-dim 32 --block-size 256 --batch-size 16 --base-width 128 --base-depth 2 --steps 600
   --beta1 0.9 --beta2 0.95 --eps 1e-12 --weight-decay 0.1 --grad-clip 1.0 --bias false --init-std 0.02
