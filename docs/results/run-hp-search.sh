@@ -7,7 +7,7 @@
 # Then the per-branch residual multipliers: the attention's and the MLP's x 1/2 and x 2 at the base shape (the attention's
 # x 2 wants lower LRs: three more), and the best of them again at depth 8. Last, width transfer: no factors and the
 # embedding's LR x 4 at widths 128 and 256 (depth 2). And the forward multipliers alpha_out and alpha_attn x 1/2 and x 2
-# at the base shape (the hp column says alpha_out=2).
+# at the base shape (the hp column says alpha_out=2). Last, the embedding's LR re-tuned at depth 8: x 2 and x 8 at depths 2 and 8.
 # usage: run-hp-search.sh [NanoGpt binary] (default /work/sweep-bin4/NanoGpt, a Release publish of samples/NanoGpt)
 set -euo pipefail
 BIN=${1:-/work/sweep-bin5/NanoGpt}
@@ -35,4 +35,8 @@ done
 # the forward multipliers at the base shape
 for alpha in "--alpha-out 0.5" "--alpha-out 2" "--alpha-attn 0.5" "--alpha-attn 2"; do
   "$BIN" sweep $PROTOCOL $alpha --out "$OUT"
+done
+# is 4 still the embedding's best factor at depth 8?
+for hp in embedding.lr=2 embedding.lr=8; do
+  "$BIN" sweep ${PROTOCOL/--depths 2/--depths 2,8} --hp "$hp" --out "$OUT"
 done
