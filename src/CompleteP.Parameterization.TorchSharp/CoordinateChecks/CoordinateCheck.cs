@@ -429,9 +429,10 @@ public static class CoordinateCheck
                 var own = branch.parameters().Select(p => parameters.FindIndex(q => q.Handle == p.Handle)).Where(i => i >= 0).ToList();
                 Tensor At(double scale)
                 {
+                    using var factor = scale.ToScalar(); // held across the native calls (an implicit Scalar is freed by the finalizer alone)
                     foreach (int i in own)
                     {
-                        parameters[i].copy_(before[i] + step[i] * scale);
+                        parameters[i].copy_(before[i] + step[i].mul(factor));
                     }
 
                     return branch.call(inputs[name]).detach().clone();
