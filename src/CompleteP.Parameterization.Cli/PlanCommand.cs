@@ -62,7 +62,7 @@ internal static class PlanCommand
     private static IEnumerable<(string Group, string Quantity, ScaledValue Value)> Rows(RuleSet rules)
     {
         yield return ("model", "residual multiplier", rules.Multipliers.Residual);
-        foreach (var branch in rules.Setup.Hyperparameters.Modules.Where(m => m.Field == HyperparameterField.ResidualMultiplier))
+        foreach (var branch in rules.Setup.Hyperparameters.ResidualMultipliers)
         {
             // A per-branch factor (--hp PATTERN.res=F): the multiplier of a branch that this entry alone matches.
             yield return ("model", $"residual multiplier of '{branch.Selector}'", RulesEngine.BranchResidual(rules.Setup, [branch]));

@@ -111,7 +111,7 @@ internal static partial class RuleExplainer
                 : $"muP (Yang et al., Tensor Programs V) and the reference code: attention logits q k^T * alpha_attn / d_head, d_head fixed as width grows ({parameterization})"),
             _ => throw new ArgumentException($"the subject must be a role ({string.Join(", ", Roles)}) or a multiplier ({string.Join(", ", Multipliers)}), but was '{multiplier}'.", "subject"),
         };
-        var branches = multiplier == "residual-multiplier" ? rules.Setup.Hyperparameters.Modules.Where(e => e.Field == HyperparameterField.ResidualMultiplier).ToList() : [];
+        var branches = multiplier == "residual-multiplier" ? rules.Setup.Hyperparameters.ResidualMultipliers.ToList() : [];
         if (branches.Count > 0)
         {
             // Per-branch residual multipliers (--hp PATTERN.res=F) multiply this value for the branches they match.

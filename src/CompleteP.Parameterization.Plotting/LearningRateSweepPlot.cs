@@ -170,37 +170,18 @@ public static class LearningRateSweepPlot
             .Select(k => new Tick(lo + k, string.Create(CultureInfo.InvariantCulture, $"2^{lo + k:0}"))).ToArray();
     }
 
-    /// <summary>A frameless plot holding only the legend: one entry per series, in its colour and marker, top-aligned with the panels.</summary>
-    private static Plot SharedLegend(IReadOnlyList<string?> series, string font)
-    {
-        var plot = new Plot();
-        plot.FigureBackground.Color = Theme.Background;
-        plot.DataBackground.Color = Theme.Background;
-        plot.Font.Set(font);
-        plot.HideAxesAndGrid();
-        plot.Layout.Fixed(new PixelPadding(0, 8, 8, 38));
-        for (int i = 0; i < series.Count; i++)
+    /// <summary>The shared legend: one entry per series, in its colour and marker, top-aligned with the panels.</summary>
+    private static Plot SharedLegend(IReadOnlyList<string?> series, string font) =>
+        FigureRenderer.LegendOnly(series.Select((name, i) => new LegendItem
         {
-            var color = Theme.ColorOf(i);
-            plot.Legend.ManualItems.Add(new LegendItem
-            {
-                LabelText = series[i] ?? "(no series)",
-                LineColor = color,
-                LineWidth = 2,
-                MarkerShape = Theme.MarkerOf(i),
-                MarkerSize = 7,
-                MarkerFillColor = color,
-                MarkerLineColor = color,
-            });
-        }
-
-        plot.Legend.IsVisible = true;
-        plot.Legend.FontName = font;
-        plot.Legend.FontSize = 12;
-        plot.Legend.Alignment = Alignment.UpperLeft;
-        plot.Legend.OutlineColor = Colors.Transparent;
-        return plot;
-    }
+            LabelText = name ?? "(no series)",
+            LineColor = Theme.ColorOf(i),
+            LineWidth = 2,
+            MarkerShape = Theme.MarkerOf(i),
+            MarkerSize = 7,
+            MarkerFillColor = Theme.ColorOf(i),
+            MarkerLineColor = Theme.ColorOf(i),
+        }), font, 12);
 
     /// <summary>The standard error of a mean over seeds (sample standard deviation over sqrt(n)); 0 for one run.</summary>
     private static double StandardError(IReadOnlyList<double> values)

@@ -42,10 +42,9 @@ internal static class PlotSweepCommand
 
             // A batch-size or length sweep: one panel per parameterization and arm (with the batch and length rules, or
             // none: empty base columns), one curve per batch size and length.
-            // A per-module search (several hp values): one curve per hp value, one panel per model size when those vary too.
+            // A per-module search (several hp values): one curve per hp value, and one panel per model size when those vary too.
             bool batches = rows.Select(c => Field(c, batch)).Distinct().Count() > 1, lengths = rows.Select(c => Field(c, steps)).Distinct().Count() > 1,
                 modules = rows.Select(c => Field(c, hp)).Distinct().Count() > 1, sizes = rows.Select(c => (c[w], c[d])).Distinct().Count() > 1;
-            // A per-module search over several model sizes: one panel per size, its curves the hp values.
             string Panel(string[] c) => (baseRun < 0 ? c[p] : $"{c[p]}, {(c[baseRun].Length > 0 ? "with the rule" : "no rule")}")
                 + (modules && sizes ? $", {c[w]}x{c[d]}" : string.Empty);
             string? Series(string[] c) => batches || lengths || modules

@@ -217,20 +217,14 @@ internal static class FigureRenderer
         return plot;
     }
 
-    /// <summary>A frameless plot holding only the legend, one entry per line, top-aligned with the panels' data.</summary>
+    /// <summary>The legend column of the series: one entry per line, long names shortened to the column.</summary>
     private static Plot LegendColumn(FigureSpec spec, IReadOnlyList<Series> items, string font)
     {
-        var plot = new Plot();
-        plot.FigureBackground.Color = Theme.Background;
-        plot.DataBackground.Color = Theme.Background;
-        plot.Font.Set(font);
-        plot.HideAxesAndGrid();
-        plot.Layout.Fixed(new PixelPadding(0, 8, 8, PadTop));
         int maxChars = (int)((LegendColumnWidth - 60) / (spec.LegendFontSize * 0.6));
-        foreach (var s in items)
+        return LegendOnly(items.Select(s =>
         {
             var color = Theme.ColorOf(s.Style);
-            plot.Legend.ManualItems.Add(new LegendItem
+            return new LegendItem
             {
                 LabelText = Shorten(s.Label, maxChars),
                 LineColor = s.Reference ? color.WithAlpha(0.6) : color,
@@ -241,10 +235,24 @@ internal static class FigureRenderer
                 MarkerFillColor = color,
                 MarkerLineColor = color,
                 MarkerLineWidth = 1.3f,
-            });
-        }
+            };
+        }), font, spec.LegendFontSize);
+    }
 
-        StyleLegend(plot.Legend, font, spec.LegendFontSize);
+    /// <summary>
+    /// A frameless plot holding only a legend, one entry per line, top-aligned with the panels' data: the legend column of a
+    /// figure, and of a learning-rate sweep whose named series span several panels.
+    /// </summary>
+    internal static Plot LegendOnly(IEnumerable<LegendItem> items, string font, float fontSize)
+    {
+        var plot = new Plot();
+        plot.FigureBackground.Color = Theme.Background;
+        plot.DataBackground.Color = Theme.Background;
+        plot.Font.Set(font);
+        plot.HideAxesAndGrid();
+        plot.Layout.Fixed(new PixelPadding(0, 8, 8, PadTop));
+        plot.Legend.ManualItems.AddRange(items);
+        StyleLegend(plot.Legend, font, fontSize);
         plot.Legend.Alignment = Alignment.UpperLeft;
         plot.Legend.OutlineColor = Colors.Transparent;
         return plot;

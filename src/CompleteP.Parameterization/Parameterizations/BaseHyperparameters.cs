@@ -92,4 +92,7 @@ public sealed record BaseHyperparameters
     /// <summary>The factors on the base values that apply to a tensor of <paramref name="role"/> known by <paramref name="names"/>.</summary>
     internal IEnumerable<ModuleHyperparameter> For(HyperparameterField field, TensorRole role, IReadOnlyList<string> names) =>
         Modules.Where(m => m.Field == field && m.Matches(role, names));
+
+    /// <summary>The per-branch residual multipliers (field <c>res</c>): the entries that select residual branches, not tensors.</summary>
+    internal IEnumerable<ModuleHyperparameter> ResidualMultipliers => Modules.Where(m => m.Field == HyperparameterField.ResidualMultiplier);
 }

@@ -100,6 +100,14 @@ public sealed record ParameterizationPlan
     public string ToTable(bool withFormulas = false)
     {
         static string F(double v) => ScaledValue.Format(v);
+
+        // Where one multiplier value acts: "folded into N tensors", "hook on 'm' (xc)", or both; empty when nowhere.
+        static string Placement(int foldedInto, IReadOnlyList<MultiplierHook> hooks) => string.Join("; ", new[]
+        {
+            foldedInto > 0 ? $"folded into {foldedInto} tensor{(foldedInto == 1 ? "" : "s")}" : null,
+            hooks.Count > 0 ? $"hook on {string.Join(", ", hooks.Select(h => $"'{h.ModuleName}' (x{F(h.Value.Value)})"))}" : null,
+        }.OfType<string>());
+
         var header = new[] { "parameter", "shape", "role", "init", "lr", "weight decay", "adam eps", "folded" };
         var lines = new List<string[]> { header };
         foreach (var row in Rows)
@@ -145,20 +153,8 @@ public sealed record ParameterizationPlan
                     .Concat(Hooks.Where(h => h.Kind == kind).Select(h => (h.Value, Hook: (MultiplierHook?)h)));
                 foreach (var group in placed.GroupBy(x => x.Value))
                 {
-                    int count = group.Count(x => x.Hook is null);
-                    var hooked = group.Where(x => x.Hook is not null).Select(x => x.Hook!).ToList();
-                    var parts = new List<string>();
-                    if (count > 0)
-                    {
-                        parts.Add($"folded into {count} tensor{(count == 1 ? "" : "s")}");
-                    }
-
-                    if (hooked.Count > 0)
-                    {
-                        parts.Add($"hook on {string.Join(", ", hooked.Select(h => $"'{h.ModuleName}' (x{F(h.Value.Value)})"))}");
-                    }
-
-                    sb.Append(CultureInfo.InvariantCulture, $"residual multiplier {group.Key}: {string.Join("; ", parts)}").AppendLine();
+                    string where = Placement(group.Count(x => x.Hook is null), group.Where(x => x.Hook is not null).Select(x => x.Hook!).ToList());
+                    sb.Append(CultureInfo.InvariantCulture, $"residual multiplier {group.Key}: {where}").AppendLine();
                 }
 
                 continue;
@@ -172,12 +168,7 @@ public sealed record ParameterizationPlan
                 continue;
             }
 
-            string how = folded.TryGetValue(kind, out int n) ? $"folded into {n} tensor{(n == 1 ? "" : "s")}" : string.Empty;
-            var hooks = Hooks.Where(h => h.Kind == kind).ToList();
-            if (hooks.Count > 0)
-            {
-                how += (how.Length > 0 ? "; " : string.Empty) + $"hook on {string.Join(", ", hooks.Select(h => $"'{h.ModuleName}' (x{F(h.Value.Value)})"))}";
-            }
+            string how = Placement(folded.GetValueOrDefault(kind), Hooks.Where(h => h.Kind == kind).ToList());
 
             if (how.Length > 0)
             {

@@ -136,7 +136,7 @@ public static class PlanJson
 
             w.WriteEndArray();
             w.WriteStartObject("branchResidualMultipliers");
-            foreach (var branch in setup.Hyperparameters.Modules.Where(m => m.Field == HyperparameterField.ResidualMultiplier))
+            foreach (var branch in setup.Hyperparameters.ResidualMultipliers)
             {
                 w.WriteNumber(branch.Selector, RulesEngine.BranchResidual(setup, [branch]).Value);
             }

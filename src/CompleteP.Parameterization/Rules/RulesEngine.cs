@@ -81,7 +81,7 @@ public static class RulesEngine
         // The residual multiplier with per-branch factors (res entries): a branch may match any subset of them, so the products
         // of all factors above 1 and of all below 1 bound every value a branch can get.
         var residuals = new List<(MultiplierKind, ScaledValue)> { (MultiplierKind.Residual, multipliers.Residual) };
-        var res = setup.Hyperparameters.Modules.Where(m => m.Field == HyperparameterField.ResidualMultiplier).ToList();
+        var res = setup.Hyperparameters.ResidualMultipliers.ToList();
         foreach (var side in new[] { res.Where(m => m.Factor > 1).ToList(), res.Where(m => m.Factor < 1).ToList() }.Where(s => s.Count > 0))
         {
             try
@@ -145,7 +145,7 @@ public static class RulesEngine
     /// <returns>The branch's multiplier with its formula: <c>hp[*.attn.res] * m_L^-alpha</c>.</returns>
     internal static ScaledValue ResidualMultiplier(RuleSetup setup, string branchName)
     {
-        var entries = setup.Hyperparameters.Modules.Where(m => m.Field == HyperparameterField.ResidualMultiplier && m.MatchesName(branchName)).ToList();
+        var entries = setup.Hyperparameters.ResidualMultipliers.Where(m => m.MatchesName(branchName)).ToList();
         return entries.Count == 0 ? ResidualMultiplier(setup) : BranchResidual(setup, entries);
     }
 
